@@ -1,0 +1,174 @@
+"""The clinic calendar: which days are open, why a day is closed, and where a closed day's work goes.
+
+Pure: public holidays come from the `holidays` package (a computation, not I/O), imported only
+when a plan is built so that `lmsched --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .errors import InputError
+from .models import WEEKDAYS, Clinic
+
+__all__ = ["ClinicCalendar", "build_calendar", "supported_countries"]
+
+# Far enough for any shift; a clinic that is closed for longer than this is an input error.
+MAX_SEARCH_DAYS = 400
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def supported_countries() -> dict[str, list[str]]:
+    import holidays
+
+    return {k: list(v) for k, v in holidays.list_supported_countries().items()}
+
+
+@dataclass(frozen=True)
+class ClinicCalendar:
+    """Open weekdays plus named closures; holiday names are looked up lazily, year by year."""
+
+    open_weekdays: frozenset[int]
+    closures: dict[dt.date, str] = field(default_factory=dict)
+    holiday_name: Callable[[dt.date], str | None] = lambda _day: None
+
+    def closed_reason(self, day: dt.date) -> str | None:
+        """Why the clinic is closed on `day` ("Christmas Day", "Saturday"), or None when open."""
+        reasons = []
+        if day in self.closures:
+            reasons.append(self.closures[day])
+        holiday = self.holiday_name(day)
+        if holiday:
+            reasons.append(holiday)
+        if day.weekday() not in self.open_weekdays:
+            reasons.append(_DAY_NAMES[day.weekday()])
+        return "; ".join(reasons) if reasons else None
+
+    def is_open(self, day: dt.date) -> bool:
+        return self.closed_reason(day) is None
+
+    def next_open(self, day: dt.date) -> dt.date:
+        """The first open day on or after `day`."""
+        for n in range(MAX_SEARCH_DAYS):
+            candidate = day + dt.timedelta(n)
+            if self.is_open(candidate):
+                return candidate
+        raise InputError(f"the clinic has no open day within {MAX_SEARCH_DAYS} days after {day}",
+                         field="closed")
+
+    def previous_open(self, day: dt.date, not_before: dt.date) -> dt.date | None:
+        """The last open day on or before `day` and not before `not_before`, if any."""
+        candidate = day
+        while candidate >= not_before:
+            if self.is_open(candidate):
+                return candidate
+            candidate -= dt.timedelta(1)
+        return None
+
+
+def build_calendar(clinic: Clinic) -> ClinicCalendar:
+    """The calendar for a clinic: its open weekdays, its closures and its country's holidays."""
+    closures: dict[dt.date, str] = {}
+    for closure in clinic.closed:
+        for day in closure.days():
+            closures[day] = closure.reason
+    holiday_name: Callable[[dt.date], str | None] = lambda _day: None
+    if clinic.country:
+        import holidays
+
+        supported = holidays.list_supported_countries()
+        country = clinic.country.upper()
+        if country not in supported:
+            raise InputError(f"'{clinic.country}' is not a country the holidays package knows",
+                             field="country", choices=sorted(supported))
+        subdivs = supported[country]
+        subdiv = clinic.subdiv
+        if subdiv is not None and subdiv not in subdivs:
+            match = next((s for s in subdivs if s.upper() == subdiv.upper()), None)
+            if match is None:
+                raise InputError(f"'{subdiv}' is not a subdivision of {country}", field="subdiv",
+                                 choices=subdivs)
+            subdiv = match
+        table = holidays.country_holidays(country, subdiv=subdiv)
+
+        def holiday_name(day: dt.date) -> str | None:
+            name = table.get(day)
+            return str(name) if name else None
+
+    return ClinicCalendar(open_weekdays=clinic.open_weekdays, closures=closures,
+                          holiday_name=holiday_name)
+
+
+def weekday_name(day: dt.date) -> str:
+    return WEEKDAYS[day.weekday()].capitalize()
+
+
+@dataclass(frozen=True)
+class Placement:
+    day: dt.date
+    shifted_from: dt.date | None
+    reason: str | None
+
+
+def place_course(planned: list[tuple[dt.date, int]], calendar: ClinicCalendar, shift: str,
+                 not_before: dt.date) -> list[Placement]:
+    """Put each planned (day, min_gap) on an open day, in order.
+
+    A dose due on a closed day moves to the next open day (or, with shift="previous", the last open
+    day before it when that keeps the minimum gap and the start; otherwise forward). A dose that
+    would come sooner than its minimum gap after the previous dose is pushed later, which is how one
+    closure moves the doses after it. No dose ever lands on a closed day or before the previous one.
+    """
+    placed: list[Placement] = []
+    previous: dt.date | None = None
+    for day, min_gap in planned:
+        reasons: list[str] = []
+        earliest = not_before if previous is None else max(not_before, previous + dt.timedelta(min_gap))
+        candidate = day
+        if candidate < earliest:
+            assert previous is not None
+            reasons.append(f"kept {min_gap} days after the previous dose ({previous})")
+            candidate = earliest
+        closed = calendar.closed_reason(candidate)
+        if closed is not None:
+            reasons.append(f"closed {candidate}: {closed}" if reasons else f"closed: {closed}")
+            moved = None
+            if shift == "previous" and candidate == day:
+                moved = calendar.previous_open(candidate, earliest)
+            candidate = moved if moved is not None else calendar.next_open(candidate)
+        placed.append(Placement(day=candidate, shifted_from=day if candidate != day else None,
+                                reason="; ".join(reasons) if candidate != day else None))
+        previous = candidate
+    return placed
+
+
+def nth_open_days(calendar: ClinicCalendar, start: dt.date, count: int) -> list[Placement]:
+    """`count` consecutive open days from `start` (radiotherapy: one fraction per open day).
+
+    A fraction's planned day is `start`, then each following open weekday ignoring closures; a
+    fraction pushed by a closure keeps `shifted_from` and names the closure that moved it."""
+    placed: list[Placement] = []
+    planned = start
+    actual = calendar.next_open(start)
+    cause = f"closed: {calendar.closed_reason(start)}" if actual != start else None
+    for i in range(count):
+        if i > 0:
+            planned += dt.timedelta(1)
+            while planned.weekday() not in calendar.open_weekdays:
+                planned += dt.timedelta(1)
+            following = calendar.next_open(actual + dt.timedelta(1))
+            day = actual + dt.timedelta(1)
+            while day < following:
+                if day.weekday() in calendar.open_weekdays:
+                    cause = f"closed {day}: {calendar.closed_reason(day)}"
+                day += dt.timedelta(1)
+            actual = following
+        moved = actual != planned
+        reason = None
+        if moved:
+            here = calendar.closed_reason(planned)
+            reason = f"closed: {here}" if here else cause
+        placed.append(Placement(day=actual, shifted_from=planned if moved else None, reason=reason))
+    return placed

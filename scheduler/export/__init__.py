@@ -1,0 +1,1 @@
+"""Exporters: each is a pure `render(plan, ...) -> bytes` (or lines); writing is separate."""

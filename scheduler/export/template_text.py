@@ -1,0 +1,59 @@
+"""`lmsched templates show`: one template as readable text, sources spelled out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from ..models import Medication, Radiotherapy, Regimen, Template
+
+__all__ = ["describe"]
+
+
+def _phase_text(regimen: Regimen) -> Iterator[str]:
+    for p in regimen.phases:
+        if p.cycle_days is not None:
+            per = len(p.offsets)
+            every = {1: "once", 2: "twice"}.get(per, f"{per} times")
+            cycle = "weekly" if p.cycle_days == 7 else f"every {p.cycle_days} days"
+            pattern = f"{every} {cycle}" if per > 1 else cycle
+            where = f" (days {', '.join(str(o) for o in p.offsets)} of each cycle)" if per > 1 else ""
+        else:
+            pattern = "monthly" if p.months == 1 else f"every {p.months} months"
+            where = " (same day of the month from one anchor, clamped to month end)"
+        tail = ", continues until progression (--maintenance N)" if p.until_progression else ""
+        yield f"  {p.name}: {p.count} doses, {pattern}{where}; at least {p.min_days} days apart{tail}"
+
+
+def describe(tpl: Template, sources: Mapping[str, str]) -> Iterator[str]:
+    yield f"{tpl.id} {tpl.version} ({tpl.kind})"
+    yield f"title:    {tpl.title}"
+    yield f"evidence: {tpl.evidence_text()}"
+    yield f"status:   {tpl.status}"
+    if tpl.summary:
+        yield f"summary:  {' '.join(tpl.summary.split())}"
+    if isinstance(tpl, Regimen):
+        yield f"drug:     {tpl.drug}, {tpl.formulation}; routes {', '.join(tpl.routes)}"
+        if tpl.dose is not None:
+            if tpl.dose.rule == "age-band":
+                yield f"dose:     by age on the day of each dose [{', '.join(tpl.dose.sources)}]"
+                for band in tpl.dose.bands:
+                    yield f"  {band.label:<22} {band.mg:g} mg"
+            else:
+                ceiling = f"; never above the age bands of {tpl.dose.ceiling_from}" if tpl.dose.ceiling_from else ""
+                yield f"dose:     {tpl.dose.mg:g} mg fixed{ceiling} [{', '.join(tpl.dose.sources)}]"
+        yield "schedule:" if tpl.phases else "schedule: none (cannot be planned)"
+        yield from _phase_text(tpl)
+    elif isinstance(tpl, Radiotherapy):
+        yield f"site:     {tpl.site_name} ({tpl.site})"
+        yield f"dose:     {tpl.total_gy:g} Gy in {tpl.fractions} fractions ({tpl.gy_per_fraction:g} Gy each), one per open treatment day"
+    elif isinstance(tpl, Medication):
+        yield f"drug:     {tpl.drug} {tpl.route} {tpl.formulation}; starts on the first {tpl.starts_with.upper()} day"
+        yield f"times:    morning {tpl.morning}, evening {tpl.evening}"
+        for step in tpl.steps:
+            yield f"  {step.name:<11} {step.days:>3} days: morning {step.morning_mg:g} mg, evening {step.evening_mg:g} mg"
+        if tpl.renal:
+            yield (f"renal:    CrCl below {tpl.renal.crcl_below:g} mL/min: at most {tpl.renal.max_mg_per_dose:g} mg "
+                   f"a dose [{', '.join(tpl.renal.sources)}]")
+    yield "sources:"
+    for sid in tpl.sources:
+        yield f"  {sid}: {sources.get(sid, '(not in sources.toml)')}"

@@ -1,0 +1,139 @@
+"""Where input enters: patient and clinic TOML files and flags become one validated PlanRequest.
+
+Pydantic's ValidationError is translated here into an InputError that names the field (as the
+user wrote it: flag and file key) and the valid choices.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import InputError
+from .models import Clinic, PlanRequest
+from .options import CLINIC_KEYS, PATIENT_KEYS
+
+__all__ = ["build_request", "read_toml", "resolve_now", "translate"]
+
+_FIELD_OF = {v: k for k, v in CLINIC_KEYS.items()}
+
+
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist", field=what) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path} ({exc})", field=what) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path} is not valid TOML ({exc})", field=what) from None
+
+
+def _label(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if not isinstance(p, int)]
+    if not parts:
+        return ""
+    if parts[0] == "clinic" and len(parts) > 1:
+        key = _FIELD_OF.get(parts[1])
+        return f"{key} (--{key.replace('_', '-')})" if key else f"clinic file: {'.'.join(parts[1:])}"
+    if parts[0] in PATIENT_KEYS:
+        return f"{parts[0]} (--{parts[0].replace('_', '-')})"
+    return ".".join(parts)
+
+
+def translate(exc: ValidationError) -> InputError:
+    """The first error, as one line: field, what is wrong, and the valid choices."""
+    err = exc.errors()[0]
+    field = _label(tuple(err["loc"]))
+    kind = err["type"]
+    msg = str(err["msg"]).removeprefix("Value error, ")
+    given = err.get("input")
+    if kind == "literal_error":
+        expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
+        return InputError(f"'{given}' is not valid", field=field, choices=expected.split(", "))
+    if kind == "missing":
+        return InputError("is required (give the flag, or the key in the patient file)", field=field)
+    if kind == "extra_forbidden":
+        return InputError("is not a known key", field=field,
+                          choices=sorted(Clinic.model_fields) if "clinic" in field else PATIENT_KEYS)
+    if kind in {"int_parsing", "float_parsing", "int_type", "float_type", "bool_type",
+                "bool_parsing", "string_type"}:
+        return InputError(f"'{given}' is not valid: {msg[0].lower()}{msg[1:]}", field=field)
+    if field and not msg.startswith(tuple(PATIENT_KEYS)):
+        return InputError(msg, field=field)
+    return InputError(msg)
+
+
+def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> PlanRequest:
+    """Merge defaults < clinic file < patient file < flags; `closed` days accumulate."""
+    data: dict[str, Any] = {}
+    base = Path(".")
+    if patient_file is not None:
+        data = read_toml(patient_file, "patient file")
+        unknown = sorted(set(data) - set(PATIENT_KEYS))
+        if unknown:
+            raise InputError(f"{patient_file}: unknown key '{unknown[0]}'", field="patient file",
+                             choices=PATIENT_KEYS)
+        base = patient_file.parent
+    closed = list(_as_list(data.pop("closed", [])))
+    clinic_path: Path | None = None
+    if "clinic" in data:
+        clinic_value = data.pop("clinic")
+        if not isinstance(clinic_value, str):
+            raise InputError("expected the path of a clinic TOML file", field="clinic")
+        clinic_path = base / clinic_value
+    for key, value in flags.items():
+        if key == "closed":
+            closed += list(value)
+        elif key == "clinic":
+            clinic_path = Path(value)
+        else:
+            data[key] = value
+    clinic: dict[str, Any] = {}
+    if clinic_path is not None:
+        clinic = read_toml(clinic_path, "clinic")
+        unknown = sorted(set(clinic) - set(Clinic.model_fields))
+        if unknown:
+            raise InputError(f"{clinic_path}: unknown key '{unknown[0]}'", field="clinic",
+                             choices=sorted(Clinic.model_fields))
+        closed = list(_as_list(clinic.pop("closed", []))) + closed
+    for key, field in CLINIC_KEYS.items():
+        if key in data and key != "closed":
+            clinic[field] = data.pop(key)
+    clinic["closed"] = closed
+    data["clinic"] = clinic
+    try:
+        return PlanRequest.model_validate(data)
+    except ValidationError as exc:
+        raise translate(exc) from None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def resolve_now(given: str | None, tz: str, clock: dt.datetime | None = None) -> dt.datetime:
+    """The plan's `created`: --now, else SOURCE_DATE_EPOCH, else the clock (passed in by the CLI)."""
+    from zoneinfo import ZoneInfo
+
+    if given:
+        try:
+            moment = dt.datetime.fromisoformat(given.strip())
+        except ValueError:
+            raise InputError(f"'{given}' is not an ISO date-time such as 2026-11-23T09:00:00-05:00",
+                             field="now") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise InputError(f"'{epoch}' is not a Unix timestamp", field="SOURCE_DATE_EPOCH") from None
+    return (clock or dt.datetime.now(dt.UTC)).replace(microsecond=0)

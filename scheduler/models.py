@@ -1,0 +1,388 @@
+"""Validated inputs and templates.
+
+Everything that enters lmsched (template TOML, clinic TOML, patient TOML, command-line flags)
+becomes one of these frozen models before the core sees it, so the core can trust its inputs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+
+__all__ = [
+    "WEEKDAYS",
+    "Age",
+    "AgeBand",
+    "Clinic",
+    "Closure",
+    "DoseRule",
+    "Medication",
+    "MedicationStep",
+    "Phase",
+    "PlanRequest",
+    "Radiotherapy",
+    "Regimen",
+    "RenalCap",
+    "Route",
+    "Template",
+    "TemplateBase",
+]
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(2199, 12, 31)
+
+Route = Literal["ommaya", "lumbar"]
+Evidence = Literal["guideline", "trial", "series", "brief"]
+Status = Literal["standard", "off-label", "investigational", "withdrawn"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+SourceId = Annotated[str, Field(pattern=r"^[SX][0-9]{1,3}$")]
+TemplateId = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --- strict scalar parsing -------------------------------------------------------------------
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+_AGE_RE = re.compile(r"^\s*(\d{1,3})\s*([ym]?)\s*$")
+
+
+def parse_date(value: Any) -> dt.date:
+    """Accept a calendar date (TOML date or 'YYYY-MM-DD'); nothing looser, so typos never pass."""
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
+    if isinstance(value, dt.date):
+        day = value
+    elif isinstance(value, str) and _DATE_RE.match(value.strip()):
+        try:
+            day = dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"'{value}' is not a real calendar date (YYYY-MM-DD)") from None
+    else:
+        raise ValueError(f"'{value}' is not a date; expected YYYY-MM-DD")
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise ValueError(f"{day} is outside the supported range {MIN_DATE} to {MAX_DATE}")
+    return day
+
+
+def parse_clock(value: Any) -> str:
+    """Wall-clock time as 'HH:MM' (TOML local time or a string)."""
+    if isinstance(value, dt.time):
+        if value.second or value.microsecond or value.tzinfo:
+            raise ValueError("expected a wall-clock time HH:MM without seconds or zone")
+        return f"{value.hour:02d}:{value.minute:02d}"
+    m = _TIME_RE.match(value.strip()) if isinstance(value, str) else None
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"'{value}' is not a time; expected HH:MM from 00:00 to 23:59")
+    return f"{int(m.group(1)):02d}:{m.group(2)}"
+
+
+def parse_zone(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("expected an IANA time zone name such as America/New_York")
+    try:
+        ZoneInfo(value.strip())
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"'{value}' is not an IANA time zone; use a name such as America/New_York, "
+            "Europe/Amsterdam or UTC") from None
+    return value.strip()
+
+
+Day = Annotated[dt.date, BeforeValidator(parse_date)]
+Clock = Annotated[str, BeforeValidator(parse_clock)]
+Zone = Annotated[str, BeforeValidator(parse_zone)]
+
+
+class Age(Frozen):
+    """Age at the start date, in whole years or months ('5', '5y', '8m')."""
+
+    months: int = Field(ge=0, le=120 * 12)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, value: Any) -> Any:
+        if isinstance(value, Age | dict):
+            return value
+        if isinstance(value, bool):
+            raise ValueError("expected years (e.g. 45) or months (e.g. 8m)")
+        if isinstance(value, int):
+            value = str(value)
+        m = _AGE_RE.match(value) if isinstance(value, str) else None
+        if not m:
+            raise ValueError(f"'{value}' is not an age; give years (45 or 45y) or months (8m), 0 to 120 years")
+        n, unit = int(m.group(1)), m.group(2) or "y"
+        months = n if unit == "m" else n * 12
+        if months > 120 * 12:
+            raise ValueError(f"'{value}' is above 120 years; give years (0-120) or months (8m)")
+        return {"months": months}
+
+    @property
+    def years(self) -> int:
+        return self.months // 12
+
+    def __str__(self) -> str:
+        return f"{self.months}m" if self.months < 24 and self.months % 12 else f"{self.years}y"
+
+    def describe(self) -> str:
+        if self.months < 24 and self.months % 12:
+            return f"{self.months} months"
+        return f"{self.years} year" + ("" if self.years == 1 else "s")
+
+
+AgeField = Annotated[Age, PlainSerializer(str, return_type=str)]
+
+
+# --- templates ---------------------------------------------------------------------------------
+
+class TemplateBase(Frozen):
+    id: TemplateId
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    title: str = Field(min_length=3)
+    evidence: Evidence
+    status: Status
+    sources: tuple[SourceId, ...] = Field(min_length=1)
+    summary: str = ""
+
+    def evidence_text(self) -> str:
+        if self.evidence == "brief":
+            return "brief (from the requested protocol; confirm locally)"
+        return self.evidence
+
+
+class AgeBand(Frozen):
+    from_years: int = Field(ge=0, le=120)
+    mg: float = Field(gt=0)
+    label: str
+
+
+class DoseRule(Frozen):
+    rule: Literal["age-band", "fixed"]
+    mg: float | None = Field(default=None, gt=0)
+    bands: tuple[AgeBand, ...] = ()
+    ceiling_from: TemplateId | None = None
+    sources: tuple[SourceId, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> DoseRule:
+        if self.rule == "age-band":
+            if not self.bands or self.bands[0].from_years != 0:
+                raise ValueError("an age-band dose needs bands starting at from_years = 0")
+            starts = [b.from_years for b in self.bands]
+            if starts != sorted(set(starts)):
+                raise ValueError("age bands must be in increasing from_years order, without repeats")
+            if self.mg is not None:
+                raise ValueError("an age-band dose takes bands, not mg")
+        elif self.mg is None or self.bands:
+            raise ValueError("a fixed dose takes mg (and ceiling_from for an age ceiling), not bands")
+        return self
+
+    def band_for(self, age_years: int) -> AgeBand:
+        return [b for b in self.bands if b.from_years <= age_years][-1]
+
+
+class Phase(Frozen):
+    """One phase of a regimen: either cycles of cycle_days with doses at offsets, or every N months."""
+
+    name: TemplateId
+    count: int = Field(ge=0, le=500)
+    cycle_days: int | None = Field(default=None, ge=1, le=366)
+    offsets: tuple[int, ...] = (0,)
+    months: int | None = Field(default=None, ge=1, le=24)
+    min_days: int = Field(ge=1, le=366)
+    until_progression: bool = False
+
+    @model_validator(mode="after")
+    def _check(self) -> Phase:
+        if (self.cycle_days is None) == (self.months is None):
+            raise ValueError(f"phase {self.name}: give exactly one of cycle_days or months")
+        if self.cycle_days is not None:
+            offs = self.offsets
+            if not offs or list(offs) != sorted(set(offs)) or offs[0] != 0 or offs[-1] >= self.cycle_days:
+                raise ValueError(f"phase {self.name}: offsets must start at 0, increase, and stay below cycle_days")
+            gaps = [b - a for a, b in zip(offs, offs[1:], strict=False)]
+            gaps.append(self.cycle_days - offs[-1])
+            if min(gaps) < self.min_days:
+                raise ValueError(f"phase {self.name}: min_days {self.min_days} exceeds the planned gap {min(gaps)}")
+        else:
+            if self.offsets != (0,):
+                raise ValueError(f"phase {self.name}: offsets apply to cycle phases only")
+            if self.min_days > 28 * (self.months or 1):
+                raise ValueError(f"phase {self.name}: min_days exceeds the shortest month interval")
+        return self
+
+
+class Regimen(TemplateBase):
+    kind: Literal["regimen"]
+    drug: str
+    routes: tuple[Route, ...] = Field(min_length=1)
+    formulation: str
+    dose: DoseRule | None = None
+    phases: tuple[Phase, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> Regimen:
+        if self.status == "withdrawn":
+            return self
+        if not self.phases or self.dose is None:
+            raise ValueError("a regimen that can be planned needs a dose and at least one phase")
+        names = [p.name for p in self.phases]
+        if len(names) != len(set(names)):
+            raise ValueError("phase names must be unique")
+        if sum(p.until_progression for p in self.phases) > 1:
+            raise ValueError("at most one phase may continue until progression")
+        return self
+
+    @property
+    def open_phase(self) -> Phase | None:
+        return next((p for p in self.phases if p.until_progression), None)
+
+
+class Radiotherapy(TemplateBase):
+    kind: Literal["radiotherapy"]
+    site: Literal["wbrt", "focal", "csi"]
+    total_gy: float = Field(gt=0, le=80)
+    fractions: int = Field(ge=1, le=60)
+
+    @property
+    def gy_per_fraction(self) -> float:
+        return round(self.total_gy / self.fractions, 3)
+
+    @property
+    def site_name(self) -> str:
+        return {"wbrt": "whole brain", "focal": "focal", "csi": "craniospinal"}[self.site]
+
+
+class MedicationStep(Frozen):
+    name: str
+    days: int = Field(ge=1, le=366)
+    morning_mg: float = Field(ge=0)
+    evening_mg: float = Field(ge=0)
+
+
+class RenalCap(Frozen):
+    crcl_below: float = Field(gt=0)
+    max_mg_per_dose: float = Field(gt=0)
+    sources: tuple[SourceId, ...] = Field(min_length=1)
+
+
+class Medication(TemplateBase):
+    kind: Literal["medication"]
+    drug: str
+    route: str
+    formulation: str
+    starts_with: Literal["wbrt"]
+    morning: Clock
+    evening: Clock
+    steps: tuple[MedicationStep, ...] = Field(min_length=1)
+    renal: RenalCap | None = None
+
+
+Template = Annotated[Regimen | Radiotherapy | Medication, Field(discriminator="kind")]
+
+
+# --- clinic and plan request ----------------------------------------------------------------------
+
+class Closure(Frozen):
+    date: Day
+    until: Day | None = None
+    reason: str = Field(default="clinic closure", max_length=200)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, value: Any) -> Any:
+        """'2026-12-24' or '2026-12-24..2026-12-31' as well as {date, until, reason} tables."""
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            return {"date": value}
+        if isinstance(value, str):
+            first, sep, last = value.partition("..")
+            return {"date": first, "until": last} if sep else {"date": value}
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Closure:
+        if self.until is not None and self.until < self.date:
+            raise ValueError(f"closure {self.date}..{self.until} ends before it starts")
+        if self.until is not None and (self.until - self.date).days > 366:
+            raise ValueError("a closure range may cover at most one year")
+        return self
+
+    def days(self) -> list[dt.date]:
+        last = self.until or self.date
+        return [self.date + dt.timedelta(n) for n in range((last - self.date).days + 1)]
+
+
+class Clinic(Frozen):
+    name: str = Field(default="", max_length=200)
+    location: str = Field(default="", max_length=300)
+    phone: str = Field(default="", max_length=60)
+    country: str | None = Field(default="US", min_length=2, max_length=3)
+    subdiv: str | None = Field(default=None, max_length=10)
+    tz: Zone = "America/New_York"
+    open_days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
+    closed: tuple[Closure, ...] = ()
+    session_time: Clock = "09:00"
+    duration_min: int = Field(default=60, ge=5, le=720)
+    rt_time: Clock = "13:00"
+    rt_duration_min: int = Field(default=15, ge=5, le=720)
+    shift: Literal["next", "previous"] = "next"
+
+    @model_validator(mode="after")
+    def _check(self) -> Clinic:
+        if not self.open_days:
+            raise ValueError("open_days: at least one weekday must be open")
+        if len(set(self.open_days)) != len(self.open_days):
+            raise ValueError("open_days: a weekday is listed twice")
+        return self
+
+    @property
+    def open_weekdays(self) -> frozenset[int]:
+        return frozenset(WEEKDAYS.index(d) for d in self.open_days)
+
+
+class PlanRequest(Frozen):
+    """Everything one plan is computed from; stored verbatim in the plan document."""
+
+    start: Day
+    age: AgeField | None = None
+    dob: Day | None = None
+    route: Route
+    regimen: TemplateId = "it-mtx-intensive"
+    maintenance: int | None = Field(default=None, ge=0, le=120)
+    rt: TemplateId | None = None
+    rt_start: Day | None = None
+    memantine: bool = True
+    crcl: float | None = Field(default=None, gt=0, le=300)
+    kps: int | None = Field(default=None, ge=0, le=100)
+    csf_flow: Literal["normal", "obstructed", "unknown"] = "unknown"
+    shunt: Literal["none", "valved", "unvalved"] = "none"
+    formulation: Literal["preservative-free", "preserved"] = "preservative-free"
+    systemic_mtx: bool = False
+    parenchymal_mets: bool = False
+    dose: float | None = Field(default=None, gt=0, le=1000)
+    patient_id: str | None = Field(default=None, min_length=1, max_length=64)
+    patient_name: str | None = Field(default=None, min_length=1, max_length=200)
+    clinic: Clinic = Clinic()
+
+    @model_validator(mode="after")
+    def _check(self) -> PlanRequest:
+        if (self.age is None) == (self.dob is None):
+            raise ValueError("age/dob: give exactly one of --age or --dob")
+        if self.dob is not None:
+            if self.dob > self.start:
+                raise ValueError(f"dob: birth date {self.dob} is after the start date {self.start}")
+            if self.start.year - self.dob.year > 121 or (
+                    self.start.year - self.dob.year == 121 and (self.start.month, self.start.day)
+                    >= (self.dob.month, self.dob.day)):
+                raise ValueError(f"dob: {self.dob} makes the patient older than 120 years on {self.start}")
+        if (self.rt is None) != (self.rt_start is None):
+            raise ValueError("rt/rt_start: give --rt and --rt-start together")
+        return self
