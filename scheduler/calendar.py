@@ -44,7 +44,18 @@ class ClinicCalendar:
             reasons.append(holiday)
         if day.weekday() not in self.open_weekdays:
             reasons.append(_DAY_NAMES[day.weekday()])
-        return "; ".join(reasons) if reasons else None
+        return " / ".join(reasons) if reasons else None
+
+    def named_closures(self, first: dt.date, stop: dt.date) -> list[str]:
+        """'DATE: reason' for each closure from `first` up to `stop` that falls on an open weekday
+        (holidays and clinic closures; weekends go without saying)."""
+        named = []
+        day = first
+        while day < stop:
+            if day.weekday() in self.open_weekdays:
+                named.append(f"{day}: {self.closed_reason(day)}")
+            day += dt.timedelta(1)
+        return named
 
     def is_open(self, day: dt.date) -> bool:
         return self.closed_reason(day) is None
@@ -92,10 +103,11 @@ def build_calendar(clinic: Clinic) -> ClinicCalendar:
                                  choices=subdivs)
             subdiv = match
         table = holidays.country_holidays(country, subdiv=subdiv)
+        worked = {name.casefold() for name in clinic.open_holidays}
 
         def holiday_name(day: dt.date) -> str | None:
-            name = table.get(day)
-            return str(name) if name else None
+            names = [n for n in table.get_list(day) if n.casefold() not in worked]
+            return " / ".join(names) if names else None
 
     return ClinicCalendar(open_weekdays=clinic.open_weekdays, closures=closures,
                           holiday_name=holiday_name)
@@ -137,7 +149,10 @@ def place_course(planned: list[tuple[dt.date, int]], calendar: ClinicCalendar, s
             moved = None
             if shift == "previous" and candidate == day:
                 moved = calendar.previous_open(candidate, earliest)
-            candidate = moved if moved is not None else calendar.next_open(candidate)
+            if moved is None:
+                moved = calendar.next_open(candidate)
+                reasons += calendar.named_closures(candidate + dt.timedelta(1), moved)
+            candidate = moved
         placed.append(Placement(day=candidate, shifted_from=day if candidate != day else None,
                                 reason="; ".join(reasons) if candidate != day else None))
         previous = candidate
@@ -159,11 +174,9 @@ def nth_open_days(calendar: ClinicCalendar, start: dt.date, count: int) -> list[
             while planned.weekday() not in calendar.open_weekdays:
                 planned += dt.timedelta(1)
             following = calendar.next_open(actual + dt.timedelta(1))
-            day = actual + dt.timedelta(1)
-            while day < following:
-                if day.weekday() in calendar.open_weekdays:
-                    cause = f"closed {day}: {calendar.closed_reason(day)}"
-                day += dt.timedelta(1)
+            skipped = calendar.named_closures(actual + dt.timedelta(1), following)
+            if skipped:
+                cause = f"closed {skipped[-1]}"
             actual = following
         moved = actual != planned
         reason = None

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from dateutil.relativedelta import relativedelta
-
 from .errors import BlockedError
 from .models import AgeBand, DoseRule, Medication, PlanRequest
 
@@ -14,9 +12,11 @@ __all__ = ["DoseDecision", "age_in_months", "dose_for", "medication_dose"]
 
 
 def age_in_months(dob: dt.date, day: dt.date) -> int:
-    """Completed months of age on `day` (a birthday on 29 February is reached on 1 March)."""
-    delta = relativedelta(day, dob)
-    return delta.years * 12 + delta.months
+    """Completed months of age on `day`. A month is complete on the same day-of-month, so a
+    birthday on 29 February is reached on 1 March in other years: the later, more conservative
+    day for a dose that rises with age."""
+    months = (day.year - dob.year) * 12 + day.month - dob.month
+    return months - 1 if day.day < dob.day else months
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ class Frozen(BaseModel):
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
-_AGE_RE = re.compile(r"^\s*(\d{1,3})\s*([ym]?)\s*$")
+_AGE_RE = re.compile(r"^\s*(\d{1,4})\s*([ym]?)\s*$")
 
 
 def parse_date(value: Any) -> dt.date:
@@ -329,6 +329,7 @@ class Clinic(Frozen):
     tz: Zone = "America/New_York"
     open_days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
     closed: tuple[Closure, ...] = ()
+    open_holidays: tuple[str, ...] = ()  # holiday names the clinic works on, e.g. "Columbus Day"
     session_time: Clock = "09:00"
     duration_min: int = Field(default=60, ge=5, le=720)
     rt_time: Clock = "13:00"

@@ -1,0 +1,60 @@
+"""Shared test helpers: run the real CLI in-process or as a subprocess, and the fixed clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from scheduler.cli import main
+from scheduler.models import PlanRequest
+from scheduler.plan import Plan, build_plan
+from scheduler.templates import Registry, load_registry
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+NOW = "2026-11-23T09:00:00-05:00"
+NOW_DT = dt.datetime.fromisoformat(NOW)
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+
+@pytest.fixture(scope="session")
+def registry() -> Registry:
+    return load_registry()
+
+
+@pytest.fixture
+def run(capsys: pytest.CaptureFixture[str]):
+    """Call the real CLI entry point in-process: exit code, stdout and stderr."""
+
+    def _run(*args: str) -> Result:
+        capsys.readouterr()
+        code = main(list(args))
+        captured = capsys.readouterr()
+        return Result(code, captured.out, captured.err)
+
+    return _run
+
+
+def run_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+    proc = subprocess.run([sys.executable, "-m", "scheduler", *args], capture_output=True,
+                          text=True, cwd=cwd or ROOT, env={**os.environ, **(env or {})},
+                          timeout=60, check=False)
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def make_plan(registry: Registry, **fields: object) -> Plan:
+    data: dict[str, object] = {"start": "2026-12-01", "age": "45", "route": "ommaya"}
+    data.update(fields)
+    return build_plan(PlanRequest.model_validate(data), registry, NOW_DT)
