@@ -25,9 +25,16 @@ __all__ = [
 ]
 
 _LAZY = {
-    "BlockedError": "errors", "InputError": "errors", "SchedulerError": "errors",
-    "TemplateError": "errors", "Plan": "plan", "build_plan": "plan", "plan_from_json": "plan",
-    "plan_to_json": "plan", "PlanRequest": "models", "load_registry": "templates",
+    "BlockedError": "errors",
+    "InputError": "errors",
+    "SchedulerError": "errors",
+    "TemplateError": "errors",
+    "Plan": "plan",
+    "build_plan": "plan",
+    "plan_from_json": "plan",
+    "plan_to_json": "plan",
+    "PlanRequest": "models",
+    "load_registry": "templates",
 }
 
 

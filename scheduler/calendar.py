@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .errors import InputError
-from .models import WEEKDAYS, Clinic
+from .models import Clinic
 
 __all__ = ["ClinicCalendar", "build_calendar", "supported_countries"]
 
@@ -32,7 +32,7 @@ class ClinicCalendar:
 
     open_weekdays: frozenset[int]
     closures: dict[dt.date, str] = field(default_factory=dict)
-    holiday_name: Callable[[dt.date], str | None] = lambda _day: None
+    holiday_name: Callable[[dt.date], str | None] = field(default=lambda _day: None)
 
     def closed_reason(self, day: dt.date) -> str | None:
         """Why the clinic is closed on `day` ("Christmas Day", "Saturday"), or None when open."""
@@ -66,8 +66,9 @@ class ClinicCalendar:
             candidate = day + dt.timedelta(n)
             if self.is_open(candidate):
                 return candidate
-        raise InputError(f"the clinic has no open day within {MAX_SEARCH_DAYS} days after {day}",
-                         field="closed")
+        raise InputError(
+            f"the clinic has no open day within {MAX_SEARCH_DAYS} days after {day}", field="closed"
+        )
 
     def previous_open(self, day: dt.date, not_before: dt.date) -> dt.date | None:
         """The last open day on or before `day` and not before `not_before`, if any."""
@@ -79,42 +80,50 @@ class ClinicCalendar:
         return None
 
 
+def _no_holidays(_day: dt.date) -> str | None:
+    return None
+
+
 def build_calendar(clinic: Clinic) -> ClinicCalendar:
     """The calendar for a clinic: its open weekdays, its closures and its country's holidays."""
     closures: dict[dt.date, str] = {}
     for closure in clinic.closed:
         for day in closure.days():
             closures[day] = closure.reason
-    holiday_name: Callable[[dt.date], str | None] = lambda _day: None
-    if clinic.country:
-        import holidays
-
-        supported = holidays.list_supported_countries()
-        country = clinic.country.upper()
-        if country not in supported:
-            raise InputError(f"'{clinic.country}' is not a country the holidays package knows",
-                             field="country", choices=sorted(supported))
-        subdivs = supported[country]
-        subdiv = clinic.subdiv
-        if subdiv is not None and subdiv not in subdivs:
-            match = next((s for s in subdivs if s.upper() == subdiv.upper()), None)
-            if match is None:
-                raise InputError(f"'{subdiv}' is not a subdivision of {country}", field="subdiv",
-                                 choices=subdivs)
-            subdiv = match
-        table = holidays.country_holidays(country, subdiv=subdiv)
-        worked = {name.casefold() for name in clinic.open_holidays}
-
-        def holiday_name(day: dt.date) -> str | None:
-            names = [n for n in table.get_list(day) if n.casefold() not in worked]
-            return " / ".join(names) if names else None
-
-    return ClinicCalendar(open_weekdays=clinic.open_weekdays, closures=closures,
-                          holiday_name=holiday_name)
+    return ClinicCalendar(
+        open_weekdays=clinic.open_weekdays, closures=closures, holiday_name=_holiday_lookup(clinic)
+    )
 
 
-def weekday_name(day: dt.date) -> str:
-    return WEEKDAYS[day.weekday()].capitalize()
+def _holiday_lookup(clinic: Clinic) -> Callable[[dt.date], str | None]:
+    """Names of the public holidays on a day, less those the clinic works on."""
+    if not clinic.country:
+        return _no_holidays
+    import holidays
+
+    supported = holidays.list_supported_countries()
+    country = clinic.country.upper()
+    if country not in supported:
+        raise InputError(
+            f"'{clinic.country}' is not a country the holidays package knows",
+            field="country",
+            choices=sorted(c for c in supported if len(c) == 2),
+        )
+    subdivs = supported[country]
+    subdiv = clinic.subdiv
+    if subdiv is not None and subdiv not in subdivs:
+        match = next((s for s in subdivs if s.upper() == subdiv.upper()), None)
+        if match is None:
+            raise InputError(f"'{subdiv}' is not a subdivision of {country}", field="subdiv", choices=subdivs)
+        subdiv = match
+    table = holidays.country_holidays(country, subdiv=subdiv)
+    worked = {name.casefold() for name in clinic.open_holidays}
+
+    def holiday_name(day: dt.date) -> str | None:
+        names = [n for n in table.get_list(day) if n.casefold() not in worked]
+        return " / ".join(names) if names else None
+
+    return holiday_name
 
 
 @dataclass(frozen=True)
@@ -124,8 +133,9 @@ class Placement:
     reason: str | None
 
 
-def place_course(planned: list[tuple[dt.date, int]], calendar: ClinicCalendar, shift: str,
-                 not_before: dt.date) -> list[Placement]:
+def place_course(
+    planned: list[tuple[dt.date, int]], calendar: ClinicCalendar, shift: str, not_before: dt.date
+) -> list[Placement]:
     """Put each planned (day, min_gap) on an open day, in order.
 
     A dose due on a closed day moves to the next open day (or, with shift="previous", the last open
@@ -153,8 +163,13 @@ def place_course(planned: list[tuple[dt.date, int]], calendar: ClinicCalendar, s
                 moved = calendar.next_open(candidate)
                 reasons += calendar.named_closures(candidate + dt.timedelta(1), moved)
             candidate = moved
-        placed.append(Placement(day=candidate, shifted_from=day if candidate != day else None,
-                                reason="; ".join(reasons) if candidate != day else None))
+        placed.append(
+            Placement(
+                day=candidate,
+                shifted_from=day if candidate != day else None,
+                reason="; ".join(reasons) if candidate != day else None,
+            )
+        )
         previous = candidate
     return placed
 

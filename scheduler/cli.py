@@ -31,16 +31,38 @@ def cli() -> None:
 
 @cli.command()
 @plan_options
-@click.option("--now", "now_text", metavar="ISO_DATETIME",
-              help="The plan's creation time (default SOURCE_DATE_EPOCH, else the clock).")
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="PATH", help="Write the plan document (JSON).")
-@click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-              metavar="PATH", help="Write one row per event (CSV).")
+@click.option(
+    "--now",
+    "now_text",
+    metavar="ISO_DATETIME",
+    help="The plan's creation time (default SOURCE_DATE_EPOCH, else the clock).",
+)
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Write the plan document (JSON).",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Write one row per event (CSV).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the event table.")
 @click.pass_context
-def plan(ctx: click.Context, patient_file: str | None, now_text: str | None,
-         json_path: Path | None, csv_path: Path | None, quiet: bool, **_: Any) -> None:
+def plan(
+    ctx: click.Context,
+    /,
+    patient_file: str | None,
+    now_text: str | None,
+    json_path: Path | None,
+    csv_path: Path | None,
+    quiet: bool,
+    **_: Any,
+) -> None:
     """Expand a regimen (and RT, memantine) into dated events on the clinic calendar.
 
     PATIENT_FILE is an optional TOML file with the same fields as the flags (snake_case);
@@ -59,9 +81,10 @@ def plan(ctx: click.Context, patient_file: str | None, now_text: str | None,
     targets = {name: path for name, path in (("json", json_path), ("csv", csv_path)) if path}
     inputs = [Path(patient_file)] if patient_file else []
     check_targets(targets, inputs)
-    request = build_request(_given(ctx, exclude={"patient_file", "now_text", "json_path",
-                                                 "csv_path", "quiet"}),
-                            Path(patient_file) if patient_file else None)
+    request = build_request(
+        _given(ctx, exclude={"patient_file", "now_text", "json_path", "csv_path", "quiet"}),
+        Path(patient_file) if patient_file else None,
+    )
     now = resolve_now(now_text, request.clinic.tz)
     result = build_plan(request, load_registry(), now)
     renderers = {"json": json_export.render, "csv": csv_export.render}
@@ -150,8 +173,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if os.environ.get("LMSCHED_DEBUG"):
             raise
-        click.echo(f"lmsched: internal error: {type(exc).__name__}: {exc} "
-                   "(please report it; set LMSCHED_DEBUG=1 for the traceback)", err=True)
+        click.echo(
+            f"lmsched: internal error: {type(exc).__name__}: {exc} "
+            "(please report it; set LMSCHED_DEBUG=1 for the traceback)",
+            err=True,
+        )
         return EXIT_INTERNAL
     return result if isinstance(result, int) else EXIT_OK
 

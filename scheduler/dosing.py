@@ -30,8 +30,9 @@ def _fmt(mg: float) -> str:
     return f"{mg:g} mg"
 
 
-def dose_for(rule: DoseRule, ceiling: DoseRule | None, request: PlanRequest, day: dt.date,
-             drug: str) -> DoseDecision:
+def dose_for(
+    rule: DoseRule, ceiling: DoseRule | None, request: PlanRequest, day: dt.date, drug: str
+) -> DoseDecision:
     """The dose for one IT event on `day`. Never above the age band's dose: an order above it is
     refused (S1, S2), never silently lowered, because the order itself would be wrong."""
     if request.dob is not None:
@@ -45,15 +46,24 @@ def dose_for(rule: DoseRule, ceiling: DoseRule | None, request: PlanRequest, day
     if band is not None and planned > band.mg:
         raise BlockedError(
             f"{drug} {_fmt(planned)} on {day} is above the {band.label} dose of {_fmt(band.mg)}",
-            rule="dose-above-age-band", sources=("S1", "S2"), field="regimen")
+            rule="dose-above-age-band",
+            sources=("S1", "S2"),
+            field="regimen",
+        )
     mg = planned
     if request.dose is not None:
         if request.dose > planned:
-            limit = f"the {band.label} dose of {_fmt(planned)}" if rule.rule == "age-band" and band \
+            limit = (
+                f"the {band.label} dose of {_fmt(planned)}"
+                if rule.rule == "age-band" and band
                 else f"the regimen's dose of {_fmt(planned)}"
-            raise BlockedError(f"ordered {drug} {_fmt(request.dose)} on {day} is above {limit}; "
-                               "no order may exceed it", rule="dose-above-age-band",
-                               sources=("S1", "S2"), field="dose")
+            )
+            raise BlockedError(
+                f"ordered {drug} {_fmt(request.dose)} on {day} is above {limit}; no order may exceed it",
+                rule="dose-above-age-band",
+                sources=("S1", "S2"),
+                field="dose",
+            )
         mg = request.dose
     return DoseDecision(mg=mg, band=band, age_months=months)
 
@@ -64,5 +74,6 @@ def medication_dose(med: Medication, mg: float, crcl: float | None) -> tuple[flo
     if renal is not None and crcl is not None and crcl < renal.crcl_below and mg > renal.max_mg_per_dose:
         return renal.max_mg_per_dose, (
             f"capped from {_fmt(mg)} to {_fmt(renal.max_mg_per_dose)}: CrCl {crcl:g} mL/min "
-            f"is below {renal.crcl_below:g} ({', '.join(renal.sources)})")
+            f"is below {renal.crcl_below:g} ({', '.join(renal.sources)})"
+        )
     return mg, None

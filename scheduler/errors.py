@@ -29,8 +29,9 @@ class SchedulerError(Exception):
 
     exit_code = 2
 
-    def __init__(self, message: str, *, field: str | None = None,
-                 choices: Iterable[str] | None = None) -> None:
+    def __init__(
+        self, message: str, *, field: str | None = None, choices: Iterable[str] | None = None
+    ) -> None:
         self.field = field
         self.choices = list(choices) if choices is not None else None
         self.detail = message
@@ -52,8 +53,14 @@ class InputError(SchedulerError):
 class TemplateError(SchedulerError):
     """A template file is missing, malformed or inconsistent. Exit code 2."""
 
-    def __init__(self, message: str, *, template: str | None = None,
-                 field: str | None = None, choices: Iterable[str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        template: str | None = None,
+        field: str | None = None,
+        choices: Iterable[str] | None = None,
+    ) -> None:
         self.template = template
         super().__init__(message, field=field, choices=choices)
 
@@ -63,8 +70,9 @@ class BlockedError(SchedulerError):
 
     exit_code = 3
 
-    def __init__(self, message: str, *, rule: str, sources: Iterable[str] = (),
-                 field: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, rule: str, sources: Iterable[str] = (), field: str | None = None
+    ) -> None:
         self.rule = rule
         self.sources = list(sources)
         super().__init__(message, field=field)

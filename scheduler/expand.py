@@ -32,8 +32,9 @@ class Slot:
 
 def phase_counts(regimen: Regimen, open_count: int | None) -> list[int]:
     """Doses per phase; `open_count` (--maintenance) replaces the open-ended phase's default."""
-    return [open_count if (p.until_progression and open_count is not None) else p.count
-            for p in regimen.phases]
+    return [
+        open_count if (p.until_progression and open_count is not None) else p.count for p in regimen.phases
+    ]
 
 
 def expand_regimen(regimen: Regimen, start: dt.date, open_count: int | None = None) -> list[Slot]:
@@ -43,8 +44,10 @@ def expand_regimen(regimen: Regimen, start: dt.date, open_count: int | None = No
     for phase, count in zip(regimen.phases, phase_counts(regimen, open_count), strict=True):
         if phase.cycle_days is not None:
             per_cycle = len(phase.offsets)
-            dates = [anchor + dt.timedelta(days=(k // per_cycle) * phase.cycle_days
-                                           + phase.offsets[k % per_cycle]) for k in range(count)]
+            dates = [
+                anchor + dt.timedelta(days=(k // per_cycle) * phase.cycle_days + phase.offsets[k % per_cycle])
+                for k in range(count)
+            ]
             window_end = anchor + dt.timedelta(days=math.ceil(count / per_cycle) * phase.cycle_days)
         else:
             months = phase.months or 1
@@ -54,8 +57,7 @@ def expand_regimen(regimen: Regimen, start: dt.date, open_count: int | None = No
             gap = phase.min_days
             if k == 0 and previous is not None:
                 gap = min(gap, previous.min_days)
-            slots.append(Slot(phase=phase, index=k + 1, number=len(slots) + 1, planned=day,
-                              min_gap=gap))
+            slots.append(Slot(phase=phase, index=k + 1, number=len(slots) + 1, planned=day, min_gap=gap))
         if count:
             previous = phase
         anchor = window_end

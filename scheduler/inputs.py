@@ -61,10 +61,20 @@ def translate(exc: ValidationError) -> InputError:
     if kind == "missing":
         return InputError("is required (give the flag, or the key in the patient file)", field=field)
     if kind == "extra_forbidden":
-        return InputError("is not a known key", field=field,
-                          choices=sorted(Clinic.model_fields) if "clinic" in field else PATIENT_KEYS)
-    if kind in {"int_parsing", "float_parsing", "int_type", "float_type", "bool_type",
-                "bool_parsing", "string_type"}:
+        return InputError(
+            "is not a known key",
+            field=field,
+            choices=sorted(Clinic.model_fields) if "clinic" in field else PATIENT_KEYS,
+        )
+    if kind in {
+        "int_parsing",
+        "float_parsing",
+        "int_type",
+        "float_type",
+        "bool_type",
+        "bool_parsing",
+        "string_type",
+    }:
         return InputError(f"'{given}' is not valid: {msg[0].lower()}{msg[1:]}", field=field)
     if field and not msg.startswith(tuple(PATIENT_KEYS)):
         return InputError(msg, field=field)
@@ -79,8 +89,9 @@ def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> PlanRe
         data = read_toml(patient_file, "patient file")
         unknown = sorted(set(data) - set(PATIENT_KEYS))
         if unknown:
-            raise InputError(f"{patient_file}: unknown key '{unknown[0]}'", field="patient file",
-                             choices=PATIENT_KEYS)
+            raise InputError(
+                f"{patient_file}: unknown key '{unknown[0]}'", field="patient file", choices=PATIENT_KEYS
+            )
         base = patient_file.parent
     closed = list(_as_list(data.pop("closed", [])))
     clinic_path: Path | None = None
@@ -101,8 +112,11 @@ def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> PlanRe
         clinic = read_toml(clinic_path, "clinic")
         unknown = sorted(set(clinic) - set(Clinic.model_fields))
         if unknown:
-            raise InputError(f"{clinic_path}: unknown key '{unknown[0]}'", field="clinic",
-                             choices=sorted(Clinic.model_fields))
+            raise InputError(
+                f"{clinic_path}: unknown key '{unknown[0]}'",
+                field="clinic",
+                choices=sorted(Clinic.model_fields),
+            )
         closed = list(_as_list(clinic.pop("closed", []))) + closed
     for key, field in CLINIC_KEYS.items():
         if key in data and key != "closed":
@@ -127,8 +141,9 @@ def resolve_now(given: str | None, tz: str, clock: dt.datetime | None = None) ->
         try:
             moment = dt.datetime.fromisoformat(given.strip())
         except ValueError:
-            raise InputError(f"'{given}' is not an ISO date-time such as 2026-11-23T09:00:00-05:00",
-                             field="now") from None
+            raise InputError(
+                f"'{given}' is not an ISO date-time such as 2026-11-23T09:00:00-05:00", field="now"
+            ) from None
         return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:

@@ -7,6 +7,7 @@ becomes one of these frozen models before the core sees it, so the core can trus
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -93,7 +94,8 @@ def parse_zone(value: Any) -> str:
     except (ZoneInfoNotFoundError, ValueError):
         raise ValueError(
             f"'{value}' is not an IANA time zone; use a name such as America/New_York, "
-            "Europe/Amsterdam or UTC") from None
+            "Europe/Amsterdam or UTC"
+        ) from None
     return value.strip()
 
 
@@ -118,7 +120,9 @@ class Age(Frozen):
             value = str(value)
         m = _AGE_RE.match(value) if isinstance(value, str) else None
         if not m:
-            raise ValueError(f"'{value}' is not an age; give years (45 or 45y) or months (8m), 0 to 120 years")
+            raise ValueError(
+                f"'{value}' is not an age; give years (45 or 45y) or months (8m), 0 to 120 years"
+            )
         n, unit = int(m.group(1)), m.group(2) or "y"
         months = n if unit == "m" else n * 12
         if months > 120 * 12:
@@ -142,6 +146,7 @@ AgeField = Annotated[Age, PlainSerializer(str, return_type=str)]
 
 
 # --- templates ---------------------------------------------------------------------------------
+
 
 class TemplateBase(Frozen):
     id: TemplateId
@@ -207,11 +212,15 @@ class Phase(Frozen):
         if self.cycle_days is not None:
             offs = self.offsets
             if not offs or list(offs) != sorted(set(offs)) or offs[0] != 0 or offs[-1] >= self.cycle_days:
-                raise ValueError(f"phase {self.name}: offsets must start at 0, increase, and stay below cycle_days")
-            gaps = [b - a for a, b in zip(offs, offs[1:], strict=False)]
+                raise ValueError(
+                    f"phase {self.name}: offsets must start at 0, increase, and stay below cycle_days"
+                )
+            gaps = [b - a for a, b in itertools.pairwise(offs)]
             gaps.append(self.cycle_days - offs[-1])
             if min(gaps) < self.min_days:
-                raise ValueError(f"phase {self.name}: min_days {self.min_days} exceeds the planned gap {min(gaps)}")
+                raise ValueError(
+                    f"phase {self.name}: min_days {self.min_days} exceeds the planned gap {min(gaps)}"
+                )
         else:
             if self.offsets != (0,):
                 raise ValueError(f"phase {self.name}: offsets apply to cycle phases only")
@@ -290,6 +299,7 @@ Template = Annotated[Regimen | Radiotherapy | Medication, Field(discriminator="k
 
 
 # --- clinic and plan request ----------------------------------------------------------------------
+
 
 class Closure(Frozen):
     date: Day
@@ -381,8 +391,9 @@ class PlanRequest(Frozen):
             if self.dob > self.start:
                 raise ValueError(f"dob: birth date {self.dob} is after the start date {self.start}")
             if self.start.year - self.dob.year > 121 or (
-                    self.start.year - self.dob.year == 121 and (self.start.month, self.start.day)
-                    >= (self.dob.month, self.dob.day)):
+                self.start.year - self.dob.year == 121
+                and (self.start.month, self.start.day) >= (self.dob.month, self.dob.day)
+            ):
                 raise ValueError(f"dob: {self.dob} makes the patient older than 120 years on {self.start}")
         if (self.rt is None) != (self.rt_start is None):
             raise ValueError("rt/rt_start: give --rt and --rt-start together")

@@ -118,6 +118,7 @@ class Plan(Frozen):
 
 # --- building ------------------------------------------------------------------------------------
 
+
 def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
@@ -142,27 +143,32 @@ def _age_at(request: PlanRequest) -> Any:
     return request.age
 
 
-def build_plan(request: PlanRequest, registry: Registry, now: dt.datetime,
-               calendar: ClinicCalendar | None = None) -> Plan:
+def build_plan(
+    request: PlanRequest, registry: Registry, now: dt.datetime, calendar: ClinicCalendar | None = None
+) -> Plan:
     """Expand the request's templates onto the clinic calendar and return the dated plan."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     regimen = registry.regimen(request.regimen)
     if regimen.status == "withdrawn":
-        raise BlockedError(f"{regimen.id}: {regimen.title} ({' '.join(regimen.summary.split())})",
-                           rule="withdrawn-product", sources=regimen.sources, field="regimen")
+        raise BlockedError(
+            f"{regimen.id}: {regimen.title} ({' '.join(regimen.summary.split())})",
+            rule="withdrawn-product",
+            sources=regimen.sources,
+            field="regimen",
+        )
     if request.route not in regimen.routes:
-        raise InputError(f"'{request.route}' is not a route for {regimen.id}", field="route",
-                         choices=regimen.routes)
+        raise InputError(
+            f"'{request.route}' is not a route for {regimen.id}", field="route", choices=regimen.routes
+        )
     rt = registry.radiotherapy(request.rt) if request.rt else None
     if request.maintenance is not None and regimen.open_phase is None:
-        raise InputError(f"{regimen.id} has no phase that continues until progression",
-                         field="maintenance")
+        raise InputError(f"{regimen.id} has no phase that continues until progression", field="maintenance")
     calendar = calendar or build_calendar(request.clinic)
     identity = _identity(request)
     notes: list[str] = []
     events: list[Event] = []
-    templates = [regimen]
+    templates: list[Regimen | Radiotherapy | Medication] = [regimen]
 
     rt_events: list[Event] = []
     if rt is not None:
@@ -178,45 +184,71 @@ def build_plan(request: PlanRequest, registry: Registry, now: dt.datetime,
             templates.append(med)
 
     if request.age is not None:
-        notes.append(f"Doses use the age given for the start date ({request.age.describe()}) for "
-                     "every dose; give a birth date (--dob) to follow birthdays.")
+        notes.append(
+            f"Doses use the age given for the start date ({request.age.describe()}) for "
+            "every dose; give a birth date (--dob) to follow birthdays."
+        )
     events.sort(key=lambda e: (e.date, e.time, e.kind, e.number))
     plan = Plan(
         created=now,
-        patient=Patient(id=request.patient_id, name=request.patient_name, dob=request.dob,
-                        age_at_start=_age_at(request),
-                        age_basis="dob" if request.dob is not None else "age"),
+        patient=Patient(
+            id=request.patient_id,
+            name=request.patient_name,
+            dob=request.dob,
+            age_at_start=_age_at(request),
+            age_basis="dob" if request.dob is not None else "age",
+        ),
         inputs=request,
-        templates=tuple(TemplateRef(id=t.id, version=t.version, kind=t.kind, evidence=t.evidence,
-                                    status=t.status, sources=t.sources) for t in templates),
+        templates=tuple(
+            TemplateRef(
+                id=t.id,
+                version=t.version,
+                kind=t.kind,
+                evidence=t.evidence,
+                status=t.status,
+                sources=t.sources,
+            )
+            for t in templates
+        ),
         notes=tuple(notes),
         events=tuple(events),
     )
     return plan.model_copy(update={"fingerprint": fingerprint(plan)})
 
 
-def _it_events(regimen: Regimen, registry: Registry, request: PlanRequest,
-               calendar: ClinicCalendar, identity: str, notes: list[str]) -> list[Event]:
+def _it_events(
+    regimen: Regimen,
+    registry: Registry,
+    request: PlanRequest,
+    calendar: ClinicCalendar,
+    identity: str,
+    notes: list[str],
+) -> list[Event]:
     assert regimen.dose is not None
     slots = expand_regimen(regimen, request.start, request.maintenance)
-    placed = place_course([(s.planned, s.min_gap) for s in slots], calendar,
-                          request.clinic.shift, not_before=request.start)
+    placed = place_course(
+        [(s.planned, s.min_gap) for s in slots], calendar, request.clinic.shift, not_before=request.start
+    )
     ceiling = None
     if regimen.dose.ceiling_from:
         ceiling = registry.regimen(regimen.dose.ceiling_from).dose
     open_phase = regimen.open_phase
     if open_phase is not None:
         count = phase_counts(regimen, request.maintenance)[regimen.phases.index(open_phase)]
-        notes.append(f"The {open_phase.name} phase continues until progression; {count} doses are "
-                     "planned here (change with --maintenance N).")
+        notes.append(
+            f"The {open_phase.name} phase continues until progression; {count} doses are "
+            "planned here (change with --maintenance N)."
+        )
     events: list[Event] = []
     previous_mg: float | None = None
     for slot, where in zip(slots, placed, strict=True):
         decision = dose_for(regimen.dose, ceiling, request, where.day, regimen.drug)
         event_notes: list[str] = []
         if previous_mg is not None and decision.mg != previous_mg and decision.band is not None:
-            event_notes.append(f"dose {previous_mg:g} -> {decision.mg:g} mg: age band "
-                               f"{decision.band.label} from this dose ({', '.join(regimen.dose.sources)})")
+            event_notes.append(
+                f"dose {previous_mg:g} -> {decision.mg:g} mg: age band "
+                f"{decision.band.label} from this dose ({', '.join(regimen.dose.sources)})"
+            )
         if request.dose is not None and decision.band is not None and decision.mg < decision.band.mg:
             event_notes.append(f"ordered {decision.mg:g} mg (age band dose {decision.band.mg:g} mg)")
         if where.reason:
@@ -225,50 +257,81 @@ def _it_events(regimen: Regimen, registry: Registry, request: PlanRequest,
             event_notes.append("continues until progression")
         previous_mg = decision.mg
         mg = decision.mg
-        events.append(Event(
-            uid=make_uid(identity, regimen.id, request.start, f"{slot.phase.name}:{slot.index}"),
-            kind="it-dose", course=regimen.id, date=where.day, time=request.clinic.session_time,
-            tz=request.clinic.tz, duration_min=request.clinic.duration_min, phase=slot.phase.name,
-            number=slot.number, of=len(slots),
-            status="tentative" if slot.phase.until_progression else "confirmed",
-            drug=regimen.drug, dose_mg=int(mg) if float(mg).is_integer() else mg,
-            route=request.route,
-            formulation=request.formulation if regimen.drug == "methotrexate" else regimen.formulation,
-            shifted_from=where.shifted_from, shift_reason=where.reason, notes=tuple(event_notes)))
+        events.append(
+            Event(
+                uid=make_uid(identity, regimen.id, request.start, f"{slot.phase.name}:{slot.index}"),
+                kind="it-dose",
+                course=regimen.id,
+                date=where.day,
+                time=request.clinic.session_time,
+                tz=request.clinic.tz,
+                duration_min=request.clinic.duration_min,
+                phase=slot.phase.name,
+                number=slot.number,
+                of=len(slots),
+                status="tentative" if slot.phase.until_progression else "confirmed",
+                drug=regimen.drug,
+                dose_mg=int(mg) if float(mg).is_integer() else mg,
+                route=request.route,
+                formulation=request.formulation if regimen.drug == "methotrexate" else regimen.formulation,
+                shifted_from=where.shifted_from,
+                shift_reason=where.reason,
+                notes=tuple(event_notes),
+            )
+        )
     return events
 
 
-def _radiotherapy_events(rt: Radiotherapy, request: PlanRequest, calendar: ClinicCalendar,
-                         identity: str) -> list[Event]:
+def _radiotherapy_events(
+    rt: Radiotherapy, request: PlanRequest, calendar: ClinicCalendar, identity: str
+) -> list[Event]:
     assert request.rt_start is not None
     gy = rt.gy_per_fraction
     events = []
     for n, where in enumerate(nth_open_days(calendar, request.rt_start, rt.fractions), start=1):
         notes = (f"moved from {where.shifted_from}: {where.reason}",) if where.reason else ()
-        events.append(Event(
-            uid=make_uid(identity, rt.id, request.rt_start, f"fraction:{n}"),
-            kind="rt-fraction", course=rt.id, date=where.day, time=request.clinic.rt_time,
-            tz=request.clinic.tz, duration_min=request.clinic.rt_duration_min, phase=rt.site,
-            number=n, of=rt.fractions, dose_gy=int(gy) if float(gy).is_integer() else gy,
-            route="external beam", shifted_from=where.shifted_from, shift_reason=where.reason,
-            notes=notes))
+        events.append(
+            Event(
+                uid=make_uid(identity, rt.id, request.rt_start, f"fraction:{n}"),
+                kind="rt-fraction",
+                course=rt.id,
+                date=where.day,
+                time=request.clinic.rt_time,
+                tz=request.clinic.tz,
+                duration_min=request.clinic.rt_duration_min,
+                phase=rt.site,
+                number=n,
+                of=rt.fractions,
+                dose_gy=int(gy) if float(gy).is_integer() else gy,
+                route="external beam",
+                shifted_from=where.shifted_from,
+                shift_reason=where.reason,
+                notes=notes,
+            )
+        )
     return events
 
 
-def _medication_events(med: Medication, request: PlanRequest, first_day: dt.date, identity: str,
-                       notes: list[str]) -> list[Event]:
+def _medication_events(
+    med: Medication, request: PlanRequest, first_day: dt.date, identity: str, notes: list[str]
+) -> list[Event]:
     """One event per titration step and time of day, repeated daily for the step's days."""
     rows: list[tuple[int, str, str, float, dt.date, int]] = []
     day = first_day
     for i, step in enumerate(med.steps, start=1):
-        for when, clock, mg in (("morning", med.morning, step.morning_mg),
-                                ("evening", med.evening, step.evening_mg)):
+        for when, clock, mg in (
+            ("morning", med.morning, step.morning_mg),
+            ("evening", med.evening, step.evening_mg),
+        ):
             if mg > 0:
                 rows.append((i, when, clock, mg, day, step.days))
         day += dt.timedelta(step.days)
     total_days = (day - first_day).days
-    notes.append(f"{med.drug.capitalize()} {', '.join(s.name + ' ' + _step_text(s.morning_mg, s.evening_mg) for s in med.steps)}: "
-                 f"{total_days} days from the first WBRT fraction on {first_day} ({', '.join(med.sources)}).")
+    steps = ", ".join(f"{s.name} {_step_text(s.morning_mg, s.evening_mg)}" for s in med.steps)
+    notes.append(
+        f"{med.drug.capitalize()} {steps}: {total_days} days from the first WBRT fraction "
+        f"on {first_day} ({', '.join(med.sources)})."
+    )
     events = []
     for n, (i, when, clock, mg, start, days) in enumerate(rows, start=1):
         dose, cap_note = medication_dose(med, mg, request.crcl)
@@ -277,12 +340,26 @@ def _medication_events(med: Medication, request: PlanRequest, first_day: dt.date
         event_notes = [f"{step.name}: daily {'AM' if when == 'morning' else 'PM'} to {last}"]
         if cap_note:
             event_notes.append(cap_note)
-        events.append(Event(
-            uid=make_uid(identity, med.id, first_day, f"step{i}:{when}"),
-            kind="medication", course=med.id, date=start, time=clock, tz=request.clinic.tz,
-            duration_min=5, phase=f"step-{i}-{when}", number=n, of=len(rows), drug=med.drug,
-            dose_mg=int(dose) if float(dose).is_integer() else dose, route=med.route,
-            formulation=med.formulation, repeat_days=days, notes=tuple(event_notes)))
+        events.append(
+            Event(
+                uid=make_uid(identity, med.id, first_day, f"step{i}:{when}"),
+                kind="medication",
+                course=med.id,
+                date=start,
+                time=clock,
+                tz=request.clinic.tz,
+                duration_min=5,
+                phase=f"step-{i}-{when}",
+                number=n,
+                of=len(rows),
+                drug=med.drug,
+                dose_mg=int(dose) if float(dose).is_integer() else dose,
+                route=med.route,
+                formulation=med.formulation,
+                repeat_days=days,
+                notes=tuple(event_notes),
+            )
+        )
     return events
 
 
@@ -293,6 +370,7 @@ def _step_text(am: float, pm: float) -> str:
 
 
 # --- fingerprint and (de)serialisation ------------------------------------------------------------
+
 
 def _canonical(plan: Plan) -> bytes:
     data = plan.model_dump(mode="json", exclude={"created", "fingerprint"})

@@ -51,8 +51,12 @@ class Registry:
     def get(self, template_id: str, kind: str, field: str) -> Any:
         found = self.templates.get(template_id)
         if found is None or found.kind != kind:
-            raise TemplateError(f"unknown {kind} template '{template_id}'", template=template_id,
-                                field=field, choices=self.ids(kind))
+            raise TemplateError(
+                f"unknown {kind} template '{template_id}'",
+                template=template_id,
+                field=field,
+                choices=self.ids(kind),
+            )
         return found
 
     def regimen(self, template_id: str) -> Regimen:
@@ -100,14 +104,15 @@ def load_registry(dirs: list[Path] | None = None) -> Registry:
                 except ValidationError as exc:
                     raise TemplateError(f"{path}: {_first_error(exc)}", template=path.stem) from None
                 if tpl.kind != kind:
-                    raise TemplateError(f"{path}: kind '{tpl.kind}' does not belong in {folder}/",
-                                        template=tpl.id)
+                    raise TemplateError(
+                        f"{path}: kind '{tpl.kind}' does not belong in {folder}/", template=tpl.id
+                    )
                 if tpl.id != path.stem:
-                    raise TemplateError(f"{path}: id '{tpl.id}' must match the file name",
-                                        template=tpl.id)
+                    raise TemplateError(f"{path}: id '{tpl.id}' must match the file name", template=tpl.id)
                 if tpl.id in templates:
-                    raise TemplateError(f"{path}: id '{tpl.id}' is already defined in {origin[tpl.id]}",
-                                        template=tpl.id)
+                    raise TemplateError(
+                        f"{path}: id '{tpl.id}' is already defined in {origin[tpl.id]}", template=tpl.id
+                    )
                 templates[tpl.id] = tpl
                 origin[tpl.id] = path
     registry = Registry(templates=templates, sources=sources)
@@ -124,11 +129,18 @@ def _check_references(registry: Registry) -> None:
             if ceiling is not None:
                 other = registry.templates.get(ceiling)
                 if not isinstance(other, Regimen) or other.dose is None or other.dose.rule != "age-band":
-                    raise TemplateError(f"ceiling_from '{ceiling}' is not an age-band regimen",
-                                        template=tpl.id, field="dose.ceiling_from")
+                    raise TemplateError(
+                        f"ceiling_from '{ceiling}' is not an age-band regimen",
+                        template=tpl.id,
+                        field="dose.ceiling_from",
+                    )
         if isinstance(tpl, Medication) and tpl.renal is not None:
             cited += list(tpl.renal.sources)
         unknown = sorted(set(cited) - set(registry.sources))
         if unknown:
-            raise TemplateError(f"cites unknown source ids {', '.join(unknown)}", template=tpl.id,
-                                field="sources", choices=sorted(registry.sources))
+            raise TemplateError(
+                f"cites unknown source ids {', '.join(unknown)}",
+                template=tpl.id,
+                field="sources",
+                choices=sorted(registry.sources),
+            )

@@ -48,9 +48,15 @@ def run(capsys: pytest.CaptureFixture[str]):
 
 
 def run_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
-    proc = subprocess.run([sys.executable, "-m", "scheduler", *args], capture_output=True,
-                          text=True, cwd=cwd or ROOT, env={**os.environ, **(env or {})},
-                          timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "scheduler", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=60,
+        check=False,
+    )
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -34,9 +34,16 @@ def test_other_countries_and_observed_days() -> None:
 
 
 def test_closure_ranges_and_reasons() -> None:
-    calendar = build_calendar(Clinic(country=None, closed=(
-        "2026-12-21..2026-12-23", {"date": "2026-12-29", "reason": "Snow"})))
-    assert [calendar.is_open(D(2026, 12, d)) for d in (20, 21, 22, 23, 24)] == [False, False, False, False, True]
+    calendar = build_calendar(
+        Clinic(country=None, closed=("2026-12-21..2026-12-23", {"date": "2026-12-29", "reason": "Snow"}))
+    )
+    assert [calendar.is_open(D(2026, 12, d)) for d in (20, 21, 22, 23, 24)] == [
+        False,
+        False,
+        False,
+        False,
+        True,
+    ]
     assert calendar.closed_reason(D(2026, 12, 29)) == "Snow"
 
 
@@ -72,7 +79,10 @@ def test_spacing_pushes_later_doses() -> None:
     planned = [(D(2026, 12, 7), 3), (D(2026, 12, 10), 3), (D(2026, 12, 14), 3)]
     placed = place_course(planned, calendar, "next", D(2026, 12, 7))
     assert [p.day for p in placed] == [D(2026, 12, 9), D(2026, 12, 14), D(2026, 12, 17)]
-    assert placed[1].reason is not None and "kept 3 days after the previous dose (2026-12-09)" in placed[1].reason
+    assert (
+        placed[1].reason is not None
+        and "kept 3 days after the previous dose (2026-12-09)" in placed[1].reason
+    )
     assert placed[2].shifted_from == D(2026, 12, 14)
 
 

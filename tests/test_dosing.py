@@ -20,9 +20,22 @@ def it_doses(plan) -> list[tuple[str, float]]:  # type: ignore[no-untyped-def]
     return [(e.date.isoformat(), e.dose_mg) for e in plan.events if e.kind == "it-dose"]
 
 
-@pytest.mark.parametrize(("age", "mg"), [
-    ("0", 6), ("11m", 6), ("12m", 8), ("1", 8), ("23m", 8), ("2", 10), ("3", 12), ("17", 12),
-    ("18", 15), ("45", 15), ("120", 15)])
+@pytest.mark.parametrize(
+    ("age", "mg"),
+    [
+        ("0", 6),
+        ("11m", 6),
+        ("12m", 8),
+        ("1", 8),
+        ("23m", 8),
+        ("2", 10),
+        ("3", 12),
+        ("17", 12),
+        ("18", 15),
+        ("45", 15),
+        ("120", 15),
+    ],
+)
 def test_age_bands(registry: Registry, age: str, mg: int) -> None:
     plan = make_plan(registry, age=age)
     assert {dose for _, dose in it_doses(plan)} == {mg}
@@ -56,14 +69,22 @@ def test_lower_adult_order(registry: Registry) -> None:
     assert all("ordered 10 mg (age band dose 15 mg)" in e.notes for e in plan.events)
 
 
-@pytest.mark.parametrize(("fields", "text"), [
-    ({"dose": 20}, "ordered methotrexate 20 mg on 2026-12-01 is above the adult (18+) dose of 15 mg"),
-    ({"age": "2", "dose": 12}, "above the 2 years dose of 10 mg"),
-    ({"age": None, "dob": "2026-03-01", "dose": 8}, "above the under 1 year dose of 6 mg"),
-    ({"regimen": "it-mtx-10mg-twice-weekly", "age": "1"}, "methotrexate 10 mg on 2026-12-01 is above the 1 year dose of 8 mg"),
-    ({"regimen": "it-thiotepa", "dose": 11}, "above the regimen's dose of 10 mg"),
-])
-def test_orders_above_the_ceiling_are_refused(registry: Registry, fields: dict[str, object], text: str) -> None:
+@pytest.mark.parametrize(
+    ("fields", "text"),
+    [
+        ({"dose": 20}, "ordered methotrexate 20 mg on 2026-12-01 is above the adult (18+) dose of 15 mg"),
+        ({"age": "2", "dose": 12}, "above the 2 years dose of 10 mg"),
+        ({"age": None, "dob": "2026-03-01", "dose": 8}, "above the under 1 year dose of 6 mg"),
+        (
+            {"regimen": "it-mtx-10mg-twice-weekly", "age": "1"},
+            "methotrexate 10 mg on 2026-12-01 is above the 1 year dose of 8 mg",
+        ),
+        ({"regimen": "it-thiotepa", "dose": 11}, "above the regimen's dose of 10 mg"),
+    ],
+)
+def test_orders_above_the_ceiling_are_refused(
+    registry: Registry, fields: dict[str, object], text: str
+) -> None:
     with pytest.raises(BlockedError, match=re.escape(text)) as info:
         make_plan(registry, **fields)
     assert info.value.rule == "dose-above-age-band" and info.value.exit_code == 3
@@ -72,7 +93,9 @@ def test_orders_above_the_ceiling_are_refused(registry: Registry, fields: dict[s
 def test_fixed_dose_regimens(registry: Registry) -> None:
     assert {mg for _, mg in it_doses(make_plan(registry, regimen="it-thiotepa"))} == {10}
     assert {mg for _, mg in it_doses(make_plan(registry, regimen="it-trastuzumab"))} == {80}
-    assert {mg for _, mg in it_doses(make_plan(registry, regimen="it-mtx-10mg-twice-weekly", age="2"))} == {10}
+    assert {mg for _, mg in it_doses(make_plan(registry, regimen="it-mtx-10mg-twice-weekly", age="2"))} == {
+        10
+    }
 
 
 def test_withdrawn_regimen_is_refused(registry: Registry) -> None:

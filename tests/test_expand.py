@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 
@@ -22,8 +23,14 @@ def test_intensive_methotrexate_days(registry: Registry) -> None:
     assert [s.phase.name for s in slots] == ["induction"] * 8 + ["consolidation"] * 4 + ["maintenance"] * 6
     assert offsets(start, [s.planned for s in slots[:12]]) == [0, 3, 7, 10, 14, 17, 21, 24, 28, 35, 42, 49]
     # maintenance starts at week 9 and then falls on the same day of each month
-    assert [s.planned for s in slots[12:]] == [D(2027, 2, 1), D(2027, 3, 1), D(2027, 4, 1),
-                                             D(2027, 5, 1), D(2027, 6, 1), D(2027, 7, 1)]
+    assert [s.planned for s in slots[12:]] == [
+        D(2027, 2, 1),
+        D(2027, 3, 1),
+        D(2027, 4, 1),
+        D(2027, 5, 1),
+        D(2027, 6, 1),
+        D(2027, 7, 1),
+    ]
     assert [s.number for s in slots] == list(range(1, 19))
 
 
@@ -46,8 +53,11 @@ def test_monthly_anchor_clamps_to_month_end_and_never_drifts(registry: Registry)
 
 def test_leap_year_anchor(registry: Registry) -> None:
     start = D(2027, 12, 5)  # maintenance anchor 2028-01-30
-    monthly = [s.planned for s in expand_regimen(registry.regimen("it-mtx-intensive"), start, 3)
-               if s.phase.name == "maintenance"]
+    monthly = [
+        s.planned
+        for s in expand_regimen(registry.regimen("it-mtx-intensive"), start, 3)
+        if s.phase.name == "maintenance"
+    ]
     assert monthly == [D(2028, 1, 30), D(2028, 2, 29), D(2028, 3, 30)]
 
 
@@ -64,7 +74,22 @@ def test_trastuzumab_every_two_weeks(registry: Registry) -> None:
     start = D(2026, 12, 7)
     slots = expand_regimen(registry.regimen("it-trastuzumab"), start, 3)
     assert offsets(start, [s.planned for s in slots]) == [
-        0, 3, 7, 10, 14, 17, 21, 24, 28, 35, 42, 49, 56, 70, 84]
+        0,
+        3,
+        7,
+        10,
+        14,
+        17,
+        21,
+        24,
+        28,
+        35,
+        42,
+        49,
+        56,
+        70,
+        84,
+    ]
 
 
 def test_sixteen_dose_twice_weekly(registry: Registry) -> None:
@@ -72,4 +97,4 @@ def test_sixteen_dose_twice_weekly(registry: Registry) -> None:
     slots = expand_regimen(registry.regimen("it-mtx-10mg-twice-weekly"), start)
     days = offsets(start, [s.planned for s in slots])
     assert len(days) == 16 and days[-1] == 7 * 7 + 3
-    assert all(b - a in (3, 4) for a, b in zip(days, days[1:], strict=False))
+    assert all(b - a in (3, 4) for a, b in itertools.pairwise(days))

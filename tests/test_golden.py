@@ -16,8 +16,16 @@ CASES = ["adult", "child"]
 
 @pytest.mark.parametrize("case", CASES)
 def test_example_plans_match_golden_files(run, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
-    result = run("plan", str(EXAMPLES / f"patient-{case}.toml"), "--now", NOW,
-                 "--json", str(tmp_path / "plan.json"), "--csv", str(tmp_path / "plan.csv"))
+    result = run(
+        "plan",
+        str(EXAMPLES / f"patient-{case}.toml"),
+        "--now",
+        NOW,
+        "--json",
+        str(tmp_path / "plan.json"),
+        "--csv",
+        str(tmp_path / "plan.csv"),
+    )
     assert result.code == 0, result.err
     produced = {
         f"plan-{case}.json": (tmp_path / "plan.json").read_bytes(),
@@ -29,4 +37,6 @@ def test_example_plans_match_golden_files(run, tmp_path: Path, case: str) -> Non
         if os.environ.get("UPDATE_GOLDEN"):
             golden.write_bytes(data)
         assert golden.exists(), f"{golden} missing: run `make golden`"
-        assert data == golden.read_bytes(), f"{name} differs from the golden file: run `make golden` and review"
+        assert data == golden.read_bytes(), (
+            f"{name} differs from the golden file: run `make golden` and review"
+        )

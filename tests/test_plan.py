@@ -15,7 +15,7 @@ WBRT = {"rt": "wbrt-30gy-10fx", "rt_start": "2026-11-23"}
 
 
 def test_round_trip_and_required_fields(registry: Registry) -> None:
-    plan = make_plan(registry, **WBRT, patient_id="P1", patient_name="Ann, \"Nan\"; O'Hara\nSmith")
+    plan = make_plan(registry, **WBRT, patient_id="P1", patient_name='Ann, "Nan"; O\'Hara\nSmith')
     data = plan_to_json(plan)
     assert plan_from_json(data) == plan
     doc = json.loads(data)
@@ -23,8 +23,21 @@ def test_round_trip_and_required_fields(registry: Registry) -> None:
     assert doc["created"] == "2026-11-23T09:00:00-05:00"
     assert [t["id"] for t in doc["templates"]] == ["it-mtx-intensive", "wbrt-30gy-10fx", "memantine-wbrt"]
     assert doc["findings"] == []
-    required = {"uid", "kind", "date", "time", "tz", "phase", "sequence", "drug", "dose_mg", "route",
-                "formulation", "shifted_from", "notes"}
+    required = {
+        "uid",
+        "kind",
+        "date",
+        "time",
+        "tz",
+        "phase",
+        "sequence",
+        "drug",
+        "dose_mg",
+        "route",
+        "formulation",
+        "shifted_from",
+        "notes",
+    }
     for event in doc["events"]:
         assert required <= set(event)
         assert event["kind"] in {"it-dose", "rt-fraction", "medication"}
@@ -86,8 +99,11 @@ def test_memantine_starts_on_the_first_wbrt_day(registry: Registry) -> None:
 
 
 def test_memantine_only_with_whole_brain_rt(registry: Registry) -> None:
-    assert not [e for e in make_plan(registry, rt="focal-30gy-10fx", rt_start="2026-11-23").events
-                if e.kind == "medication"]
+    assert not [
+        e
+        for e in make_plan(registry, rt="focal-30gy-10fx", rt_start="2026-11-23").events
+        if e.kind == "medication"
+    ]
     assert not [e for e in make_plan(registry, **WBRT, memantine=False).events if e.kind == "medication"]
 
 

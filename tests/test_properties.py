@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import itertools
 from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings
@@ -45,8 +46,11 @@ def age_years(dob: dt.date, day: dt.date) -> int:
 @st.composite
 def requests(draw: st.DrawFn, rt: bool = True) -> dict[str, Any]:
     start = draw(st.dates(dt.date(2000, 1, 1), dt.date(2100, 12, 31)))
-    data: dict[str, Any] = {"start": start, "route": draw(st.sampled_from(["ommaya", "lumbar"])),
-                            "maintenance": draw(st.integers(0, 24))}
+    data: dict[str, Any] = {
+        "start": start,
+        "route": draw(st.sampled_from(["ommaya", "lumbar"])),
+        "maintenance": draw(st.integers(0, 24)),
+    }
     if draw(st.booleans()):
         data["dob"] = start - dt.timedelta(days=draw(st.integers(0, 120 * 365)))
     else:
@@ -54,9 +58,12 @@ def requests(draw: st.DrawFn, rt: bool = True) -> dict[str, Any]:
         data["age"] = f"{months}m" if draw(st.booleans()) else str(months // 12)
     open_days = draw(st.lists(st.sampled_from(WEEKDAYS), min_size=1, max_size=7, unique=True))
     closed = draw(st.lists(st.integers(-5, 800), max_size=80, unique=True))
-    data["clinic"] = {"country": None, "open_days": open_days,
-                      "closed": [start + dt.timedelta(days=n) for n in closed],
-                      "shift": draw(st.sampled_from(["next", "previous"]))}
+    data["clinic"] = {
+        "country": None,
+        "open_days": open_days,
+        "closed": [start + dt.timedelta(days=n) for n in closed],
+        "shift": draw(st.sampled_from(["next", "previous"])),
+    }
     if rt and draw(st.booleans()):
         data["rt"] = draw(st.sampled_from(REGISTRY.ids("radiotherapy")))
         data["rt_start"] = start + dt.timedelta(days=draw(st.integers(-40, 60)))
@@ -111,7 +118,7 @@ def test_plan_properties(data: dict[str, Any]) -> None:
     if request.rt:
         rt = [e for e in plan.events if e.kind == "rt-fraction"]
         assert len(rt) == REGISTRY.radiotherapy(request.rt).fractions
-        for previous, event in zip(rt, rt[1:], strict=False):
+        for previous, event in itertools.pairwise(rt):
             gap = [previous.date + dt.timedelta(n) for n in range(1, (event.date - previous.date).days)]
             assert all(d in closures or d.weekday() not in open_weekdays for d in gap)
 
@@ -154,13 +161,24 @@ def test_monthly_doses_never_skip_or_drift(start: dt.date, count: int) -> None:
         assert day == dt.date(year, month0 + 1, min(anchor.day, last_day))
 
 
-@given(st.dates(dt.date(2000, 1, 1), dt.date(2100, 12, 31)),
-       st.sampled_from(["next", "previous"]), st.integers(0, 12))
+@given(
+    st.dates(dt.date(2000, 1, 1), dt.date(2100, 12, 31)),
+    st.sampled_from(["next", "previous"]),
+    st.integers(0, 12),
+)
 @settings(max_examples=150, deadline=None)
 def test_real_holidays_never_hold_a_dose(start: dt.date, shift: str, maintenance: int) -> None:
-    request = PlanRequest.model_validate({"start": start, "age": "50", "route": "ommaya",
-                                          "maintenance": maintenance, "rt": "wbrt-30gy-10fx",
-                                          "rt_start": start, "clinic": {"subdiv": "NY", "shift": shift}})
+    request = PlanRequest.model_validate(
+        {
+            "start": start,
+            "age": "50",
+            "route": "ommaya",
+            "maintenance": maintenance,
+            "rt": "wbrt-30gy-10fx",
+            "rt_start": start,
+            "clinic": {"subdiv": "NY", "shift": shift},
+        }
+    )
     plan = build_plan(request, REGISTRY, NOW_DT, calendar=US_NY)
     for event in plan.events:
         if event.kind != "medication":

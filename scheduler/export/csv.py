@@ -11,8 +11,19 @@ from ..plan import Event, Plan
 
 __all__ = ["COLUMNS", "neutralise", "render", "render_rows"]
 
-COLUMNS = ("date", "time", "kind", "drug", "dose_mg", "route", "formulation", "phase", "sequence",
-           "shifted_from", "notes")
+COLUMNS = (
+    "date",
+    "time",
+    "kind",
+    "drug",
+    "dose_mg",
+    "route",
+    "formulation",
+    "phase",
+    "sequence",
+    "shifted_from",
+    "notes",
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -41,8 +52,22 @@ def _notes(event: Event) -> str:
 
 
 def render(plan: Plan) -> bytes:
-    return render_rows(COLUMNS, (
-        (e.date.isoformat(), e.time, e.kind, e.drug or "",
-         "" if e.dose_mg is None else f"{e.dose_mg:g}", e.route or "", e.formulation or "",
-         e.phase, e.sequence, e.shifted_from.isoformat() if e.shifted_from else "", _notes(e))
-        for e in plan.events))
+    return render_rows(
+        COLUMNS,
+        (
+            (
+                e.date.isoformat(),
+                e.time,
+                e.kind,
+                e.drug or "",
+                "" if e.dose_mg is None else f"{e.dose_mg:g}",
+                e.route or "",
+                e.formulation or "",
+                e.phase,
+                e.sequence,
+                e.shifted_from.isoformat() if e.shifted_from else "",
+                _notes(e),
+            )
+            for e in plan.events
+        ),
+    )

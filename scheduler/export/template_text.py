@@ -39,21 +39,34 @@ def describe(tpl: Template, sources: Mapping[str, str]) -> Iterator[str]:
                 for band in tpl.dose.bands:
                     yield f"  {band.label:<22} {band.mg:g} mg"
             else:
-                ceiling = f"; never above the age bands of {tpl.dose.ceiling_from}" if tpl.dose.ceiling_from else ""
+                ceiling = (
+                    f"; never above the age bands of {tpl.dose.ceiling_from}" if tpl.dose.ceiling_from else ""
+                )
                 yield f"dose:     {tpl.dose.mg:g} mg fixed{ceiling} [{', '.join(tpl.dose.sources)}]"
         yield "schedule:" if tpl.phases else "schedule: none (cannot be planned)"
         yield from _phase_text(tpl)
     elif isinstance(tpl, Radiotherapy):
         yield f"site:     {tpl.site_name} ({tpl.site})"
-        yield f"dose:     {tpl.total_gy:g} Gy in {tpl.fractions} fractions ({tpl.gy_per_fraction:g} Gy each), one per open treatment day"
+        yield (
+            f"dose:     {tpl.total_gy:g} Gy in {tpl.fractions} fractions "
+            f"({tpl.gy_per_fraction:g} Gy each), one per open treatment day"
+        )
     elif isinstance(tpl, Medication):
-        yield f"drug:     {tpl.drug} {tpl.route} {tpl.formulation}; starts on the first {tpl.starts_with.upper()} day"
+        yield (
+            f"drug:     {tpl.drug} {tpl.route} {tpl.formulation}; "
+            f"starts on the first {tpl.starts_with.upper()} day"
+        )
         yield f"times:    morning {tpl.morning}, evening {tpl.evening}"
         for step in tpl.steps:
-            yield f"  {step.name:<11} {step.days:>3} days: morning {step.morning_mg:g} mg, evening {step.evening_mg:g} mg"
+            yield (
+                f"  {step.name:<11} {step.days:>3} days: "
+                f"morning {step.morning_mg:g} mg, evening {step.evening_mg:g} mg"
+            )
         if tpl.renal:
-            yield (f"renal:    CrCl below {tpl.renal.crcl_below:g} mL/min: at most {tpl.renal.max_mg_per_dose:g} mg "
-                   f"a dose [{', '.join(tpl.renal.sources)}]")
+            yield (
+                f"renal:    CrCl below {tpl.renal.crcl_below:g} mL/min: "
+                f"at most {tpl.renal.max_mg_per_dose:g} mg a dose [{', '.join(tpl.renal.sources)}]"
+            )
     yield "sources:"
     for sid in tpl.sources:
         yield f"  {sid}: {sources.get(sid, '(not in sources.toml)')}"
