@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .options import plan_options
+from .options import plan_options, safety_options
 
 __all__ = ["cli", "main"]
 
@@ -31,12 +31,7 @@ def cli() -> None:
 
 @cli.command()
 @plan_options
-@click.option(
-    "--now",
-    "now_text",
-    metavar="ISO_DATETIME",
-    help="The plan's creation time (default SOURCE_DATE_EPOCH, else the clock).",
-)
+@safety_options
 @click.option(
     "--json",
     "json_path",
@@ -51,50 +46,117 @@ def cli() -> None:
     metavar="PATH",
     help="Write one row per event (CSV).",
 )
-@click.option("-q", "--quiet", is_flag=True, help="Do not print the event table.")
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the findings and event table.")
 @click.pass_context
-def plan(
-    ctx: click.Context,
-    /,
-    patient_file: str | None,
-    now_text: str | None,
-    json_path: Path | None,
-    csv_path: Path | None,
-    quiet: bool,
-    **_: Any,
-) -> None:
+def plan(ctx: click.Context, /, json_path: Path | None, csv_path: Path | None, quiet: bool, **_: Any) -> None:
     """Expand a regimen (and RT, memantine) into dated events on the clinic calendar.
 
     PATIENT_FILE is an optional TOML file with the same fields as the flags (snake_case);
-    flags override it. Example:
+    flags override it. Every safety rule runs first: a `block` or un-overridden `stop` finding
+    means nothing is written (exit code 3). Example:
 
         lmsched plan --start 2026-12-01 --age 45 --route ommaya --json plan.json
     """
     from .export import csv as csv_export
     from .export import json as json_export
-    from .export.table import render_lines
-    from .inputs import build_request, resolve_now
     from .output import check_targets, write_all
-    from .plan import build_plan
-    from .templates import load_registry
 
     targets = {name: path for name, path in (("json", json_path), ("csv", csv_path)) if path}
-    inputs = [Path(patient_file)] if patient_file else []
-    check_targets(targets, inputs)
-    request = build_request(
-        _given(ctx, exclude={"patient_file", "now_text", "json_path", "csv_path", "quiet"}),
-        Path(patient_file) if patient_file else None,
-    )
-    now = resolve_now(now_text, request.clinic.tz)
-    result = build_plan(request, load_registry(), now)
+    check_targets(targets, _input_paths(ctx))
+    result = _checked_plan(ctx, exclude={"json_path", "csv_path", "quiet"})
     renderers = {"json": json_export.render, "csv": csv_export.render}
-    outputs = {path: renderers[name](result) for name, path in targets.items()}
+    outputs = {} if result.blocking else {p: renderers[n](result.plan) for n, p in targets.items()}
     write_all(outputs)
     if not quiet:
-        for line in render_lines(result):
+        from .export.findings import render_findings
+        from .export.table import render_lines
+
+        for line in (*render_findings(result.plan), "", *render_lines(result.plan)):
             click.echo(line)
+    _refuse_if_blocked(result)
     for path in outputs:
         click.echo(f"wrote {path}", err=True)
+
+
+@cli.command()
+@plan_options
+@safety_options
+@click.pass_context
+def check(ctx: click.Context, /, **_: Any) -> None:
+    """Run the safety rules on a plan's inputs and print the findings; write nothing.
+
+    Takes the same inputs as `lmsched plan`. Exit code 0 when nothing blocks, 3 when a `block`
+    or un-overridden `stop` finding does.
+    """
+    from .export.findings import render_findings
+
+    result = _checked_plan(ctx, exclude=set())
+    for line in render_findings(result.plan):
+        click.echo(line)
+    _refuse_if_blocked(result)
+
+
+@cli.command()
+def rules() -> None:
+    """List every safety rule: id, default severity, sources and summary."""
+    from .rules import RULES, SEVERITIES, _load_families
+
+    _load_families()
+    ordered = sorted(RULES.values(), key=lambda r: SEVERITIES.index(r.severity))
+    rows = [(r.id, r.severity, ",".join(r.sources), r.summary) for r in ordered]
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("rule", "severity", "sources"))]
+    for row in (("rule", "severity", "sources", "summary"), *rows):
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+
+
+def _input_paths(ctx: click.Context) -> list[Path]:
+    return [Path(p) for p in (ctx.params.get("patient_file"), ctx.params.get("policy")) if p]
+
+
+def _checked_plan(ctx: click.Context, exclude: set[str]) -> Any:
+    """Inputs -> request -> plan -> safety rules, shared by every command that builds a plan."""
+    from .errors import InputError
+    from .inputs import build_request, resolve_now
+    from .options import NON_INPUT_PARAMS
+    from .plan import build_plan
+    from .rules import OverrideRequest, check_plan
+    from .rules.policy import load_policy
+    from .templates import load_registry
+
+    params = ctx.params
+    patient_file = params.get("patient_file")
+    request = build_request(
+        _given(ctx, exclude=exclude | NON_INPUT_PARAMS), Path(patient_file) if patient_file else None
+    )
+    overrides, reasons = params.get("overrides", ()), params.get("reasons", ())
+    if len(overrides) != len(reasons):
+        raise InputError(
+            f"give one --reason for each --override ({len(overrides)} override(s), {len(reasons)} reason(s))",
+            field="reason",
+        )
+    policy = load_policy(Path(params["policy"])) if params.get("policy") else None
+    now = resolve_now(params.get("now_text"), request.clinic.tz)
+    plan = build_plan(request, load_registry(), now)
+    return check_plan(
+        plan,
+        policy,
+        [OverrideRequest(r, t) for r, t in zip(overrides, reasons, strict=True)],
+        by=params.get("by"),
+        at=now,
+    )
+
+
+def _refuse_if_blocked(result: Any) -> None:
+    from .errors import BlockedError
+
+    for rule_id in result.unused_overrides:
+        click.echo(f"lmsched: note: --override {rule_id} had no stop finding to lift; not recorded", err=True)
+    if result.blocking:
+        first = result.blocking[0]
+        others = f" and {len(result.blocking) - 1} more" if len(result.blocking) > 1 else ""
+        raise BlockedError(
+            f"{first.message}{others}; nothing was written", rule=first.rule, sources=first.sources
+        )
 
 
 @cli.group(invoke_without_command=True)

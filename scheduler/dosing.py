@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from .errors import BlockedError
 from .models import AgeBand, DoseRule, Medication, PlanRequest
 
-__all__ = ["DoseDecision", "age_in_months", "dose_for", "medication_dose"]
+__all__ = ["DoseDecision", "age_in_months", "birthday", "dose_for", "medication_dose"]
 
 
 def age_in_months(dob: dt.date, day: dt.date) -> int:
@@ -19,10 +18,20 @@ def age_in_months(dob: dt.date, day: dt.date) -> int:
     return months - 1 if day.day < dob.day else months
 
 
+def birthday(dob: dt.date, years: int) -> dt.date:
+    """The day `years` of age are reached, by the same rule as `age_in_months` (29 Feb -> 1 Mar)."""
+    try:
+        return dob.replace(year=dob.year + years)
+    except ValueError:
+        return dt.date(dob.year + years, 3, 1)
+
+
 @dataclass(frozen=True)
 class DoseDecision:
-    mg: float
-    band: AgeBand | None  # the age band that set or capped the dose
+    mg: float  # what the plan gives: the clinician's order, else the band's or regimen's dose
+    limit_mg: float  # the most any order may give that day (S1, S2)
+    basis: str  # what sets the limit: an age band's label, or "regimen"
+    band: AgeBand | None
     age_months: int
 
 
@@ -30,11 +39,11 @@ def _fmt(mg: float) -> str:
     return f"{mg:g} mg"
 
 
-def dose_for(
-    rule: DoseRule, ceiling: DoseRule | None, request: PlanRequest, day: dt.date, drug: str
-) -> DoseDecision:
-    """The dose for one IT event on `day`. Never above the age band's dose: an order above it is
-    refused (S1, S2), never silently lowered, because the order itself would be wrong."""
+def dose_for(rule: DoseRule, ceiling: DoseRule | None, request: PlanRequest, day: dt.date) -> DoseDecision:
+    """The dose for one IT event on `day`, with the limit it must not exceed.
+
+    A dose above the limit is kept as ordered and left to the `dose-above-age-band` rule, which
+    blocks the plan: an order is never silently lowered, because the order itself would be wrong."""
     if request.dob is not None:
         months = age_in_months(request.dob, day)
     else:
@@ -42,30 +51,16 @@ def dose_for(
         months = request.age.months
     bands = rule if rule.rule == "age-band" else ceiling
     band = bands.band_for(months // 12) if bands is not None else None
-    planned = band.mg if rule.rule == "age-band" and band is not None else float(rule.mg or 0)
-    if band is not None and planned > band.mg:
-        raise BlockedError(
-            f"{drug} {_fmt(planned)} on {day} is above the {band.label} dose of {_fmt(band.mg)}",
-            rule="dose-above-age-band",
-            sources=("S1", "S2"),
-            field="regimen",
-        )
-    mg = planned
-    if request.dose is not None:
-        if request.dose > planned:
-            limit = (
-                f"the {band.label} dose of {_fmt(planned)}"
-                if rule.rule == "age-band" and band
-                else f"the regimen's dose of {_fmt(planned)}"
-            )
-            raise BlockedError(
-                f"ordered {drug} {_fmt(request.dose)} on {day} is above {limit}; no order may exceed it",
-                rule="dose-above-age-band",
-                sources=("S1", "S2"),
-                field="dose",
-            )
-        mg = request.dose
-    return DoseDecision(mg=mg, band=band, age_months=months)
+    if rule.rule == "age-band":
+        assert band is not None
+        planned, limit, basis = band.mg, band.mg, band.label
+    else:
+        planned = float(rule.mg or 0)
+        limit, basis = planned, "regimen"
+        if band is not None and band.mg < planned:
+            limit, basis = band.mg, band.label
+    mg = request.dose if request.dose is not None else planned
+    return DoseDecision(mg=mg, limit_mg=limit, basis=basis, band=band, age_months=months)
 
 
 def medication_dose(med: Medication, mg: float, crcl: float | None) -> tuple[float, str | None]:

@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-MIN_DATE = dt.date(1900, 1, 1)
+MIN_DATE = dt.date(1850, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 
 Route = Literal["ommaya", "lumbar"]

@@ -125,3 +125,48 @@ def plan_options(func: F) -> F:
     for decls, kwargs in reversed(_OPTIONS):
         func = click.option(*decls, **kwargs)(func)
     return click.argument("patient_file", required=False, type=click.Path(exists=True, dir_okay=False))(func)
+
+
+_SAFETY: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--override", "overrides"),
+        {
+            "multiple": True,
+            "metavar": "RULE_ID",
+            "help": "Go ahead despite a `stop` finding of this rule (repeatable; each needs a --reason).",
+        },
+    ),
+    (
+        ("--reason", "reasons"),
+        {
+            "multiple": True,
+            "metavar": "TEXT",
+            "help": "Why, as a sentence of at least 10 characters (one per --override, in order).",
+        },
+    ),
+    (("--by",), {"metavar": "NAME", "help": "Who decided the overrides (recorded in the plan)."}),
+    (
+        ("--policy",),
+        {
+            "type": click.Path(dir_okay=False),
+            "metavar": "FILE",
+            "help": "Site policy TOML: raise rule severities, or lower warn to info.",
+        },
+    ),
+    (
+        ("--now", "now_text"),
+        {
+            "metavar": "ISO_DATETIME",
+            "help": "The plan's creation time (default SOURCE_DATE_EPOCH, else the clock).",
+        },
+    ),
+]
+
+# Parameters that are not plan inputs (they never reach the patient-file merge).
+NON_INPUT_PARAMS = {"patient_file", "overrides", "reasons", "by", "policy", "now_text"}
+
+
+def safety_options(func: F) -> F:
+    for decls, kwargs in reversed(_SAFETY):
+        func = click.option(*decls, **kwargs)(func)
+    return func

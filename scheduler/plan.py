@@ -16,7 +16,7 @@ from pydantic import Field
 from ._version import __version__
 from .calendar import ClinicCalendar, build_calendar, nth_open_days, place_course
 from .dosing import dose_for, medication_dose
-from .errors import BlockedError, InputError
+from .errors import InputError
 from .expand import expand_regimen, phase_counts
 from .models import (
     AgeField,
@@ -35,6 +35,8 @@ __all__ = [
     "SCHEMA_VERSION",
     "Event",
     "Finding",
+    "Override",
+    "PolicyRef",
     "Plan",
     "build_plan",
     "fingerprint",
@@ -61,6 +63,8 @@ class Event(Frozen):
     status: Literal["confirmed", "tentative", "cancelled"] = "confirmed"
     drug: str | None = None
     dose_mg: int | float | None = None
+    max_mg: int | float | None = None  # IT: the most any order may give that day (age band / regimen)
+    dose_basis: str | None = None  # IT: what sets max_mg, e.g. "adult (18+)" or "regimen dose"
     dose_gy: int | float | None = None
     route: str | None = None
     formulation: str | None = None
@@ -73,14 +77,30 @@ class Event(Frozen):
 class Finding(Frozen):
     rule: str
     severity: Literal["block", "stop", "warn", "info"]
-    message: str
+    message: str  # for staff
+    patient_message: str  # plain language, for patient-facing outputs
     sources: tuple[SourceId, ...] = ()
     event_uids: tuple[str, ...] = ()
     overridden: bool = False
 
 
+class Override(Frozen):
+    """A named, reasoned decision to go ahead despite a `stop` finding; printed on every output."""
+
+    rule: str
+    reason: str
+    by: str | None = None
+    at: dt.datetime
+
+
+class PolicyRef(Frozen):
+    name: str
+    sha256: str
+
+
 class TemplateRef(Frozen):
     id: str
+    title: str
     version: str
     kind: str
     evidence: str
@@ -113,6 +133,8 @@ class Plan(Frozen):
     notes: tuple[str, ...] = ()
     events: tuple[Event, ...]
     findings: tuple[Finding, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    policy: PolicyRef | None = None
     fingerprint: str = Field(default="", pattern=r"^(sha256:[0-9a-f]{64})?$")
 
 
@@ -150,13 +172,6 @@ def build_plan(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     regimen = registry.regimen(request.regimen)
-    if regimen.status == "withdrawn":
-        raise BlockedError(
-            f"{regimen.id}: {regimen.title} ({' '.join(regimen.summary.split())})",
-            rule="withdrawn-product",
-            sources=regimen.sources,
-            field="regimen",
-        )
     if request.route not in regimen.routes:
         raise InputError(
             f"'{request.route}' is not a route for {regimen.id}", field="route", choices=regimen.routes
@@ -202,6 +217,7 @@ def build_plan(
         templates=tuple(
             TemplateRef(
                 id=t.id,
+                title=t.title,
                 version=t.version,
                 kind=t.kind,
                 evidence=t.evidence,
@@ -224,7 +240,8 @@ def _it_events(
     identity: str,
     notes: list[str],
 ) -> list[Event]:
-    assert regimen.dose is not None
+    if regimen.dose is None:  # a withdrawn product: nothing to plan; the withdrawn-product rule blocks
+        return []
     slots = expand_regimen(regimen, request.start, request.maintenance)
     placed = place_course(
         [(s.planned, s.min_gap) for s in slots], calendar, request.clinic.shift, not_before=request.start
@@ -242,15 +259,16 @@ def _it_events(
     events: list[Event] = []
     previous_mg: float | None = None
     for slot, where in zip(slots, placed, strict=True):
-        decision = dose_for(regimen.dose, ceiling, request, where.day, regimen.drug)
+        decision = dose_for(regimen.dose, ceiling, request, where.day)
         event_notes: list[str] = []
         if previous_mg is not None and decision.mg != previous_mg and decision.band is not None:
+            # only an age band moves the dose within a course
             event_notes.append(
                 f"dose {previous_mg:g} -> {decision.mg:g} mg: age band "
                 f"{decision.band.label} from this dose ({', '.join(regimen.dose.sources)})"
             )
-        if request.dose is not None and decision.band is not None and decision.mg < decision.band.mg:
-            event_notes.append(f"ordered {decision.mg:g} mg (age band dose {decision.band.mg:g} mg)")
+        if request.dose is not None and decision.mg < decision.limit_mg:
+            event_notes.append(f"ordered {decision.mg:g} mg; {decision.basis} dose {decision.limit_mg:g} mg")
         if where.reason:
             event_notes.append(f"moved from {where.shifted_from}: {where.reason}")
         if slot.phase.until_progression:
@@ -271,7 +289,9 @@ def _it_events(
                 of=len(slots),
                 status="tentative" if slot.phase.until_progression else "confirmed",
                 drug=regimen.drug,
-                dose_mg=int(mg) if float(mg).is_integer() else mg,
+                dose_mg=_number(mg),
+                max_mg=_number(decision.limit_mg),
+                dose_basis=decision.basis,
                 route=request.route,
                 formulation=request.formulation if regimen.drug == "methotrexate" else regimen.formulation,
                 shifted_from=where.shifted_from,
@@ -361,6 +381,10 @@ def _medication_events(
             )
         )
     return events
+
+
+def _number(value: float) -> int | float:
+    return int(value) if float(value).is_integer() else value
 
 
 def _step_text(am: float, pm: float) -> str:

@@ -41,17 +41,32 @@ def render_rows(header: Sequence[str], rows: Iterable[Sequence[object]]) -> byte
     return buffer.getvalue().encode("utf-8")
 
 
-def _notes(event: Event) -> str:
+def _notes(event: Event, concerns: dict[str, list[str]]) -> str:
     if event.kind == "rt-fraction":
         lead = f"fraction {event.number} of {event.of}, {event.dose_gy:g} Gy"
     elif event.kind == "it-dose":
         lead = f"dose {event.number} of {event.of}"
     else:
         lead = f"daily for {event.repeat_days} days"
-    return "; ".join((lead, *event.notes))
+    return "; ".join((lead, *event.notes, *concerns.get(event.uid, ())))
+
+
+def findings_by_event(plan: Plan) -> dict[str, list[str]]:
+    """For each event, the findings that concern it and any override that lifted one."""
+    overrides = {o.rule: o for o in plan.overrides}
+    concerns: dict[str, list[str]] = {}
+    for f in plan.findings:
+        text = f"{f.severity} {f.rule}"
+        if f.overridden and f.rule in overrides:
+            o = overrides[f.rule]
+            text += f" (overridden{' by ' + o.by if o.by else ''}: {o.reason})"
+        for uid in f.event_uids:
+            concerns.setdefault(uid, []).append(text)
+    return concerns
 
 
 def render(plan: Plan) -> bytes:
+    concerns = findings_by_event(plan)
     return render_rows(
         COLUMNS,
         (
@@ -66,7 +81,7 @@ def render(plan: Plan) -> bytes:
                 e.phase,
                 e.sequence,
                 e.shifted_from.isoformat() if e.shifted_from else "",
-                _notes(e),
+                _notes(e, concerns),
             )
             for e in plan.events
         ),

@@ -1,0 +1,187 @@
+"""Safety rules: named, sourced checks that return findings, and the one place that decides what
+a finding does (block, stop unless overridden, warn, info).
+
+A rule is a pure function of the plan (whose `inputs` carry the patient facts). Rules never raise;
+`check_plan` applies the site policy and the overrides and says which findings block output.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import InputError
+from ..plan import Finding, Override, Plan, PolicyRef, fingerprint
+
+__all__ = [
+    "RULES",
+    "SEVERITIES",
+    "CheckResult",
+    "Hit",
+    "OverrideRequest",
+    "Policy",
+    "Rule",
+    "check_plan",
+    "evaluate",
+]
+
+Severity = Literal["block", "stop", "warn", "info"]
+SEVERITIES: tuple[Severity, ...] = ("block", "stop", "warn", "info")
+_RANK = {"info": 0, "warn": 1, "stop": 2, "block": 3}
+MIN_REASON = 10
+
+
+@dataclass(frozen=True)
+class Hit:
+    """What a check found: a staff message, a plain-language one, and the events concerned.
+    `severity` lowers the rule's default when timing makes the conflict less severe."""
+
+    message: str
+    patient_message: str
+    event_uids: tuple[str, ...] = ()
+    severity: Severity | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    severity: Severity
+    summary: str
+    sources: tuple[str, ...]
+    check: Callable[[Plan], list[Hit]]
+
+    def how_to_lift(self) -> str:
+        if self.severity == "block":
+            return "cannot be overridden"
+        if self.severity == "stop":
+            return f'--override {self.id} --reason "..."'
+        return "printed on every output"
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    id: str, severity: Severity, sources: Sequence[str], summary: str
+) -> Callable[[Callable[[Plan], list[Hit]]], Callable[[Plan], list[Hit]]]:
+    """Register a check under a stable id with its default severity and sources."""
+
+    def register(check: Callable[[Plan], list[Hit]]) -> Callable[[Plan], list[Hit]]:
+        if id in RULES:
+            raise ValueError(f"rule {id} registered twice")
+        RULES[id] = Rule(id=id, severity=severity, summary=summary, sources=tuple(sources), check=check)
+        return check
+
+    return register
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A centre's severities: raise any rule, or lower warn to info; never lower block or stop."""
+
+    name: str
+    digest: str
+    severities: dict[str, Severity]
+
+    def apply(self, rule_id: str, found: Severity) -> Severity:
+        wanted = self.severities.get(rule_id)
+        if wanted is None:
+            return found
+        if wanted == "info" and found == "warn":
+            return "info"
+        return wanted if _RANK[wanted] > _RANK[found] else found
+
+
+@dataclass(frozen=True)
+class OverrideRequest:
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    plan: Plan  # with findings, overrides and policy recorded, fingerprint updated
+    blocking: tuple[Finding, ...]  # block findings and stop findings no override lifted
+    unused_overrides: tuple[str, ...]  # overrides naming a rule that found nothing to lift
+
+
+def evaluate(plan: Plan, policy: Policy | None = None) -> tuple[Finding, ...]:
+    """Run every rule; findings most severe first, then by rule id."""
+    _load_families()
+    findings = []
+    for item in RULES.values():
+        for hit in item.check(plan):
+            severity = hit.severity or item.severity
+            if policy is not None:
+                severity = policy.apply(item.id, severity)
+            findings.append(
+                Finding(
+                    rule=item.id,
+                    severity=severity,
+                    message=hit.message,
+                    patient_message=hit.patient_message,
+                    sources=item.sources,
+                    event_uids=hit.event_uids,
+                )
+            )
+    return tuple(sorted(findings, key=lambda f: (-_RANK[f.severity], f.rule, f.message)))
+
+
+def validate_overrides(requests: Iterable[OverrideRequest]) -> None:
+    _load_families()
+    for req in requests:
+        if req.rule not in RULES:
+            raise InputError(f"'{req.rule}' is not a rule", field="override", choices=sorted(RULES))
+        words = [w for w in req.reason.split() if any(c.isalpha() for c in w)]
+        if len(req.reason.strip()) < MIN_REASON or len(words) < 2:
+            raise InputError(
+                f"the reason for overriding {req.rule} must be a sentence of at least "
+                f'{MIN_REASON} characters, e.g. --reason "Discussed at tumour board 2026-11-20"',
+                field="reason",
+            )
+
+
+def check_plan(
+    plan: Plan,
+    policy: Policy | None = None,
+    overrides: Sequence[OverrideRequest] = (),
+    by: str | None = None,
+    at: dt.datetime | None = None,
+) -> CheckResult:
+    """Evaluate the rules, lift the stops that a named override with a reason covers, and record
+    findings, overrides and policy in the plan."""
+    validate_overrides(overrides)
+    reasons = {o.rule: o.reason for o in overrides}
+    findings = []
+    blocking = []
+    used: set[str] = set()
+    for finding in evaluate(plan, policy):
+        lifted = finding.severity == "stop" and finding.rule in reasons
+        if lifted:
+            used.add(finding.rule)
+            finding = finding.model_copy(update={"overridden": True})
+        elif finding.severity in ("block", "stop"):
+            blocking.append(finding)
+        findings.append(finding)
+    recorded = tuple(
+        Override(rule=o.rule, reason=" ".join(o.reason.split()), by=by, at=at or plan.created)
+        for o in overrides
+        if o.rule in used
+    )
+    checked = plan.model_copy(
+        update={
+            "findings": tuple(findings),
+            "overrides": recorded,
+            "policy": PolicyRef(name=policy.name, sha256=policy.digest) if policy else None,
+        }
+    )
+    checked = checked.model_copy(update={"fingerprint": fingerprint(checked)})
+    unused = tuple(o.rule for o in overrides if o.rule not in used)
+    return CheckResult(plan=checked, blocking=tuple(blocking), unused_overrides=unused)
+
+
+def _load_families() -> None:
+    """Import the rule modules (each registers its rules when imported)."""
+    from . import medicines, patient, radiotherapy  # noqa: F401

@@ -1,0 +1,36 @@
+"""Small helpers for naming dates and events in rule messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from ..plan import Event, Plan
+
+
+def it_events(plan: Plan, drug: str | None = None) -> list[Event]:
+    return [e for e in plan.events if e.kind == "it-dose" and (drug is None or e.drug == drug)]
+
+
+def rt_events(plan: Plan, site: str) -> list[Event]:
+    return [e for e in plan.events if e.kind == "rt-fraction" and e.phase == site]
+
+
+def span(events: Sequence[Event]) -> str:
+    first, last = events[0].date, events[-1].date
+    return f"{first}" if first == last else f"{first} to {last}"
+
+
+def dates(days: Sequence[dt.date], limit: int = 6) -> str:
+    text = [d.isoformat() for d in days]
+    if len(text) > limit:
+        return ", ".join(text[:limit]) + f" and {len(text) - limit} more"
+    return ", ".join(text)
+
+
+def uids(*groups: Sequence[Event]) -> tuple[str, ...]:
+    return tuple(e.uid for group in groups for e in group)
+
+
+def count(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")

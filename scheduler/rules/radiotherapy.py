@@ -1,0 +1,61 @@
+"""Radiotherapy combined with intrathecal methotrexate: timing-aware conflicts."""
+
+from __future__ import annotations
+
+from ..plan import Plan
+from . import Hit, rule
+from ._text import count, dates, it_events, rt_events, span, uids
+
+
+@rule(
+    "csi-with-methotrexate",
+    "stop",
+    ["S1"],
+    "Craniospinal RT in the same plan as IT or systemic methotrexate (leukoencephalopathy).",
+)
+def csi_with_methotrexate(plan: Plan) -> list[Hit]:
+    csi = rt_events(plan, "csi")
+    mtx = it_events(plan, "methotrexate")
+    systemic = plan.inputs.systemic_mtx
+    if not csi or not (mtx or systemic):
+        return []
+    what = []
+    if mtx:
+        what.append(f"IT methotrexate ({count(len(mtx), 'dose')}, {span(mtx)})")
+    if systemic:
+        what.append("systemic methotrexate")
+    return [
+        Hit(
+            f"craniospinal RT {csi[0].course} {span(csi)} is in the same plan as {' and '.join(what)}: "
+            "markedly increased risk of leukoencephalopathy",
+            "Radiotherapy to the brain and spine should not be combined with methotrexate. Your care "
+            "team will review your plan.",
+            uids(csi, mtx),
+        )
+    ]
+
+
+@rule(
+    "wbrt-overlap-it-methotrexate",
+    "warn",
+    ["S5"],
+    "IT methotrexate on a day inside a whole-brain RT course.",
+)
+def wbrt_overlap(plan: Plan) -> list[Hit]:
+    wbrt = rt_events(plan, "wbrt")
+    if not wbrt:
+        return []
+    first, last = wbrt[0].date, wbrt[-1].date
+    inside = [e for e in it_events(plan, "methotrexate") if first <= e.date <= last]
+    if not inside:
+        return []
+    verb = "falls" if len(inside) == 1 else "fall"
+    return [
+        Hit(
+            f"IT methotrexate on {dates([e.date for e in inside])} {verb} inside the WBRT course "
+            f"{first} to {last}; the guideline advises against combining IT methotrexate with WBRT",
+            "Some treatment days fall during your brain radiotherapy. Your care team knows and has "
+            "planned for it.",
+            uids(inside),
+        )
+    ]
