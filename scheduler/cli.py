@@ -59,11 +59,10 @@ def plan(ctx: click.Context, /, json_path: Path | None, csv_path: Path | None, q
     """
     from .export import csv as csv_export
     from .export import json as json_export
-    from .output import check_targets, write_all
+    from .output import write_all
 
     targets = {name: path for name, path in (("json", json_path), ("csv", csv_path)) if path}
-    check_targets(targets, _input_paths(ctx))
-    result = _checked_plan(ctx, exclude={"json_path", "csv_path", "quiet"})
+    result = _checked_plan(ctx, exclude={"json_path", "csv_path", "quiet"}, targets=targets)
     renderers = {"json": json_export.render, "csv": csv_export.render}
     outputs = {} if result.blocking else {p: renderers[n](result.plan) for n, p in targets.items()}
     write_all(outputs)
@@ -109,15 +108,16 @@ def rules() -> None:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
 
 
-def _input_paths(ctx: click.Context) -> list[Path]:
-    return [Path(p) for p in (ctx.params.get("patient_file"), ctx.params.get("policy")) if p]
+def _checked_plan(ctx: click.Context, exclude: set[str], targets: dict[str, Path] | None = None) -> Any:
+    """Inputs -> request -> plan -> safety rules, shared by every command that builds a plan.
 
-
-def _checked_plan(ctx: click.Context, exclude: set[str]) -> Any:
-    """Inputs -> request -> plan -> safety rules, shared by every command that builds a plan."""
+    Output targets are checked once the inputs are read (so the clinic file named inside the
+    patient file is protected too) and before any plan is computed.
+    """
     from .errors import InputError
     from .inputs import build_request, resolve_now
     from .options import NON_INPUT_PARAMS
+    from .output import check_targets
     from .plan import build_plan
     from .rules import OverrideRequest, check_plan
     from .rules.policy import load_policy
@@ -125,16 +125,18 @@ def _checked_plan(ctx: click.Context, exclude: set[str]) -> Any:
 
     params = ctx.params
     patient_file = params.get("patient_file")
-    request = build_request(
+    request, files = build_request(
         _given(ctx, exclude=exclude | NON_INPUT_PARAMS), Path(patient_file) if patient_file else None
     )
+    policy_path = Path(params["policy"]) if params.get("policy") else None
+    check_targets(targets or {}, [*files, *([policy_path] if policy_path else [])])
     overrides, reasons = params.get("overrides", ()), params.get("reasons", ())
     if len(overrides) != len(reasons):
         raise InputError(
             f"give one --reason for each --override ({len(overrides)} override(s), {len(reasons)} reason(s))",
             field="reason",
         )
-    policy = load_policy(Path(params["policy"])) if params.get("policy") else None
+    policy = load_policy(policy_path) if policy_path else None
     now = resolve_now(params.get("now_text"), request.clinic.tz)
     plan = build_plan(request, load_registry(), now)
     return check_plan(

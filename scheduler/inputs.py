@@ -11,7 +11,7 @@ import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -19,7 +19,7 @@ from .errors import InputError
 from .models import Clinic, PlanRequest
 from .options import CLINIC_KEYS, PATIENT_KEYS
 
-__all__ = ["build_request", "read_toml", "resolve_now", "translate"]
+__all__ = ["Inputs", "build_request", "read_toml", "resolve_now", "translate"]
 
 _FIELD_OF = {v: k for k, v in CLINIC_KEYS.items()}
 
@@ -36,11 +36,13 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise InputError(f"{path} is not valid TOML ({exc})", field=what) from None
 
 
-def _label(loc: tuple[Any, ...]) -> str:
+def _label(loc: tuple[Any, ...], clinic_file: Path | None = None, from_file: frozenset[str] = frozenset()) -> str:
     parts = [str(p) for p in loc if not isinstance(p, int)]
     if not parts:
         return ""
     if parts[0] == "clinic" and len(parts) > 1:
+        if parts[1] in from_file and clinic_file is not None:
+            return f"{'.'.join(parts[1:])} (clinic file {clinic_file})"
         key = _FIELD_OF.get(parts[1])
         return f"{key} (--{key.replace('_', '-')})" if key else f"clinic file: {'.'.join(parts[1:])}"
     if parts[0] in PATIENT_KEYS:
@@ -48,10 +50,16 @@ def _label(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def translate(exc: ValidationError) -> InputError:
-    """The first error, as one line: field, what is wrong, and the valid choices."""
+def translate(
+    exc: ValidationError, clinic_file: Path | None = None, from_file: frozenset[str] = frozenset()
+) -> InputError:
+    """The first error, as one line: field, what is wrong, and the valid choices.
+
+    A clinic value read from the clinic file is named by its key there (`duration_min`), one
+    given as a flag or patient-file key by that name (`duration`, `--duration`).
+    """
     err = exc.errors()[0]
-    field = _label(tuple(err["loc"]))
+    field = _label(tuple(err["loc"]), clinic_file, from_file)
     kind = err["type"]
     msg = str(err["msg"]).removeprefix("Value error, ")
     given = err.get("input")
@@ -81,7 +89,14 @@ def translate(exc: ValidationError) -> InputError:
     return InputError(msg)
 
 
-def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> PlanRequest:
+class Inputs(NamedTuple):
+    """The validated request and every file it was read from (outputs must never overwrite one)."""
+
+    request: PlanRequest
+    files: tuple[Path, ...]
+
+
+def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> Inputs:
     """Merge defaults < clinic file < patient file < flags; `closed` days accumulate."""
     data: dict[str, Any] = {}
     base = Path(".")
@@ -118,15 +133,18 @@ def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> PlanRe
                 choices=sorted(Clinic.model_fields),
             )
         closed = list(_as_list(clinic.pop("closed", []))) + closed
+    from_file = frozenset(clinic)
+    from_file = from_file - {f for k, f in CLINIC_KEYS.items() if k in data}
     for key, field in CLINIC_KEYS.items():
         if key in data and key != "closed":
             clinic[field] = data.pop(key)
     clinic["closed"] = closed
     data["clinic"] = clinic
+    files = tuple(p for p in (patient_file, clinic_path) if p is not None)
     try:
-        return PlanRequest.model_validate(data)
+        return Inputs(PlanRequest.model_validate(data), files)
     except ValidationError as exc:
-        raise translate(exc) from None
+        raise translate(exc, clinic_path, from_file) from None
 
 
 def _as_list(value: Any) -> list[Any]:
