@@ -13,17 +13,17 @@ from dataclasses import dataclass, field
 from .errors import InputError
 from .models import Clinic
 
-__all__ = ["ClinicCalendar", "build_calendar", "supported_countries"]
+__all__ = [
+    "ClinicCalendar",
+    "HolidayNames",
+    "HolidaySource",
+    "build_calendar",
+    "holiday_names",
+]
 
 # Far enough for any shift; a clinic that is closed for longer than this is an input error.
 MAX_SEARCH_DAYS = 400
 _DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-def supported_countries() -> dict[str, list[str]]:
-    import holidays
-
-    return {k: list(v) for k, v in holidays.list_supported_countries().items()}
 
 
 @dataclass(frozen=True)
@@ -84,43 +84,61 @@ def _no_holidays(_day: dt.date) -> str | None:
     return None
 
 
-def build_calendar(clinic: Clinic) -> ClinicCalendar:
+HolidayNames = Callable[[dt.date], list[str]]
+"""The names of the public holidays on a day (empty when none)."""
+
+HolidaySource = Callable[[str, str | None], HolidayNames]
+"""(country, subdivision) -> holiday names; the CLI passes a cached source, the core computes."""
+
+
+def build_calendar(clinic: Clinic, source: HolidaySource | None = None) -> ClinicCalendar:
     """The calendar for a clinic: its open weekdays, its closures and its country's holidays."""
     closures: dict[dt.date, str] = {}
     for closure in clinic.closed:
         for day in closure.days():
             closures[day] = closure.reason
     return ClinicCalendar(
-        open_weekdays=clinic.open_weekdays, closures=closures, holiday_name=_holiday_lookup(clinic)
+        open_weekdays=clinic.open_weekdays,
+        closures=closures,
+        holiday_name=_holiday_lookup(clinic, source or holiday_names),
     )
 
 
-def _holiday_lookup(clinic: Clinic) -> Callable[[dt.date], str | None]:
+def holiday_names(country: str, subdiv: str | None) -> HolidayNames:
+    """The `holidays` package's table for a country (and subdivision), validated: an unknown
+    country or subdivision is an input error listing the valid ones."""
+    import holidays
+
+    code = country.upper()
+    try:
+        national = holidays.country_holidays(code)
+    except NotImplementedError:
+        supported = holidays.list_supported_countries()
+        raise InputError(
+            f"'{country}' is not a country the holidays package knows",
+            field="country",
+            choices=sorted(c for c in supported if len(c) == 2),
+        ) from None
+    if subdiv is not None:
+        subdivs = list(type(national).subdivisions)
+        match = next((s for s in subdivs if s.upper() == subdiv.upper()), None)
+        if match is None:
+            raise InputError(f"'{subdiv}' is not a subdivision of {code}", field="subdiv", choices=subdivs)
+        table = holidays.country_holidays(code, subdiv=match)
+    else:
+        table = national
+    return table.get_list
+
+
+def _holiday_lookup(clinic: Clinic, source: HolidaySource) -> Callable[[dt.date], str | None]:
     """Names of the public holidays on a day, less those the clinic works on."""
     if not clinic.country:
         return _no_holidays
-    import holidays
-
-    supported = holidays.list_supported_countries()
-    country = clinic.country.upper()
-    if country not in supported:
-        raise InputError(
-            f"'{clinic.country}' is not a country the holidays package knows",
-            field="country",
-            choices=sorted(c for c in supported if len(c) == 2),
-        )
-    subdivs = supported[country]
-    subdiv = clinic.subdiv
-    if subdiv is not None and subdiv not in subdivs:
-        match = next((s for s in subdivs if s.upper() == subdiv.upper()), None)
-        if match is None:
-            raise InputError(f"'{subdiv}' is not a subdivision of {country}", field="subdiv", choices=subdivs)
-        subdiv = match
-    table = holidays.country_holidays(country, subdiv=subdiv)
+    names_on = source(clinic.country.upper(), clinic.subdiv)
     worked = {name.casefold() for name in clinic.open_holidays}
 
     def holiday_name(day: dt.date) -> str | None:
-        names = [n for n in table.get_list(day) if n.casefold() not in worked]
+        names = [n for n in names_on(day) if n.casefold() not in worked]
         return " / ".join(names) if names else None
 
     return holiday_name

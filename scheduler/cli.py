@@ -114,7 +114,11 @@ def _checked_plan(ctx: click.Context, exclude: set[str], targets: dict[str, Path
     Output targets are checked once the inputs are read (so the clinic file named inside the
     patient file is protected too) and before any plan is computed.
     """
+    import os
+
+    from .calendar import build_calendar
     from .errors import InputError
+    from .holiday_cache import cache_dir, cached_source
     from .inputs import build_request, resolve_now
     from .options import NON_INPUT_PARAMS
     from .output import check_targets
@@ -138,7 +142,8 @@ def _checked_plan(ctx: click.Context, exclude: set[str], targets: dict[str, Path
         )
     policy = load_policy(policy_path) if policy_path else None
     now = resolve_now(params.get("now_text"), request.clinic.tz)
-    plan = build_plan(request, load_registry(), now)
+    calendar = build_calendar(request.clinic, cached_source(cache_dir(os.environ)))
+    plan = build_plan(request, load_registry(), now, calendar)
     return check_plan(
         plan,
         policy,

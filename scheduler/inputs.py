@@ -36,7 +36,9 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise InputError(f"{path} is not valid TOML ({exc})", field=what) from None
 
 
-def _label(loc: tuple[Any, ...], clinic_file: Path | None = None, from_file: frozenset[str] = frozenset()) -> str:
+def _label(
+    loc: tuple[Any, ...], clinic_file: Path | None = None, from_file: frozenset[str] = frozenset()
+) -> str:
     parts = [str(p) for p in loc if not isinstance(p, int)]
     if not parts:
         return ""

@@ -29,6 +29,12 @@ class Result:
     err: str
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _private_holiday_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the holiday cache of every CLI run in the tests out of the user's home."""
+    os.environ["LMSCHED_CACHE_DIR"] = str(tmp_path_factory.mktemp("holiday-cache"))
+
+
 @pytest.fixture(scope="session")
 def registry() -> Registry:
     return load_registry()

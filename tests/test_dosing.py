@@ -22,8 +22,19 @@ def it_doses(plan: Plan) -> list[tuple[str, float]]:
 
 @pytest.mark.parametrize(
     ("age", "mg"),
-    [("0", 6), ("11m", 6), ("12m", 8), ("1", 8), ("23m", 8), ("2", 10), ("3", 12), ("17", 12),
-     ("18", 15), ("45", 15), ("120", 15)],
+    [
+        ("0", 6),
+        ("11m", 6),
+        ("12m", 8),
+        ("1", 8),
+        ("23m", 8),
+        ("2", 10),
+        ("3", 12),
+        ("17", 12),
+        ("18", 15),
+        ("45", 15),
+        ("120", 15),
+    ],
 )
 def test_age_bands(registry: Registry, age: str, mg: int) -> None:
     plan = make_plan(registry, age=age)
@@ -42,7 +53,8 @@ def test_child_turning_three_mid_plan(registry: Registry) -> None:
     info = [f for f in check_plan(plan).plan.findings if f.rule == "age-band-dose-change"]
     assert [f.message for f in info] == [
         "methotrexate dose changes from 10 mg to 12 mg on 2027-01-12: age band 3 to under 18 years "
-        "(age 3 from 2027-01-08)"]
+        "(age 3 from 2027-01-08)"
+    ]
     assert info[0].event_uids == (changed[0].uid,)
 
 
@@ -70,13 +82,20 @@ def test_lower_adult_order(registry: Registry) -> None:
 @pytest.mark.parametrize(
     ("fields", "text"),
     [
-        ({"dose": 20}, "ordered methotrexate 20 mg is above the adult (18+) dose of 15 mg on 18 dates "
-                       "(2026-12-01 to 2027-06-28); no order may exceed it"),
+        (
+            {"dose": 20},
+            "ordered methotrexate 20 mg is above the adult (18+) dose of 15 mg on 18 dates "
+            "(2026-12-01 to 2027-06-28); no order may exceed it",
+        ),
         ({"age": "2", "dose": 12}, "ordered methotrexate 12 mg is above the 2 years dose of 10 mg"),
-        ({"age": None, "dob": "2026-03-01", "dose": 8},
-         "ordered methotrexate 8 mg is above the under 1 year dose of 6 mg on 14 dates (2026-12-01 to 2027-02-26)"),
-        ({"regimen": "it-mtx-10mg-twice-weekly", "age": "1"},
-         "it-mtx-10mg-twice-weekly gives methotrexate 10 mg, above the 1 year dose of 8 mg on 16 dates"),
+        (
+            {"age": None, "dob": "2026-03-01", "dose": 8},
+            "ordered methotrexate 8 mg is above the under 1 year dose of 6 mg on 14 dates (2026-12-01 to 2027-02-26)",
+        ),
+        (
+            {"regimen": "it-mtx-10mg-twice-weekly", "age": "1"},
+            "it-mtx-10mg-twice-weekly gives methotrexate 10 mg, above the 1 year dose of 8 mg on 16 dates",
+        ),
         ({"regimen": "it-thiotepa", "dose": 11}, "ordered thiotepa 11 mg is above the regimen dose of 10 mg"),
     ],
     ids=["adult-20", "child-2y-12", "infant-8", "template-10mg-at-1y", "thiotepa-11"],
@@ -94,8 +113,13 @@ def test_doses_above_the_ceiling_block(registry: Registry, fields: dict[str, obj
 
 @pytest.mark.parametrize(
     "fields",
-    [{"dose": 15}, {"dose": 10}, {"age": "2", "dose": 10}, {"regimen": "it-mtx-10mg-twice-weekly", "age": "2"},
-     {"regimen": "it-thiotepa", "dose": 10}],
+    [
+        {"dose": 15},
+        {"dose": 10},
+        {"age": "2", "dose": 10},
+        {"regimen": "it-mtx-10mg-twice-weekly", "age": "2"},
+        {"regimen": "it-thiotepa", "dose": 10},
+    ],
 )
 def test_doses_at_or_below_the_ceiling_do_not_block(registry: Registry, fields: dict[str, object]) -> None:
     findings = check_plan(make_plan(registry, **fields)).plan.findings
@@ -105,7 +129,9 @@ def test_doses_at_or_below_the_ceiling_do_not_block(registry: Registry, fields: 
 def test_fixed_dose_regimens(registry: Registry) -> None:
     assert {mg for _, mg in it_doses(make_plan(registry, regimen="it-thiotepa"))} == {10}
     assert {mg for _, mg in it_doses(make_plan(registry, regimen="it-trastuzumab"))} == {80}
-    assert {mg for _, mg in it_doses(make_plan(registry, regimen="it-mtx-10mg-twice-weekly", age="2"))} == {10}
+    assert {mg for _, mg in it_doses(make_plan(registry, regimen="it-mtx-10mg-twice-weekly", age="2"))} == {
+        10
+    }
 
 
 def test_withdrawn_regimen_is_blocked(registry: Registry) -> None:

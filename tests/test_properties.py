@@ -143,8 +143,10 @@ def test_other_regimens_keep_counts_spacing_and_ceiling(data: dict[str, Any], re
     plan = build_plan(request, REGISTRY, NOW_DT)
     blocked = {f.rule for f in check_plan(plan).blocking}
     over_band = [
-        e for e in plan.events
-        if e.kind == "it-dose" and e.drug == "methotrexate"
+        e
+        for e in plan.events
+        if e.kind == "it-dose"
+        and e.drug == "methotrexate"
         and (e.dose_mg or 0) > reference_band_mg(age_of(request, e.date))
     ]
     # only the age ceiling can block these plans (10 mg for a child under 2), and it always does

@@ -1,0 +1,128 @@
+"""Start-up and one-plan timings for this machine, as medians of fresh processes.
+
+Run with `make bench`. Each command runs in a new interpreter (that is what a user pays), a few
+times to warm the disk cache first, then REPEAT times; the median and the spread are reported
+beside the bare Python start-up and `import click`, the floor the CLI is measured against.
+
+Results go to benchmarks/results/cli.json (machine-readable) and cli.md (the table the README
+quotes). Targets (issue 3): `lmsched --help` under 2x `python -c "import click"`; one
+`lmsched plan ... --json --csv` under 150 ms.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PY = sys.executable
+REPEAT = int(os.environ.get("BENCH_REPEAT", "21"))
+WARMUP = 3
+NOW = "2026-11-23T09:00:00-05:00"
+PLAN = "lmsched plan (adult example, --json --csv)"
+PLAN_NO_CACHE = "same plan, holiday cache off"
+
+
+PYDANTIC_FLOOR = "from pydantic import BaseModel\nclass M(BaseModel):\n    x: int\nM(x=1)\n"
+
+
+def measure(argv: list[str], cwd: Path, cache: str) -> list[float]:
+    env = {**os.environ, "LMSCHED_CACHE_DIR": cache}
+    for _ in range(WARMUP):
+        subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
+    times = []
+    for _ in range(REPEAT):
+        t0 = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, env=env, check=True, capture_output=True)
+        times.append((time.perf_counter() - t0) * 1000)
+    return times
+
+
+def main() -> int:
+    lmsched = [str(Path(PY).parent / "lmsched")]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        plan = [
+            *lmsched,
+            "plan",
+            str(ROOT / "examples" / "patient-adult.toml"),
+            "--now",
+            NOW,
+            "--json",
+            str(out / "plan.json"),
+            "--csv",
+            str(out / "plan.csv"),
+            "-q",
+        ]
+        # (name, argv, holiday cache): "warm" is a cache filled by the warm-up runs (the usual
+        # case after a clinic's first plan), "off" computes the holidays every time.
+        warm = str(out / "cache")
+        cases = [
+            ("python -c pass", [PY, "-c", "pass"], "off"),
+            ("python -c 'import click'", [PY, "-c", "import click"], "off"),
+            ("python: import pydantic, build one model", [PY, "-c", PYDANTIC_FLOOR], "off"),
+            ("lmsched --help", [*lmsched, "--help"], "off"),
+            (PLAN, plan, warm),
+            (PLAN_NO_CACHE, plan, "off"),
+        ]
+        rows = {}
+        for name, argv, cache in cases:
+            times = measure(argv, ROOT, cache)
+            rows[name] = {
+                "median_ms": round(statistics.median(times), 1),
+                "min_ms": round(min(times), 1),
+                "max_ms": round(max(times), 1),
+                "runs": len(times),
+            }
+            print(f"{name:42s} median {rows[name]['median_ms']:7.1f} ms  (min {rows[name]['min_ms']:.1f})")
+
+    click_ms = rows["python -c 'import click'"]["median_ms"]
+    help_ms = rows["lmsched --help"]["median_ms"]
+    plan_ms = rows[PLAN]["median_ms"]
+    targets = {
+        "help_under_2x_import_click": {"value": round(help_ms / click_ms, 2), "limit": 2.0},
+        "plan_under_150_ms": {"value": plan_ms, "limit": 150.0},
+    }
+    ok = all(t["value"] < t["limit"] for t in targets.values())
+    machine = {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "system": f"{platform.system()} {platform.release()}",
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "cli.json").write_text(
+        json.dumps({"machine": machine, "results": rows, "targets": targets, "met": ok}, indent=2) + "\n"
+    )
+    lines = [
+        f"Python {machine['python']} on {machine['system']} ({machine['machine']}, {machine['cpus']} CPUs); "
+        f"median of {REPEAT} fresh processes each.",
+        "",
+        "| command | median | min |",
+        "|---|---:|---:|",
+        *(f"| `{n}` | {r['median_ms']:.0f} ms | {r['min_ms']:.0f} ms |" for n, r in rows.items()),
+        "",
+        f"- `lmsched --help` / `import click`: {help_ms / click_ms:.2f}x (target < 2x)",
+        f"- one plan: {plan_ms:.0f} ms (target < 150 ms); of which importing pydantic and building one "
+        f"model: {rows['python: import pydantic, build one model']['median_ms']:.0f} ms, Python itself: "
+        f"{rows['python -c pass']['median_ms']:.0f} ms",
+        f"- the same plan with the holiday cache off (a clinic's first plan): "
+        f"{rows[PLAN_NO_CACHE]['median_ms']:.0f} ms",
+    ]
+    (RESULTS / "cli.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[-4:]))
+    print(f"targets {'met' if ok else 'NOT met'}; wrote {RESULTS / 'cli.json'} and {RESULTS / 'cli.md'}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
