@@ -24,12 +24,14 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
 	@touch $(VENV)/.runtime $@
 
-demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV) into examples/out/
+demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar) into examples/out/
 	@mkdir -p $(OUT)
 	$(BIN)/lmsched plan examples/patient-adult.toml --now $(DEMO_NOW) \
-		--json $(OUT)/plan-adult.json --csv $(OUT)/plan-adult.csv
+		--json $(OUT)/plan-adult.json --csv $(OUT)/plan-adult.csv --ics $(OUT)/plan-adult-patient.ics
+	$(BIN)/lmsched plan examples/patient-adult.toml --now $(DEMO_NOW) --quiet \
+		--audience staff --ics $(OUT)/plan-adult-staff.ics
 	$(BIN)/lmsched plan examples/patient-child.toml --now $(DEMO_NOW) --quiet \
-		--json $(OUT)/plan-child.json --csv $(OUT)/plan-child.csv
+		--json $(OUT)/plan-child.json --csv $(OUT)/plan-child.csv --ics $(OUT)/plan-child-patient.ics
 	@echo "Example outputs are in $(OUT)/"
 
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite

@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from ._version import __version__
-from .options import plan_options, safety_options
+from .options import CALENDAR_PARAMS, calendar_options, plan_options, safety_options
 
 __all__ = ["cli", "main"]
 
@@ -46,9 +46,25 @@ def cli() -> None:
     metavar="PATH",
     help="Write one row per event (CSV).",
 )
+@click.option(
+    "--ics",
+    "ics_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Write an iCalendar file (RFC 5545) for calendar apps; see --audience.",
+)
+@calendar_options
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the findings and event table.")
 @click.pass_context
-def plan(ctx: click.Context, /, json_path: Path | None, csv_path: Path | None, quiet: bool, **_: Any) -> None:
+def plan(
+    ctx: click.Context,
+    /,
+    json_path: Path | None,
+    csv_path: Path | None,
+    ics_path: Path | None,
+    quiet: bool,
+    **_: Any,
+) -> None:
     """Expand a regimen (and RT, memantine) into dated events on the clinic calendar.
 
     PATIENT_FILE is an optional TOML file with the same fields as the flags (snake_case);
@@ -61,9 +77,13 @@ def plan(ctx: click.Context, /, json_path: Path | None, csv_path: Path | None, q
     from .export import json as json_export
     from .output import write_all
 
-    targets = {name: path for name, path in (("json", json_path), ("csv", csv_path)) if path}
-    result = _checked_plan(ctx, exclude={"json_path", "csv_path", "quiet"}, targets=targets)
-    renderers = {"json": json_export.render, "csv": csv_export.render}
+    named = (("json", json_path), ("csv", csv_path), ("ics", ics_path))
+    targets = {name: path for name, path in named if path}
+    render_ics = _calendar_renderer(ctx)
+    result = _checked_plan(
+        ctx, exclude={"json_path", "csv_path", "ics_path", "quiet", *CALENDAR_PARAMS}, targets=targets
+    )
+    renderers = {"json": json_export.render, "csv": csv_export.render, "ics": render_ics}
     outputs = {} if result.blocking else {p: renderers[n](result.plan) for n, p in targets.items()}
     write_all(outputs)
     if not quiet:
@@ -106,6 +126,26 @@ def rules() -> None:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(("rule", "severity", "sources"))]
     for row in (("rule", "severity", "sources", "summary"), *rows):
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
+
+
+def _calendar_renderer(ctx: click.Context) -> Any:
+    """The ICS renderer for the calendar options given, checked before any plan is built."""
+    from functools import partial
+
+    from .errors import InputError
+    from .export import ics
+
+    params = ctx.params
+    if params.get("no_alarms") and params.get("alarms"):
+        raise InputError("give --alarm or --no-alarms, not both", field="alarm")
+    alarms: tuple[ics.Alarm, ...] = (
+        ()
+        if params.get("no_alarms")
+        else tuple(ics.parse_alarm(a) for a in params["alarms"])
+        if params.get("alarms")
+        else ics.DEFAULT_ALARMS
+    )
+    return partial(ics.render, audience=params.get("audience", "patient"), alarms=alarms)
 
 
 def _checked_plan(ctx: click.Context, exclude: set[str], targets: dict[str, Path] | None = None) -> Any:

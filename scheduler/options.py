@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
-__all__ = ["CLINIC_KEYS", "PATIENT_KEYS", "plan_options"]
+__all__ = ["CLINIC_KEYS", "PATIENT_KEYS", "calendar_options", "plan_options", "safety_options"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -168,5 +168,36 @@ NON_INPUT_PARAMS = {"patient_file", "overrides", "reasons", "by", "policy", "now
 
 def safety_options(func: F) -> F:
     for decls, kwargs in reversed(_SAFETY):
+        func = click.option(*decls, **kwargs)(func)
+    return func
+
+
+_CALENDAR: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--audience",),
+        {
+            "type": click.Choice(["patient", "staff"]),
+            "default": "patient",
+            "show_default": True,
+            "help": "patient: no record number, name or staff detail; staff: all of them.",
+        },
+    ),
+    (
+        ("--alarm", "alarms"),
+        {
+            "multiple": True,
+            "metavar": "SPEC",
+            "help": "Reminder before each visit: 1d@18:00 (day before at 18:00), 2h, 30m. "
+            "Repeatable; default 1d@18:00 and 2h.",
+        },
+    ),
+    (("--no-alarms",), {"is_flag": True, "help": "No reminders in the calendar."}),
+]
+CALENDAR_PARAMS = {"audience", "alarms", "no_alarms"}
+
+
+def calendar_options(func: F) -> F:
+    """--audience, --alarm and --no-alarms: how a plan becomes calendar events (ICS, CalDAV)."""
+    for decls, kwargs in reversed(_CALENDAR):
         func = click.option(*decls, **kwargs)(func)
     return func

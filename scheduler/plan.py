@@ -40,6 +40,7 @@ __all__ = [
     "PolicyRef",
     "build_plan",
     "fingerprint",
+    "identity",
     "plan_from_json",
     "plan_to_json",
 ]
@@ -145,7 +146,7 @@ def _digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def _identity(request: PlanRequest) -> str:
+def identity(request: PlanRequest) -> str:
     """Whom the UIDs belong to: the patient id, or (without one) a digest of who and when, so two
     anonymous patients never share UIDs and no name or record number appears in a UID."""
     if request.patient_id:
@@ -180,7 +181,7 @@ def build_plan(
     if request.maintenance is not None and regimen.open_phase is None:
         raise InputError(f"{regimen.id} has no phase that continues until progression", field="maintenance")
     calendar = calendar or build_calendar(request.clinic)
-    identity = _identity(request)
+    who = identity(request)
     notes: list[str] = []
     events: list[Event] = []
     templates: list[Regimen | Radiotherapy | Medication] = [regimen]
@@ -188,14 +189,14 @@ def build_plan(
     rt_events: list[Event] = []
     if rt is not None:
         assert request.rt_start is not None
-        rt_events = _radiotherapy_events(rt, request, calendar, identity)
+        rt_events = _radiotherapy_events(rt, request, calendar, who)
         templates.append(rt)
-    events += _it_events(regimen, registry, request, calendar, identity, notes)
+    events += _it_events(regimen, registry, request, calendar, who, notes)
     events += rt_events
     if rt is not None and rt.site == "wbrt" and request.memantine and rt_events:
         med = registry.medication_for("wbrt")
         if med is not None:
-            events += _medication_events(med, request, rt_events[0].date, identity, notes)
+            events += _medication_events(med, request, rt_events[0].date, who, notes)
             templates.append(med)
 
     if request.age is not None:

@@ -273,6 +273,39 @@ BAD_INPUT = [
         files={"clinic.toml": 'name = "Riverside"\n'},
         outputs=False,
     ),
+    # calendar export
+    Bad(
+        "alarm-garbage",
+        base("--ics", "{tmp}/out/plan.ics", "--alarm", "soon"),
+        ("alarm",),
+        ("1d@18:00", "2h"),
+    ),
+    Bad("alarm-bad-time", base("--ics", "{tmp}/out/plan.ics", "--alarm", "1d@25:00"), ("alarm",)),
+    Bad("alarm-too-early", base("--ics", "{tmp}/out/plan.ics", "--alarm", "30d"), ("alarm",)),
+    Bad(
+        "alarm-and-no-alarms",
+        base("--ics", "{tmp}/out/plan.ics", "--alarm", "2h", "--no-alarms"),
+        (("alarm", "no-alarms"),),
+    ),
+    Bad(
+        "audience-unknown",
+        base("--ics", "{tmp}/out/plan.ics", "--audience", "family"),
+        ("audience",),
+        ("patient", "staff"),
+    ),
+    Bad(
+        "ics-is-the-json-output",
+        base("--json", "{tmp}/out/plan.json", "--ics", "{tmp}/out/plan.json"),
+        ("json", "ics"),
+        outputs=False,
+    ),
+    Bad(
+        "ics-is-the-patient-file",
+        ("{tmp}/patient.toml", "--ics", "{tmp}/patient.toml"),
+        ("ics",),
+        files={"patient.toml": GOOD_PATIENT},
+        outputs=False,
+    ),
     Bad(
         "csv-is-the-patient-file",
         ("{tmp}/patient.toml", "--json", "{tmp}/out/plan.json", "--csv", "{tmp}/patient.toml"),

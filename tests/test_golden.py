@@ -25,12 +25,15 @@ def test_example_plans_match_golden_files(run, tmp_path: Path, case: str) -> Non
         str(tmp_path / "plan.json"),
         "--csv",
         str(tmp_path / "plan.csv"),
+        "--ics",
+        str(tmp_path / "plan.ics"),
     )
     assert result.code == 0, result.err
     produced = {
         f"plan-{case}.json": (tmp_path / "plan.json").read_bytes(),
         f"plan-{case}.csv": (tmp_path / "plan.csv").read_bytes(),
         f"plan-{case}.txt": result.out.encode(),
+        f"plan-{case}.ics": (tmp_path / "plan.ics").read_bytes(),
     }
     for name, data in produced.items():
         golden = GOLDEN / name

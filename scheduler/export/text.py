@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from ..plan import Event
 
-__all__ = ["WEEKDAY", "dose_text", "event_label", "route_text"]
+__all__ = ["WEEKDAY", "dose_text", "event_label", "route_text", "site_name"]
 
 WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _ROUTE = {"ommaya": "Ommaya", "lumbar": "lumbar", "oral": "oral", "external beam": "RT"}
 _SITE = {"wbrt": "whole brain", "focal": "focal", "csi": "craniospinal"}
+
+
+def site_name(event: Event) -> str:
+    """'whole brain', 'focal', 'craniospinal' for an RT fraction (its phase is the site)."""
+    return _SITE.get(event.phase, event.phase)
 
 
 def route_text(event: Event) -> str:
@@ -28,7 +33,7 @@ def event_label(event: Event) -> str:
     if event.kind == "it-dose":
         return f"IT {event.drug} {event.number}/{event.of}"
     if event.kind == "rt-fraction":
-        return f"RT {event.number}/{event.of} {_SITE.get(event.phase, event.phase)}"
+        return f"RT {event.number}/{event.of} {site_name(event)}"
     when = "AM" if event.phase.endswith("morning") else "PM"
     drug = (event.drug or "").capitalize()
     return f"{drug} {when} x{event.repeat_days}d" if event.repeat_days > 1 else f"{drug} {when}"

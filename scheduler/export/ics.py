@@ -1,0 +1,322 @@
+"""The plan as RFC 5545 iCalendar, built with the `icalendar` library.
+
+One VEVENT per IT dose and RT fraction; each memantine step is one VEVENT that repeats daily
+(RRULE FREQ=DAILY;COUNT=n). Times carry their TZID and the calendar a VTIMEZONE for every zone
+used, so 09:00 stays 09:00 local across daylight-saving changes. UIDs come from the plan (derived
+from patient, template and event key), DTSTAMP from the plan's `created`: the same plan always
+gives the same bytes, and a revised plan's events replace the old ones in a calendar client.
+
+Two audiences. `patient` (the default) carries no record number, no name and no staff-only
+detail (age-band limits, staff wording of findings, sources, overrides); a lost phone or a shared
+family calendar must not disclose who is being treated. `staff` adds the patient id and name,
+dose details and every finding. The two audiences use different UIDs, so importing both into one
+calendar never lets one silently replace the other.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
+
+from .._version import __version__
+from ..errors import InputError
+from ..plan import Event, Finding, Plan, identity
+from .text import site_name
+
+if TYPE_CHECKING:
+    from icalendar import Calendar
+    from icalendar import Event as VEvent
+
+__all__ = [
+    "AUDIENCES",
+    "DEFAULT_ALARMS",
+    "Alarm",
+    "Audience",
+    "event_calendars",
+    "parse_alarm",
+    "render",
+    "series_id",
+]
+
+Audience = Literal["patient", "staff"]
+AUDIENCES: tuple[Audience, ...] = ("patient", "staff")
+PRODID = "-//lmsched//lmsched " + __version__ + "//EN"
+VERIFY = "A scheduling aid: verify against the signed order."
+_ROUTE_SUMMARY = {"ommaya": "Ommaya", "lumbar": "lumbar puncture"}
+_ROUTE_LONG = {
+    "ommaya": "Ommaya reservoir (intraventricular)",
+    "lumbar": "lumbar puncture (intrathecal)",
+    "oral": "by mouth",
+    "external beam": "external beam radiotherapy",
+}
+_CATEGORIES = {
+    "it-dose": ["Chemotherapy", "Intrathecal"],
+    "rt-fraction": ["Radiotherapy"],
+    "medication": ["Medication"],
+}
+_ALARM = re.compile(r"^(?:(?P<days>\d{1,2})d@(?P<at>\d{2}:\d{2})|(?P<n>\d{1,4})(?P<unit>[mhd]))$")
+ALARM_EXAMPLES = ["1d@18:00 (the day before at 18:00)", "2h", "30m", "0m (at the start)"]
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """A reminder for clinic visits: `days` before at local `at`, or `before` the start."""
+
+    spec: str
+    days: int | None = None
+    at: dt.time | None = None
+    before: dt.timedelta | None = None
+
+
+def parse_alarm(spec: str) -> Alarm:
+    """'1d@18:00' (the day before at 18:00 local) or '2h' / '90m' / '1d' before the start."""
+    text = spec.strip().lower()
+    found = _ALARM.match(text)
+    if found is None:
+        raise InputError(f"'{spec}' is not an alarm", field="alarm", choices=ALARM_EXAMPLES)
+    if found["days"] is not None:
+        try:
+            at = dt.time.fromisoformat(found["at"])
+        except ValueError:
+            raise InputError(f"'{spec}': {found['at']} is not a time", field="alarm") from None
+        days = int(found["days"])
+        if days < 1:
+            raise InputError(f"'{spec}': use 1d@HH:MM or more days before", field="alarm")
+        return Alarm(text, days=days, at=at)
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[found["unit"]]
+    before = dt.timedelta(**{unit: int(found["n"])})
+    if before > dt.timedelta(days=14):
+        raise InputError(f"'{spec}' is more than 14 days before", field="alarm")
+    return Alarm(text, before=before)
+
+
+DEFAULT_ALARMS: tuple[Alarm, ...] = (parse_alarm("1d@18:00"), parse_alarm("2h"))
+
+
+def series_id(plan: Plan, audience: Audience) -> str:
+    """Names this patient's lmsched events on a shared calendar, without the record number: the
+    same for every revision of the patient's plan, so a publish finds the events it put there."""
+    return hashlib.sha256(f"series\x1f{identity(plan.inputs)}\x1f{audience}".encode()).hexdigest()[:32]
+
+
+def _uid(event: Event, audience: Audience) -> str:
+    return event.uid if audience == "patient" else event.uid.replace("@", "-staff@", 1)
+
+
+def _summary(plan: Plan, event: Event, audience: Audience) -> str:
+    if event.kind == "it-dose":
+        drug = (event.drug or "").replace("-", " ")
+        text = (
+            f"Intrathecal {drug} {event.dose_mg:g} mg ({_ROUTE_SUMMARY.get(event.route or '', event.route)})"
+        )
+    elif event.kind == "rt-fraction":
+        text = f"Radiotherapy {event.number} of {event.of} ({site_name(event)})"
+    else:
+        when = "morning" if event.phase.endswith("morning") else "evening"
+        text = f"{(event.drug or '').capitalize()} {event.dose_mg:g} mg ({when})"
+    if audience == "staff":
+        who = " ".join(p for p in (plan.patient.name, f"({plan.patient.id})" if plan.patient.id else "") if p)
+        text = f"{who}: {text}" if who else text
+    return text
+
+
+def _description(plan: Plan, event: Event, audience: Audience, findings: Sequence[Finding]) -> str:
+    lines: list[str] = []
+    if audience == "staff":
+        who = ", ".join(p for p in (plan.patient.name, plan.patient.id) if p)
+        if who:
+            lines.append(f"Patient: {who}")
+    if event.kind == "it-dose":
+        lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, dose {event.number} of {event.of}.")
+    elif event.kind == "rt-fraction":
+        lines.append(
+            f"Dose: {event.dose_gy:g} Gy, fraction {event.number} of {event.of} ({site_name(event)})."
+        )
+    else:
+        lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, daily for {event.repeat_days} days.")
+    lines.append(f"Route: {_ROUTE_LONG.get(event.route or '', event.route or '')}.")
+    if event.formulation:
+        lines.append(f"Formulation: {event.formulation}.")
+    if event.kind == "it-dose":
+        lines.append(f"Phase: {event.phase}.")
+    elif event.kind == "medication":
+        lines.extend(f"{n[0].upper()}{n[1:]}." for n in event.notes)
+    if event.status == "tentative":
+        lines.append("Tentative: maintenance continues until progression; the team confirms each date.")
+    if event.shifted_from is not None:
+        lines.append(f"Moved from {event.shifted_from}: {event.shift_reason or 'clinic closed'}.")
+    if audience == "staff":
+        if event.max_mg is not None:
+            lines.append(f"Age-band / regimen maximum: {event.max_mg:g} mg ({event.dose_basis}).")
+        if event.kind != "medication":
+            lines.extend(f"Note: {n}" for n in event.notes)
+        overrides = {o.rule: o for o in plan.overrides}
+        for f in findings:
+            line = f"{f.severity.upper()} {f.rule}: {f.message} [{', '.join(f.sources)}]"
+            if f.overridden and f.rule in overrides:
+                o = overrides[f.rule]
+                line += f" Overridden{' by ' + o.by if o.by else ''}: {o.reason}"
+            lines.append(line)
+    else:
+        seen: set[str] = set()
+        for f in findings:
+            if f.patient_message not in seen:
+                seen.add(f.patient_message)
+                lines.append(f.patient_message)
+    lines.append(VERIFY)
+    return "\n".join(lines)
+
+
+def _local(event: Event) -> dt.datetime:
+    return dt.datetime.combine(event.date, dt.time.fromisoformat(event.time), tzinfo=ZoneInfo(event.tz))
+
+
+def _alarm_components(
+    event: Event, summary: str, alarms: Sequence[Alarm], audience: Audience
+) -> list[object]:
+    from icalendar import Alarm as VAlarm
+
+    components: list[object] = []
+    if event.kind == "medication":
+        if alarms and audience == "patient":  # a reminder at the time of each daily dose
+            valarm = VAlarm()
+            valarm.add("action", "DISPLAY")
+            valarm.add("description", f"Take {event.drug} {event.dose_mg:g} mg")
+            valarm.add("trigger", dt.timedelta(0))
+            components.append(valarm)
+        return components
+    for alarm in alarms:
+        valarm = VAlarm()
+        valarm.add("action", "DISPLAY")
+        if alarm.days is not None and alarm.at is not None:
+            day = event.date - dt.timedelta(days=alarm.days)
+            moment = dt.datetime.combine(day, alarm.at, tzinfo=ZoneInfo(event.tz)).astimezone(dt.UTC)
+            when = "Tomorrow" if alarm.days == 1 else f"In {alarm.days} days"
+            valarm.add("description", f"{when} at {event.time}: {summary}")
+            valarm.add("trigger", moment, parameters={"VALUE": "DATE-TIME"})  # absolute, UTC (3.8.6.3)
+        else:
+            assert alarm.before is not None
+            valarm.add("description", f"At {event.time}: {summary}")
+            valarm.add("trigger", -alarm.before)
+        components.append(valarm)
+    return components
+
+
+def _findings_for(plan: Plan) -> dict[str, list[Finding]]:
+    found: dict[str, list[Finding]] = {}
+    for f in plan.findings:
+        for uid in f.event_uids:
+            found.setdefault(uid, []).append(f)
+    return found
+
+
+def _vevent(
+    plan: Plan,
+    event: Event,
+    audience: Audience,
+    alarms: Sequence[Alarm],
+    findings: Sequence[Finding],
+    series: str,
+    sequence: int,
+) -> VEvent:
+    from icalendar import Event as VEvent
+
+    start = _local(event)
+    summary = _summary(plan, event, audience)
+    vevent = VEvent()
+    vevent.add("uid", _uid(event, audience))
+    vevent.add("summary", summary)
+    vevent.add("dtstart", start)
+    vevent.add("dtend", start + dt.timedelta(minutes=event.duration_min))
+    if event.kind == "medication" and event.repeat_days > 1:
+        vevent.add("rrule", {"freq": "daily", "count": event.repeat_days})
+    vevent.add("description", _description(plan, event, audience, findings))
+    vevent.add("categories", _CATEGORIES[event.kind])
+    location = plan.inputs.clinic.location or plan.inputs.clinic.name
+    if event.kind != "medication" and location:
+        vevent.add("location", location)
+    vevent.add("status", event.status.upper())
+    vevent.add("transp", "TRANSPARENT" if event.kind == "medication" else "OPAQUE")
+    vevent.add("x-lmsched-series", series)
+    vevent.add("x-lmsched-kind", event.kind)
+    for component in _alarm_components(event, summary, alarms, audience):
+        vevent.add_component(component)  # type: ignore[arg-type]
+    # The digest covers everything above; DTSTAMP and SEQUENCE change without the content changing.
+    digest = hashlib.sha256(vevent.to_ical()).hexdigest()[:32]
+    vevent.add("x-lmsched-digest", digest)
+    vevent.add("sequence", sequence)
+    vevent.add("dtstamp", plan.created.astimezone(dt.UTC))
+    return vevent
+
+
+def _calendar(plan: Plan, audience: Audience) -> Calendar:
+    from icalendar import Calendar
+
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    if audience == "staff":
+        who = " ".join(p for p in (plan.patient.name, f"({plan.patient.id})" if plan.patient.id else "") if p)
+        name = f"lmsched: {who}" if who else "lmsched treatment plan"
+    else:
+        name = "Treatment calendar"
+    cal.add("name", name)
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", plan.inputs.clinic.tz)
+    if audience == "staff":
+        cal.add("x-lmsched-plan", f"{plan.fingerprint} revision {plan.revision}")
+    return cal
+
+
+def _add_timezones(cal: Calendar, events: Sequence[Event]) -> None:
+    if not events:
+        return
+    first = min(e.date for e in events).replace(month=1, day=1)
+    last_day = max(e.date + dt.timedelta(days=e.repeat_days) for e in events)
+    cal.add_missing_timezones(first_date=first, last_date=dt.date(last_day.year + 1, 1, 1))
+
+
+def event_calendars(
+    plan: Plan,
+    audience: Audience = "patient",
+    alarms: Sequence[Alarm] = DEFAULT_ALARMS,
+    sequences: dict[str, int] | None = None,
+) -> list[tuple[str, str, Calendar]]:
+    """One (uid, digest, VCALENDAR) per event, for CalDAV (one resource per UID).
+
+    `sequences` maps a UID to the SEQUENCE to write instead of the plan's (a publish raises it
+    above the server's copy when the content changed)."""
+    findings = _findings_for(plan)
+    series = series_id(plan, audience)
+    out = []
+    for event in plan.events:
+        uid = _uid(event, audience)
+        cal = _calendar(plan, audience)
+        seq = (sequences or {}).get(uid, event.sequence)
+        vevent = _vevent(plan, event, audience, alarms, findings.get(event.uid, []), series, seq)
+        cal.add_component(vevent)
+        _add_timezones(cal, [event])
+        out.append((uid, str(vevent["x-lmsched-digest"]), cal))
+    return out
+
+
+def render(plan: Plan, audience: Audience = "patient", alarms: Sequence[Alarm] = DEFAULT_ALARMS) -> bytes:
+    """The whole plan as one iCalendar file."""
+    if audience not in AUDIENCES:
+        raise InputError(f"'{audience}' is not an audience", field="audience", choices=AUDIENCES)
+    findings = _findings_for(plan)
+    series = series_id(plan, audience)
+    cal = _calendar(plan, audience)
+    for event in plan.events:
+        cal.add_component(
+            _vevent(plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence)
+        )
+    _add_timezones(cal, plan.events)
+    return bytes(cal.to_ical())
