@@ -116,6 +116,86 @@ def check(ctx: click.Context, /, **_: Any) -> None:
 
 
 @cli.command()
+@click.argument("plan_file", metavar="PLAN.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--caldav", "url", required=True, metavar="URL", help="CalDAV server (or calendar) URL.")
+@click.option(
+    "--calendar",
+    "calendar_name",
+    metavar="NAME",
+    help="Calendar display name under the user's principal (default: URL is the calendar itself).",
+)
+@click.option("--create", is_flag=True, help="Create the --calendar if it does not exist.")
+@click.option(
+    "--username",
+    metavar="USER",
+    help="Login name; the password comes from LMSCHED_CALDAV_PASSWORD or a prompt, never a flag.",
+)
+@click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True, help="Seconds.")
+@calendar_options
+@click.pass_context
+def publish(
+    ctx: click.Context,
+    /,
+    plan_file: Path,
+    url: str,
+    calendar_name: str | None,
+    create: bool,
+    username: str | None,
+    timeout: float,
+    **_: Any,
+) -> None:
+    """Put a plan's events on a CalDAV calendar; publishing again updates it in place.
+
+    Same plan twice: nothing changes. A revised plan: changed events are updated (same UID, higher
+    SEQUENCE) and events the plan no longer has are removed. Only this patient's lmsched events
+    are ever touched. Exit code 4 when the server cannot be reached, refuses the login or fails.
+
+    \b
+    Example:
+        LMSCHED_CALDAV_PASSWORD=... lmsched publish plan.json
+            --caldav http://127.0.0.1:5232/ --username alice --calendar Treatment --create
+    """
+    import os
+    from urllib.parse import urlsplit
+
+    from .errors import InputError
+    from .planfile import load_plan
+    from .publish import Connection
+    from .publish import publish as publish_plan
+
+    render = _calendar_renderer(ctx)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InputError(f"'{url}' is not an http(s) URL", field="caldav", choices=["http://", "https://"])
+    if parts.username or parts.password:
+        raise InputError(
+            "put the user in --username and the password in LMSCHED_CALDAV_PASSWORD", field="caldav"
+        )
+    plan = load_plan(plan_file)
+    _refuse_if_blocked_plan(plan)
+    password = None
+    if username:
+        password = os.environ.get("LMSCHED_CALDAV_PASSWORD")
+        if password is None:
+            password = click.prompt(f"CalDAV password for {username}", hide_input=True, err=True)
+    conn = Connection(url, calendar_name, create, username, password, timeout)
+    report = publish_plan(plan, conn, render.keywords["audience"], render.keywords["alarms"])
+    click.echo(f"published {len(plan.events)} events to {report.calendar_url}: {report.counts()}")
+
+
+def _refuse_if_blocked_plan(plan: Any) -> None:
+    """A plan document with an unlifted block or stop finding is never published."""
+    from .errors import BlockedError
+
+    blocking = [
+        f for f in plan.findings if f.severity == "block" or (f.severity == "stop" and not f.overridden)
+    ]
+    if blocking:
+        first = blocking[0]
+        raise BlockedError(f"{first.message}; nothing was published", rule=first.rule, sources=first.sources)
+
+
+@cli.command()
 def rules() -> None:
     """List every safety rule: id, default severity, sources and summary."""
     from .rules import RULES, SEVERITIES, _load_families

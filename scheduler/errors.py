@@ -11,6 +11,7 @@ from collections.abc import Iterable
 __all__ = [
     "BlockedError",
     "InputError",
+    "PublishError",
     "SchedulerError",
     "TemplateError",
     "format_choices",
@@ -80,3 +81,11 @@ class BlockedError(SchedulerError):
     def render(self) -> str:
         src = f" [{', '.join(self.sources)}]" if self.sources else ""
         return f"blocked by {self.rule}: {' '.join(self.detail.split())}{src}"
+
+
+class PublishError(SchedulerError):
+    """A calendar server could not be reached, refused the login or failed. Exit code 4.
+
+    The message says which events were written before the failure and which were not."""
+
+    exit_code = 4

@@ -16,6 +16,8 @@ from scheduler.models import PlanRequest
 from scheduler.plan import Plan, build_plan
 from scheduler.templates import Registry, load_registry
 
+from .caldav_server import radicale  # noqa: F401 (a fixture for the CalDAV tests)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 NOW = "2026-11-23T09:00:00-05:00"

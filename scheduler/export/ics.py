@@ -38,6 +38,7 @@ __all__ = [
     "Alarm",
     "Audience",
     "event_calendars",
+    "ics_uid",
     "parse_alarm",
     "render",
     "series_id",
@@ -104,7 +105,8 @@ def series_id(plan: Plan, audience: Audience) -> str:
     return hashlib.sha256(f"series\x1f{identity(plan.inputs)}\x1f{audience}".encode()).hexdigest()[:32]
 
 
-def _uid(event: Event, audience: Audience) -> str:
+def ics_uid(event: Event, audience: Audience) -> str:
+    """The event's UID in a calendar for this audience (staff calendars get their own UIDs)."""
     return event.uid if audience == "patient" else event.uid.replace("@", "-staff@", 1)
 
 
@@ -229,7 +231,7 @@ def _vevent(
     start = _local(event)
     summary = _summary(plan, event, audience)
     vevent = VEvent()
-    vevent.add("uid", _uid(event, audience))
+    vevent.add("uid", ics_uid(event, audience))
     vevent.add("summary", summary)
     vevent.add("dtstart", start)
     vevent.add("dtend", start + dt.timedelta(minutes=event.duration_min))
@@ -287,20 +289,16 @@ def event_calendars(
     plan: Plan,
     audience: Audience = "patient",
     alarms: Sequence[Alarm] = DEFAULT_ALARMS,
-    sequences: dict[str, int] | None = None,
 ) -> list[tuple[str, str, Calendar]]:
-    """One (uid, digest, VCALENDAR) per event, for CalDAV (one resource per UID).
-
-    `sequences` maps a UID to the SEQUENCE to write instead of the plan's (a publish raises it
-    above the server's copy when the content changed)."""
+    """One (uid, digest, VCALENDAR) per event, for CalDAV (one resource per UID). The digest
+    covers the event's content but not DTSTAMP or SEQUENCE."""
     findings = _findings_for(plan)
     series = series_id(plan, audience)
     out = []
     for event in plan.events:
-        uid = _uid(event, audience)
+        uid = ics_uid(event, audience)
         cal = _calendar(plan, audience)
-        seq = (sequences or {}).get(uid, event.sequence)
-        vevent = _vevent(plan, event, audience, alarms, findings.get(event.uid, []), series, seq)
+        vevent = _vevent(plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence)
         cal.add_component(vevent)
         _add_timezones(cal, [event])
         out.append((uid, str(vevent["x-lmsched-digest"]), cal))
