@@ -131,7 +131,16 @@ def _stored(calendar: Any) -> dict[str, tuple[Any, int, str | None, str | None]]
 
 def publish(plan: Plan, conn: Connection, audience: Audience, alarms: Sequence[Alarm]) -> PublishReport:
     """Put the plan's events on the calendar; return what was created, updated, left and removed."""
+    import logging
+
     from caldav.davclient import DAVClient
+
+    # caldav logs through the root logger in places; with no handler there, Python would add a
+    # stderr one and print its tracebacks. lmsched reports failures itself, in one line.
+    logging.getLogger("caldav").propagate = False
+    logging.getLogger("caldav").addHandler(logging.NullHandler())
+    if not logging.getLogger().handlers:
+        logging.getLogger().addHandler(logging.NullHandler())
 
     report = PublishReport()
     ours = event_calendars(plan, audience, alarms)

@@ -16,7 +16,7 @@ from scheduler.models import PlanRequest
 from scheduler.plan import Plan, build_plan
 from scheduler.templates import Registry, load_registry
 
-from .caldav_server import radicale  # noqa: F401 (a fixture for the CalDAV tests)
+from .radicale_server import radicale, unreachable_url  # noqa: F401 (fixtures for the CalDAV tests)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

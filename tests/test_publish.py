@@ -16,8 +16,8 @@ from scheduler.models import PlanRequest
 from scheduler.plan import build_plan, plan_to_json
 from scheduler.rules import check_plan
 
-from .caldav_server import Radicale, free_port
 from .conftest import EXAMPLES, NOW, NOW_DT
+from .radicale_server import RadicaleServer as Radicale
 
 ADULT = str(EXAMPLES / "patient-adult.toml")
 
@@ -146,9 +146,17 @@ def test_staff_and_patient_calendars_do_not_collide_and_patient_carries_no_id(
         assert ("RCC-000123" in text) == uid.endswith("-staff@lmsched")
 
 
-def test_unreachable_server(run, plans) -> None:  # type: ignore[no-untyped-def]
-    url = f"http://127.0.0.1:{free_port()}/"
-    result = run("publish", str(plans["first"]), "--caldav", url, "--calendar", "Treatment", "--timeout", "5")
+def test_unreachable_server(run, plans, unreachable_url: str) -> None:  # type: ignore[no-untyped-def]
+    result = run(
+        "publish",
+        str(plans["first"]),
+        "--caldav",
+        unreachable_url,
+        "--calendar",
+        "Treatment",
+        "--timeout",
+        "5",
+    )
     assert result.code == 4
     assert result.err.count("\n") == 1 and "Traceback" not in result.err
     assert "connection refused" in result.err

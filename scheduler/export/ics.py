@@ -20,7 +20,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 from .._version import __version__
@@ -230,26 +230,36 @@ def _vevent(
 
     start = _local(event)
     summary = _summary(plan, event, audience)
-    vevent = VEvent()
-    vevent.add("uid", ics_uid(event, audience))
-    vevent.add("summary", summary)
-    vevent.add("dtstart", start)
-    vevent.add("dtend", start + dt.timedelta(minutes=event.duration_min))
+    props: list[tuple[str, Any]] = [
+        ("uid", ics_uid(event, audience)),
+        ("summary", summary),
+        ("dtstart", start),
+        ("dtend", start + dt.timedelta(minutes=event.duration_min)),
+    ]
     if event.kind == "medication" and event.repeat_days > 1:
-        vevent.add("rrule", {"freq": "daily", "count": event.repeat_days})
-    vevent.add("description", _description(plan, event, audience, findings))
-    vevent.add("categories", _CATEGORIES[event.kind])
+        props.append(("rrule", {"freq": "daily", "count": event.repeat_days}))
+    props.append(("description", _description(plan, event, audience, findings)))
+    props.append(("categories", _CATEGORIES[event.kind]))
     location = plan.inputs.clinic.location or plan.inputs.clinic.name
     if event.kind != "medication" and location:
-        vevent.add("location", location)
-    vevent.add("status", event.status.upper())
-    vevent.add("transp", "TRANSPARENT" if event.kind == "medication" else "OPAQUE")
-    vevent.add("x-lmsched-series", series)
-    vevent.add("x-lmsched-kind", event.kind)
-    for component in _alarm_components(event, summary, alarms, audience):
+        props.append(("location", location))
+    props += [
+        ("status", event.status.upper()),
+        ("transp", "TRANSPARENT" if event.kind == "medication" else "OPAQUE"),
+        ("x-lmsched-series", series),
+        ("x-lmsched-kind", event.kind),
+    ]
+    vevent = VEvent()
+    for name, value in props:
+        vevent.add(name, value)
+    alarm_parts = _alarm_components(event, summary, alarms, audience)
+    for component in alarm_parts:
         vevent.add_component(component)  # type: ignore[arg-type]
-    # The digest covers everything above; DTSTAMP and SEQUENCE change without the content changing.
-    digest = hashlib.sha256(vevent.to_ical()).hexdigest()[:32]
+    # The digest covers the content (properties and alarms), not DTSTAMP and SEQUENCE, which
+    # change without the event changing. It is taken from the values, not the serialised text,
+    # so an event is not serialised twice.
+    # The alarms follow from the event, the audience and the alarm specs.
+    digest = hashlib.sha256(repr((props, audience, [a.spec for a in alarms])).encode()).hexdigest()[:32]
     vevent.add("x-lmsched-digest", digest)
     vevent.add("sequence", sequence)
     vevent.add("dtstamp", plan.created.astimezone(dt.UTC))
