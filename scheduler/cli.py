@@ -177,6 +177,11 @@ def publish(
     if username:
         password = os.environ.get("LMSCHED_CALDAV_PASSWORD")
         if password is None:
+            if not sys.stdin.isatty():
+                raise InputError(
+                    "set LMSCHED_CALDAV_PASSWORD (there is no terminal to ask for the password on)",
+                    field="password",
+                )
             password = click.prompt(f"CalDAV password for {username}", hide_input=True, err=True)
     conn = Connection(url, calendar_name, create, username, password, timeout)
     report = publish_plan(plan, conn, render.keywords["audience"], render.keywords["alarms"])

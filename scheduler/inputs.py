@@ -43,10 +43,13 @@ def _label(
     if not parts:
         return ""
     if parts[0] == "clinic" and len(parts) > 1:
+        inner = ".".join(parts[2:])  # e.g. `reason` of one entry of `closed`
         if parts[1] in from_file and clinic_file is not None:
             return f"{'.'.join(parts[1:])} (clinic file {clinic_file})"
         key = _FIELD_OF.get(parts[1])
-        return f"{key} (--{key.replace('_', '-')})" if key else f"clinic file: {'.'.join(parts[1:])}"
+        if key:
+            return f"{key}{'.' + inner if inner else ''} (--{key.replace('_', '-')})"
+        return f"clinic file: {'.'.join(parts[1:])}"
     if parts[0] in PATIENT_KEYS:
         return f"{parts[0]} (--{parts[0].replace('_', '-')})"
     return ".".join(parts)

@@ -12,7 +12,15 @@ import re
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
 
 __all__ = [
     "WEEKDAYS",
@@ -43,6 +51,31 @@ Status = Literal["standard", "off-label", "investigational", "withdrawn"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 SourceId = Annotated[str, Field(pattern=r"^[SX][0-9]{1,3}$")]
 TemplateId = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=64)]
+
+
+# Control characters (C0 but tab and line feed, DEL, C1, Unicode line/paragraph separators): they
+# corrupt iCalendar lines, CSV rows and PDF text, and no name or address needs them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_text(value: str) -> str:
+    """Free text of several lines (an address): CRLF becomes LF; other control characters are refused."""
+    value = value.replace("\r\n", "\n")
+    bad = _CONTROL.search(value)
+    if bad:
+        raise ValueError(f"contains the control character U+{ord(bad.group()):04X}; use plain text")
+    return value
+
+
+def check_line(value: str) -> str:
+    """Free text of one line (a name, an id, a reason): no line breaks, no control characters."""
+    if "\n" in value or "\r" in value:
+        raise ValueError("must be one line (it contains a line break)")
+    return check_text(value)
+
+
+Line = Annotated[str, AfterValidator(check_line)]
+Text = Annotated[str, AfterValidator(check_text)]
 
 
 class Frozen(BaseModel):
@@ -304,7 +337,7 @@ Template = Annotated[Regimen | Radiotherapy | Medication, Field(discriminator="k
 class Closure(Frozen):
     date: Day
     until: Day | None = None
-    reason: str = Field(default="clinic closure", max_length=200)
+    reason: Line = Field(default="clinic closure", max_length=200)
 
     @model_validator(mode="before")
     @classmethod
@@ -331,15 +364,15 @@ class Closure(Frozen):
 
 
 class Clinic(Frozen):
-    name: str = Field(default="", max_length=200)
-    location: str = Field(default="", max_length=300)
-    phone: str = Field(default="", max_length=60)
+    name: Line = Field(default="", max_length=200)
+    location: Text = Field(default="", max_length=300)
+    phone: Line = Field(default="", max_length=60)
     country: str | None = Field(default="US", min_length=2, max_length=3)
     subdiv: str | None = Field(default=None, max_length=10)
     tz: Zone = "America/New_York"
     open_days: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri")
     closed: tuple[Closure, ...] = ()
-    open_holidays: tuple[str, ...] = ()  # holiday names the clinic works on, e.g. "Columbus Day"
+    open_holidays: tuple[Line, ...] = ()  # holiday names the clinic works on, e.g. "Columbus Day"
     session_time: Clock = "09:00"
     duration_min: int = Field(default=60, ge=5, le=720)
     rt_time: Clock = "13:00"
@@ -379,8 +412,8 @@ class PlanRequest(Frozen):
     systemic_mtx: bool = False
     parenchymal_mets: bool = False
     dose: float | None = Field(default=None, gt=0, le=1000)
-    patient_id: str | None = Field(default=None, min_length=1, max_length=64)
-    patient_name: str | None = Field(default=None, min_length=1, max_length=200)
+    patient_id: Line | None = Field(default=None, min_length=1, max_length=64)
+    patient_name: Line | None = Field(default=None, min_length=1, max_length=200)
     clinic: Clinic = Clinic()
 
     @model_validator(mode="after")

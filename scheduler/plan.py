@@ -23,6 +23,7 @@ from .models import (
     Clock,
     Day,
     Frozen,
+    Line,
     Medication,
     PlanRequest,
     Radiotherapy,
@@ -89,8 +90,8 @@ class Override(Frozen):
     """A named, reasoned decision to go ahead despite a `stop` finding; printed on every output."""
 
     rule: str
-    reason: str
-    by: str | None = None
+    reason: Line
+    by: Line | None = None
     at: dt.datetime
 
 

@@ -273,6 +273,38 @@ BAD_INPUT = [
         files={"clinic.toml": 'name = "Riverside"\n'},
         outputs=False,
     ),
+    # free text: no control characters (they corrupt iCalendar lines, CSV rows and PDF text)
+    Bad("patient-name-line-break", base("--patient-name", "Ann\nSmith"), (("patient_name", "patient-name"),)),
+    Bad(
+        "patient-name-carriage-return",
+        base("--patient-name", "Ann\rSmith"),
+        (("patient_name", "patient-name"),),
+    ),
+    Bad("patient-id-control-char", base("--patient-id", "RCC\x07123"), (("patient_id", "patient-id"),)),
+    Bad(
+        "clinic-location-control-char",
+        base("--clinic", "{tmp}/clinic.toml"),
+        ("location",),
+        files={"clinic.toml": 'location = "Main St\\u0000"\n'},
+    ),
+    Bad(
+        "closure-reason-line-break",
+        base("--clinic", "{tmp}/clinic.toml"),
+        ("reason",),
+        files={"clinic.toml": '[[closed]]\ndate = 2026-12-24\nreason = "Eve\\nclosed"\n'},
+    ),
+    Bad(
+        "override-reason-control-char",
+        base(
+            "--csf-flow",
+            "obstructed",
+            "--override",
+            "csf-flow-obstructed",
+            "--reason",
+            "Discussed at board\x1b[2J today",
+        ),
+        ("reason",),
+    ),
     # calendar export
     Bad(
         "alarm-garbage",

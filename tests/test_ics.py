@@ -9,10 +9,13 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from scheduler.export.ics import render
 from scheduler.plan import Event, Plan, plan_from_json
 
-from .conftest import EXAMPLES, NOW
+from .conftest import EXAMPLES, NOW, make_plan
 from .ical_readers import Read, occurrences, with_icalendar, with_vobject
 
 ADULT = str(EXAMPLES / "patient-adult.toml")
@@ -233,3 +236,20 @@ def test_a_blocked_plan_writes_no_calendar(run, tmp_path: Path) -> None:  # type
     )
     assert result.code == 3 and "preserved" in result.err
     assert not ics_path.exists()
+
+
+_PLAIN = st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"))
+ONE_LINE = st.text(st.one_of(_PLAIN, st.sampled_from(",;:\\\"'\t")), min_size=1, max_size=40)
+SEVERAL_LINES = st.text(st.one_of(_PLAIN, st.sampled_from(",;:\\\"'\n")), max_size=80)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=ONE_LINE, location=SEVERAL_LINES)
+def test_any_plain_text_survives_a_round_trip(registry, name: str, location: str) -> None:  # type: ignore[no-untyped-def]
+    plan = make_plan(registry, patient_name=name, patient_id=name[:64], clinic={"location": location})
+    data = render(plan, "staff")
+    for read in (with_icalendar(data), with_vobject(data)):
+        for event in plan.events:
+            r = read[ics_uid(event, "staff")]
+            assert r.summary.startswith(f"{name} ({name[:64]}): ")
+            assert r.location == (location or None)

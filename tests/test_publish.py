@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import http.server
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -276,3 +279,21 @@ def test_a_plan_with_a_blocking_finding_is_never_published(run, registry, tmp_pa
     path.write_bytes(plan_to_json(checked.plan))
     result = run("publish", str(path), "--caldav", "http://127.0.0.1:9/")
     assert result.code == 3 and "nothing was published" in result.err
+
+
+def test_without_a_password_and_without_a_terminal_it_says_how_to_give_one(plans) -> None:  # type: ignore[no-untyped-def]
+    env = {k: v for k, v in os.environ.items() if k != "LMSCHED_CALDAV_PASSWORD"}
+    argv = ["publish", str(plans["first"]), "--caldav", "http://127.0.0.1:9/", "--username", "alice"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "scheduler", *argv],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,  # not a terminal: no prompt
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr == (
+        "lmsched: error: password: set LMSCHED_CALDAV_PASSWORD (there is no terminal to ask for the password on)\n"
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import InputError
+from ..models import check_line
 from ..plan import Finding, Override, Plan, PolicyRef, fingerprint
 
 __all__ = [
@@ -134,6 +135,10 @@ def validate_overrides(requests: Iterable[OverrideRequest]) -> None:
     for req in requests:
         if req.rule not in RULES:
             raise InputError(f"'{req.rule}' is not a rule", field="override", choices=sorted(RULES))
+        try:
+            check_line(req.reason)
+        except ValueError as exc:
+            raise InputError(str(exc), field="reason") from None
         words = [w for w in req.reason.split() if any(c.isalpha() for c in w)]
         if len(req.reason.strip()) < MIN_REASON or len(words) < 2:
             raise InputError(
@@ -153,6 +158,11 @@ def check_plan(
     """Evaluate the rules, lift the stops that a named override with a reason covers, and record
     findings, overrides and policy in the plan."""
     validate_overrides(overrides)
+    if by is not None:
+        try:
+            check_line(by)
+        except ValueError as exc:
+            raise InputError(str(exc), field="by") from None
     reasons = {o.rule: o.reason for o in overrides}
     findings = []
     blocking = []
