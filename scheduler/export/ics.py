@@ -247,7 +247,6 @@ def _vevent(
         ("status", event.status.upper()),
         ("transp", "TRANSPARENT" if event.kind == "medication" else "OPAQUE"),
         ("x-lmsched-series", series),
-        ("x-lmsched-kind", event.kind),
     ]
     vevent = VEvent()
     for name, value in props:
