@@ -55,13 +55,18 @@ def plans(run, tmp_path: Path) -> dict[str, Path]:  # type: ignore[no-untyped-de
 
 
 def publish(
-    run, radicale: Radicale, plan: Path, *extra: str, user: str = "alice", password: str | None = None
+    run,
+    radicale: Radicale,
+    plan: Path,
+    *extra: str,
+    user: str = "alice",
+    password: str | None = None,
+    url: str | None = None,
 ):  # type: ignore[no-untyped-def]
-    import os
-
+    """`lmsched publish` as `user`, the password in the environment as a user would give it."""
     os.environ["LMSCHED_CALDAV_PASSWORD"] = password if password is not None else radicale.users[user]
     try:
-        return run("publish", str(plan), "--caldav", radicale.url, "--username", user, *extra)
+        return run("publish", str(plan), "--caldav", url or radicale.url, "--username", user, *extra)
     finally:
         del os.environ["LMSCHED_CALDAV_PASSWORD"]
 
@@ -179,7 +184,7 @@ def test_refused_login_writes_nothing(run, radicale: Radicale, plans) -> None:  
 def test_forbidden_calendar(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
     bob = caldav.DAVClient(url=radicale.url, username="bob", password=radicale.users["bob"])
     calendar = bob.principal().make_calendar(name="Bob's")
-    result = publish_to(run, radicale, plans["first"], str(calendar.url))
+    result = publish(run, radicale, plans["first"], url=str(calendar.url))
     assert result.code == 4 and result.err.count("\n") == 1 and "403" in result.err
     assert len(calendar.events()) == 0
 
@@ -187,19 +192,9 @@ def test_forbidden_calendar(run, radicale: Radicale, plans) -> None:  # type: ig
 def test_a_calendar_url_can_be_given_directly(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
     alice = caldav.DAVClient(url=radicale.url, username="alice", password=radicale.users["alice"])
     calendar = alice.principal().make_calendar(name="Direct")
-    result = publish_to(run, radicale, plans["first"], str(calendar.url))
+    result = publish(run, radicale, plans["first"], url=str(calendar.url))
     assert result.code == 0 and "created 39" in result.out
     assert set(server_events(radicale, "Direct")) == plan_uids(plans["first"])
-
-
-def publish_to(run, radicale: Radicale, plan: Path, url: str):  # type: ignore[no-untyped-def]
-    import os
-
-    os.environ["LMSCHED_CALDAV_PASSWORD"] = radicale.users["alice"]
-    try:
-        return run("publish", str(plan), "--caldav", url, "--username", "alice")
-    finally:
-        del os.environ["LMSCHED_CALDAV_PASSWORD"]
 
 
 class _Failing(http.server.BaseHTTPRequestHandler):
