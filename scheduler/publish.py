@@ -25,7 +25,7 @@ class Connection:
     calendar: str | None = None  # display name; None: `url` is the calendar collection itself
     create: bool = False
     username: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)  # never in a repr, log or traceback
     timeout: float = 30.0
 
 
