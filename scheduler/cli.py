@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 
@@ -53,6 +53,20 @@ def cli() -> None:
     metavar="PATH",
     help="Write an iCalendar file (RFC 5545) for calendar apps; see --audience.",
 )
+@click.option(
+    "--pdf",
+    "pdf_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Write a printable PDF: the patient calendar, or with --audience staff the staff sheet.",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["letter", "a4"]),
+    default="letter",
+    show_default=True,
+    help="Paper size of the PDF.",
+)
 @calendar_options
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the findings and event table.")
 @click.pass_context
@@ -62,6 +76,8 @@ def plan(
     json_path: Path | None,
     csv_path: Path | None,
     ics_path: Path | None,
+    pdf_path: Path | None,
+    paper: str,
     quiet: bool,
     **_: Any,
 ) -> None:
@@ -73,17 +89,28 @@ def plan(
 
         lmsched plan --start 2026-12-01 --age 45 --route ommaya --json plan.json
     """
+    from functools import partial
+
     from .export import csv as csv_export
     from .export import json as json_export
+    from .export import pdf as pdf_export
+    from .export.pdf_common import Paper
     from .output import write_all
 
-    named = (("json", json_path), ("csv", csv_path), ("ics", ics_path))
+    named = (("json", json_path), ("csv", csv_path), ("ics", ics_path), ("pdf", pdf_path))
     targets = {name: path for name, path in named if path}
     render_ics = _calendar_renderer(ctx)
     result = _checked_plan(
-        ctx, exclude={"json_path", "csv_path", "ics_path", "quiet", *CALENDAR_PARAMS}, targets=targets
+        ctx,
+        exclude={"json_path", "csv_path", "ics_path", "pdf_path", "paper", "quiet", *CALENDAR_PARAMS},
+        targets=targets,
     )
-    renderers = {"json": json_export.render, "csv": csv_export.render, "ics": render_ics}
+    renderers = {
+        "json": json_export.render,
+        "csv": csv_export.render,
+        "ics": render_ics,
+        "pdf": partial(pdf_export.render, audience=render_ics.keywords["audience"], paper=cast(Paper, paper)),
+    }
     outputs = {} if result.blocking else {p: renderers[n](result.plan) for n, p in targets.items()}
     write_all(outputs)
     if not quiet:
