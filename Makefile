@@ -8,7 +8,7 @@ DEMO_NOW ?= 2026-11-23T09:00:00-05:00
 OUT    := examples/out
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench golden lint clean
+.PHONY: help demo test bench golden lint screenshots clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -24,14 +24,16 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
 	@touch $(VENV)/.runtime $@
 
-demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar) into examples/out/
+demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) into examples/out/
 	@mkdir -p $(OUT)
 	$(BIN)/lmsched plan examples/patient-adult.toml --now $(DEMO_NOW) \
-		--json $(OUT)/plan-adult.json --csv $(OUT)/plan-adult.csv --ics $(OUT)/plan-adult-patient.ics
+		--json $(OUT)/plan-adult.json --csv $(OUT)/plan-adult.csv --ics $(OUT)/plan-adult-patient.ics \
+		--pdf $(OUT)/patient-calendar.pdf --staff-pdf $(OUT)/staff-sheet.pdf
 	$(BIN)/lmsched plan examples/patient-adult.toml --now $(DEMO_NOW) --quiet \
 		--audience staff --ics $(OUT)/plan-adult-staff.ics
 	$(BIN)/lmsched plan examples/patient-child.toml --now $(DEMO_NOW) --quiet \
-		--json $(OUT)/plan-child.json --csv $(OUT)/plan-child.csv --ics $(OUT)/plan-child-patient.ics
+		--json $(OUT)/plan-child.json --csv $(OUT)/plan-child.csv --ics $(OUT)/plan-child-patient.ics \
+		--pdf $(OUT)/patient-calendar-child.pdf --staff-pdf $(OUT)/staff-sheet-child.pdf
 	@echo "Example outputs are in $(OUT)/"
 
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite
@@ -46,6 +48,14 @@ bench: $(VENV)/.runtime ## Measure start-up and one plan on this machine (benchm
 
 golden: $(VENV)/.dev ## Regenerate tests/golden/ from the examples (review the diff!)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+
+screenshots: demo ## Render the example PDFs to PNG for the README (needs pdftoppm: poppler-utils)
+	@command -v pdftoppm >/dev/null || { echo "pdftoppm not found: install poppler-utils"; exit 1; }
+	@mkdir -p docs/img
+	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/patient-calendar.pdf docs/img/patient-calendar-cover
+	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar.pdf docs/img/patient-calendar-month
+	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/staff-sheet.pdf docs/img/staff-sheet
+	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-child.pdf docs/img/patient-calendar-child-month
 
 clean: ## Remove the virtual environment and generated outputs
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis .mypy_cache .ruff_cache

@@ -61,6 +61,13 @@ def cli() -> None:
     help="Write a printable PDF: the patient calendar, or with --audience staff the staff sheet.",
 )
 @click.option(
+    "--staff-pdf",
+    "staff_pdf_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="Also write the staff sheet PDF (whatever --audience says), e.g. beside the patient calendar.",
+)
+@click.option(
     "--paper",
     type=click.Choice(["letter", "a4"]),
     default="letter",
@@ -77,6 +84,7 @@ def plan(
     csv_path: Path | None,
     ics_path: Path | None,
     pdf_path: Path | None,
+    staff_pdf_path: Path | None,
     paper: str,
     quiet: bool,
     **_: Any,
@@ -97,12 +105,27 @@ def plan(
     from .export.pdf_common import Paper
     from .output import write_all
 
-    named = (("json", json_path), ("csv", csv_path), ("ics", ics_path), ("pdf", pdf_path))
+    named = (
+        ("json", json_path),
+        ("csv", csv_path),
+        ("ics", ics_path),
+        ("pdf", pdf_path),
+        ("staff-pdf", staff_pdf_path),
+    )
     targets = {name: path for name, path in named if path}
     render_ics = _calendar_renderer(ctx)
     result = _checked_plan(
         ctx,
-        exclude={"json_path", "csv_path", "ics_path", "pdf_path", "paper", "quiet", *CALENDAR_PARAMS},
+        exclude={
+            "json_path",
+            "csv_path",
+            "ics_path",
+            "pdf_path",
+            "staff_pdf_path",
+            "paper",
+            "quiet",
+            *CALENDAR_PARAMS,
+        },
         targets=targets,
     )
     renderers = {
@@ -110,6 +133,7 @@ def plan(
         "csv": csv_export.render,
         "ics": render_ics,
         "pdf": partial(pdf_export.render, audience=render_ics.keywords["audience"], paper=cast(Paper, paper)),
+        "staff-pdf": partial(pdf_export.render, audience="staff", paper=cast(Paper, paper)),
     }
     outputs = {} if result.blocking else {p: renderers[n](result.plan) for n, p in targets.items()}
     write_all(outputs)
