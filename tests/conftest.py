@@ -72,3 +72,29 @@ def make_plan(registry: Registry, **fields: object) -> Plan:
     data: dict[str, object] = {"start": "2026-12-01", "age": "45", "route": "ommaya"}
     data.update(fields)
     return build_plan(PlanRequest.model_validate(data), registry, NOW_DT)
+
+
+def checked(plan: Plan) -> Plan:
+    """The plan with its safety findings, as `lmsched plan` writes it."""
+    from scheduler.rules import check_plan
+
+    return check_plan(plan).plan
+
+
+@pytest.fixture(scope="session")
+def adult(registry: Registry) -> Plan:
+    """The adult example (WBRT with memantine, then 22 Ommaya methotrexate doses), checked."""
+    return checked(
+        make_plan(
+            registry,
+            start="2026-12-14",
+            dob="1968-05-14",
+            age=None,
+            route="ommaya",
+            patient_id="RCC-000123",
+            patient_name="Maria O'Neil-Søndergaard",
+            rt="wbrt-30gy-10fx",
+            rt_start="2026-11-30",
+            maintenance=10,
+        )
+    )

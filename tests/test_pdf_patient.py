@@ -18,8 +18,6 @@ from scheduler.plan import Plan
 
 from .conftest import make_plan
 
-WBRT = {"rt": "wbrt-30gy-10fx", "rt_start": "2026-11-30", "maintenance": 10}
-
 
 def pages_text(data: bytes) -> list[str]:
     return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
@@ -40,29 +38,6 @@ def font_sizes(data: bytes) -> Counter[float]:
 def month_page(plan: Plan, texts: list[str], day: dt.date) -> str:
     index = month_pages(plan).index((day.year, day.month))
     return texts[1 + index]
-
-
-@pytest.fixture(scope="module")
-def adult(registry) -> Plan:  # type: ignore[no-untyped-def]
-    """The adult example's plan, with its safety findings (as `lmsched plan` writes it)."""
-    return checked(
-        make_plan(
-            registry,
-            start="2026-12-14",
-            dob="1968-05-14",
-            age=None,
-            route="ommaya",
-            patient_id="RCC-000123",
-            patient_name="Maria O'Neil-Søndergaard",
-            **WBRT,
-        )
-    )
-
-
-def checked(plan: Plan) -> Plan:
-    from scheduler.rules import check_plan
-
-    return check_plan(plan).plan
 
 
 @pytest.mark.parametrize("paper", ["letter", "a4"])

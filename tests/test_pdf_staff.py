@@ -23,7 +23,6 @@ from scheduler.plan import Finding, Override, Plan
 
 from .conftest import ROOT, make_plan
 
-WBRT = {"rt": "wbrt-30gy-10fx", "rt_start": "2026-11-30", "maintenance": 10}
 HOSTILE = "<b>Bob</b> & \"Al\" 'x'"
 
 
@@ -132,29 +131,6 @@ def drawn_points(data: bytes) -> list[list[tuple[float, float]]]:
                 points += [at(x, y, ctm), at(x + w, y + h, ctm)]
         out.append(points)
     return out
-
-
-def checked(plan: Plan) -> Plan:
-    from scheduler.rules import check_plan
-
-    return check_plan(plan).plan
-
-
-@pytest.fixture(scope="module")
-def adult(registry) -> Plan:  # type: ignore[no-untyped-def]
-    """The adult example's plan, with its safety findings (as `lmsched plan` writes it)."""
-    return checked(
-        make_plan(
-            registry,
-            start="2026-12-14",
-            dob="1968-05-14",
-            age=None,
-            route="ommaya",
-            patient_id="RCC-000123",
-            patient_name="Maria O'Neil-Søndergaard",
-            **WBRT,
-        )
-    )
 
 
 @pytest.fixture(scope="module")
