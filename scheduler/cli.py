@@ -102,7 +102,6 @@ def plan(
     from .export import csv as csv_export
     from .export import json as json_export
     from .export import pdf as pdf_export
-    from .export.pdf_common import Paper
     from .output import write_all
 
     named = (
@@ -132,8 +131,8 @@ def plan(
         "json": json_export.render,
         "csv": csv_export.render,
         "ics": render_ics,
-        "pdf": partial(pdf_export.render, audience=render_ics.keywords["audience"], paper=cast(Paper, paper)),
-        "staff-pdf": partial(pdf_export.render, audience="staff", paper=cast(Paper, paper)),
+        "pdf": partial(pdf_export.render, audience=render_ics.keywords["audience"], paper=cast(Any, paper)),
+        "staff-pdf": partial(pdf_export.render, audience="staff", paper=cast(Any, paper)),
     }
     outputs = {} if result.blocking else {p: renderers[n](result.plan) for n, p in targets.items()}
     write_all(outputs)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from typing import Any, Literal
-from xml.sax.saxutils import escape as _xml_escape
 
 from ..plan import Plan
 
@@ -36,7 +35,9 @@ DISCLAIMER = "Generated schedule: verify against the signed order before use."
 
 def escape(text: object) -> str:
     """Text from input, safe inside ReportLab paragraph markup: `<b>`, `&` and quotes print as typed."""
-    return _xml_escape("" if text is None else str(text), {'"': "&quot;", "'": "&#39;"})
+    from xml.sax.saxutils import escape as xml_escape  # lazily: it pulls in urllib (~10 ms)
+
+    return xml_escape("" if text is None else str(text), {'"': "&quot;", "'": "&#39;"})
 
 
 def portrait_size(paper: Paper) -> tuple[float, float]:
