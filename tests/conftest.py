@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 from scheduler.cli import main
 from scheduler.models import PlanRequest
@@ -98,3 +99,23 @@ def adult(registry: Registry) -> Plan:
             maintenance=10,
         )
     )
+
+
+@st.composite
+def plan_fields(draw: st.DrawFn) -> dict[str, object]:
+    """make_plan fields for the varied plans the exporters must lay out: any start 2026-2030,
+    with or without an RT course near it, any maintenance length, either route, several times."""
+    start = draw(st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)))
+    fields: dict[str, object] = {
+        "start": start.isoformat(),
+        "route": draw(st.sampled_from(["ommaya", "lumbar"])),
+        "maintenance": draw(st.integers(0, 12)),
+        "clinic": {"session_time": draw(st.sampled_from(["07:30", "09:00", "13:45"]))},
+    }
+    rt = draw(
+        st.sampled_from([None, "wbrt-30gy-10fx", "wbrt-20gy-5fx", "csi-photon-36gy-20fx", "focal-30gy-10fx"])
+    )
+    if rt:
+        offset = draw(st.integers(-14, 14))
+        fields |= {"rt": rt, "rt_start": (start + dt.timedelta(days=offset)).isoformat()}
+    return fields

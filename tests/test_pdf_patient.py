@@ -16,7 +16,7 @@ from scheduler.export.pdf_common import MONTHS
 from scheduler.export.pdf_patient import month_pages, render
 from scheduler.plan import Plan
 
-from .conftest import make_plan
+from .conftest import make_plan, plan_fields
 
 
 def pages_text(data: bytes) -> list[str]:
@@ -120,30 +120,11 @@ def test_no_tablets_no_titration_table(registry) -> None:  # type: ignore[no-unt
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    start=st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)),
-    rt=st.sampled_from([None, "wbrt-30gy-10fx", "wbrt-20gy-5fx", "csi-photon-36gy-20fx", "focal-30gy-10fx"]),
-    rt_offset=st.integers(-14, 14),
-    maintenance=st.integers(0, 12),
-    paper=st.sampled_from(["letter", "a4"]),
-    time=st.sampled_from(["07:30", "09:00", "13:45"]),
-)
-def test_every_plan_lays_out_without_overflow(
-    registry, start, rt, rt_offset, maintenance, paper, time
-) -> None:  # type: ignore[no-untyped-def]
+@given(fields=plan_fields(), paper=st.sampled_from(["letter", "a4"]))
+def test_every_plan_lays_out_without_overflow(registry, fields: dict[str, object], paper: str) -> None:  # type: ignore[no-untyped-def]
     """The renderer refuses (LayoutError) rather than crop or overlap; no plan may trigger it."""
-    fields: dict[str, object] = {"start": start.isoformat(), "age": "45", "route": "ommaya", "time": time}
-    fields["maintenance"] = maintenance
-    if rt:
-        fields |= {
-            "rt": rt,
-            "rt_start": (start + dt.timedelta(days=rt_offset)).isoformat(),
-            "systemic_mtx": False,
-        }
-    plan = make_plan(
-        registry, **{k: v for k, v in fields.items() if k != "time"}, clinic={"session_time": time}
-    )
-    data = render(plan, paper)
+    plan = make_plan(registry, **fields)
+    data = render(plan, paper)  # type: ignore[arg-type]
     assert len(pypdf.PdfReader(io.BytesIO(data)).pages) == 1 + len(month_pages(plan))
 
 

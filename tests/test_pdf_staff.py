@@ -21,7 +21,7 @@ from scheduler.export.pdf_staff import MARGIN, render, totals
 from scheduler.export.text import dose_text
 from scheduler.plan import Finding, Override, Plan
 
-from .conftest import ROOT, make_plan
+from .conftest import ROOT, make_plan, plan_fields
 
 HOSTILE = "<b>Bob</b> & \"Al\" 'x'"
 
@@ -373,20 +373,10 @@ def test_importing_does_not_import_reportlab() -> None:
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    start=st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)),
-    rt=st.sampled_from([None, "wbrt-30gy-10fx", "wbrt-20gy-5fx", "csi-photon-36gy-20fx", "focal-30gy-10fx"]),
-    rt_offset=st.integers(-14, 14),
-    maintenance=st.integers(0, 12),
-    paper=st.sampled_from(["letter", "a4"]),
-    route=st.sampled_from(["ommaya", "lumbar"]),
-)
+@given(fields=plan_fields(), paper=st.sampled_from(["letter", "a4"]))
 def test_every_plan_prints_every_event_with_header_and_footer(
-    registry, start, rt, rt_offset, maintenance, paper, route
+    registry, fields: dict[str, object], paper: str
 ) -> None:  # type: ignore[no-untyped-def]
-    fields: dict[str, object] = {"start": start.isoformat(), "route": route, "maintenance": maintenance}
-    if rt:
-        fields |= {"rt": rt, "rt_start": (start + dt.timedelta(days=rt_offset)).isoformat()}
     plan = make_plan(registry, **fields)
     data = render(plan, paper)
     texts = pages_text(data)
