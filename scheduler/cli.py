@@ -7,8 +7,9 @@ so `lmsched --help` costs little more than Python and click.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -16,6 +17,8 @@ from ._version import __version__
 from .options import CALENDAR_PARAMS, calendar_options, plan_options, safety_options
 
 __all__ = ["cli", "main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_OK, EXIT_DISCREPANCY, EXIT_INPUT, EXIT_BLOCKED, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -29,43 +32,28 @@ def cli() -> None:
     """
 
 
+def _output_option(flag: str, dest: str, help_text: str) -> Callable[[F], F]:
+    """An output file flag: a path (never a directory), written atomically after every check."""
+    return click.option(
+        flag, dest, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help=help_text
+    )
+
+
 @cli.command()
 @plan_options
 @safety_options
-@click.option(
-    "--json",
-    "json_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Write the plan document (JSON).",
-)
-@click.option(
-    "--csv",
-    "csv_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Write one row per event (CSV).",
-)
-@click.option(
-    "--ics",
-    "ics_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Write an iCalendar file (RFC 5545) for calendar apps; see --audience.",
-)
-@click.option(
+@_output_option("--json", "json_path", "Write the plan document (JSON).")
+@_output_option("--csv", "csv_path", "Write one row per event (CSV).")
+@_output_option("--ics", "ics_path", "Write an iCalendar file (RFC 5545) for calendar apps; see --audience.")
+@_output_option(
     "--pdf",
     "pdf_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Write a printable PDF: the patient calendar, or with --audience staff the staff sheet.",
+    "Write a printable PDF: the patient calendar, or with --audience staff the staff sheet.",
 )
-@click.option(
+@_output_option(
     "--staff-pdf",
     "staff_pdf_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    metavar="PATH",
-    help="Also write the staff sheet PDF (whatever --audience says), e.g. beside the patient calendar.",
+    "Also write the staff sheet PDF (whatever --audience says), e.g. beside the patient calendar.",
 )
 @click.option(
     "--paper",
