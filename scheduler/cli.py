@@ -39,44 +39,82 @@ def _output_option(flag: str, dest: str, help_text: str) -> Callable[[F], F]:
     )
 
 
+# The outputs every command that writes a plan offers: (flag, parameter, help).
+_OUTPUTS = (
+    ("--json", "json_path", "Write the plan document (JSON)."),
+    ("--csv", "csv_path", "Write one row per event (CSV)."),
+    ("--ics", "ics_path", "Write an iCalendar file (RFC 5545) for calendar apps; see --audience."),
+    (
+        "--pdf",
+        "pdf_path",
+        "Write a printable PDF: the patient calendar, or with --audience staff the staff sheet.",
+    ),
+    (
+        "--staff-pdf",
+        "staff_pdf_path",
+        "Also write the staff sheet PDF (whatever --audience says), e.g. beside the patient calendar.",
+    ),
+    ("--fhir", "fhir_path", "Write an HL7 FHIR R4 Bundle (JSON); needs: pip install 'lmsched[fhir]'."),
+)
+OUTPUT_PARAMS = {param for _, param, _ in _OUTPUTS} | {"paper"}
+
+
+def output_options(func: F) -> F:
+    """--json, --csv, --ics, --pdf, --staff-pdf, --fhir and --paper, the same on every command."""
+    func = click.option(
+        "--paper",
+        type=click.Choice(["letter", "a4"]),
+        default="letter",
+        show_default=True,
+        help="Paper size of the PDF.",
+    )(func)
+    for flag, param, help_text in reversed(_OUTPUTS):
+        func = _output_option(flag, param, help_text)(func)
+    return func
+
+
+def _targets(ctx: click.Context) -> dict[str, Path]:
+    """The output files asked for, by name (json, csv, ics, pdf, staff-pdf, fhir)."""
+    return {
+        flag.removeprefix("--"): ctx.params[param] for flag, param, _ in _OUTPUTS if ctx.params.get(param)
+    }
+
+
+def _render_outputs(ctx: click.Context, plan: Any, targets: dict[str, Path]) -> dict[Path, bytes]:
+    """Every asked-for output of `plan`, rendered in memory (nothing is written here)."""
+    from functools import partial
+
+    from .export import csv as csv_export
+    from .export import json as json_export
+    from .export import pdf as pdf_export
+
+    render_ics = _calendar_renderer(ctx)
+    paper = cast(Any, ctx.params.get("paper", "letter"))
+
+    def fhir(plan: Any) -> bytes:
+        from .export import fhir as fhir_export
+
+        return fhir_export.render(plan)
+
+    renderers: dict[str, Callable[[Any], bytes]] = {
+        "json": json_export.render,
+        "csv": csv_export.render,
+        "ics": render_ics,
+        "pdf": partial(pdf_export.render, audience=render_ics.keywords["audience"], paper=paper),
+        "staff-pdf": partial(pdf_export.render, audience="staff", paper=paper),
+        "fhir": fhir,
+    }
+    return {path: renderers[name](plan) for name, path in targets.items()}
+
+
 @cli.command()
 @plan_options
 @safety_options
-@_output_option("--json", "json_path", "Write the plan document (JSON).")
-@_output_option("--csv", "csv_path", "Write one row per event (CSV).")
-@_output_option("--ics", "ics_path", "Write an iCalendar file (RFC 5545) for calendar apps; see --audience.")
-@_output_option(
-    "--pdf",
-    "pdf_path",
-    "Write a printable PDF: the patient calendar, or with --audience staff the staff sheet.",
-)
-@_output_option(
-    "--staff-pdf",
-    "staff_pdf_path",
-    "Also write the staff sheet PDF (whatever --audience says), e.g. beside the patient calendar.",
-)
-@click.option(
-    "--paper",
-    type=click.Choice(["letter", "a4"]),
-    default="letter",
-    show_default=True,
-    help="Paper size of the PDF.",
-)
+@output_options
 @calendar_options
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the findings and event table.")
 @click.pass_context
-def plan(
-    ctx: click.Context,
-    /,
-    json_path: Path | None,
-    csv_path: Path | None,
-    ics_path: Path | None,
-    pdf_path: Path | None,
-    staff_pdf_path: Path | None,
-    paper: str,
-    quiet: bool,
-    **_: Any,
-) -> None:
+def plan(ctx: click.Context, /, quiet: bool, **_: Any) -> None:
     """Expand a regimen (and RT, memantine) into dated events on the clinic calendar.
 
     PATIENT_FILE is an optional TOML file with the same fields as the flags (snake_case);
@@ -85,54 +123,391 @@ def plan(
 
         lmsched plan --start 2026-12-01 --age 45 --route ommaya --json plan.json
     """
-    from functools import partial
-
-    from .export import csv as csv_export
-    from .export import json as json_export
-    from .export import pdf as pdf_export
     from .output import write_all
 
-    named = (
-        ("json", json_path),
-        ("csv", csv_path),
-        ("ics", ics_path),
-        ("pdf", pdf_path),
-        ("staff-pdf", staff_pdf_path),
-    )
-    targets = {name: path for name, path in named if path}
-    render_ics = _calendar_renderer(ctx)
-    result = _checked_plan(
-        ctx,
-        exclude={
-            "json_path",
-            "csv_path",
-            "ics_path",
-            "pdf_path",
-            "staff_pdf_path",
-            "paper",
-            "quiet",
-            *CALENDAR_PARAMS,
-        },
-        targets=targets,
-    )
-    renderers = {
-        "json": json_export.render,
-        "csv": csv_export.render,
-        "ics": render_ics,
-        "pdf": partial(pdf_export.render, audience=render_ics.keywords["audience"], paper=cast(Any, paper)),
-        "staff-pdf": partial(pdf_export.render, audience="staff", paper=cast(Any, paper)),
-    }
-    outputs = {} if result.blocking else {p: renderers[n](result.plan) for n, p in targets.items()}
+    targets = _targets(ctx)
+    _calendar_renderer(ctx)  # bad calendar options are refused before any plan is built
+    result = _checked_plan(ctx, exclude={*OUTPUT_PARAMS, "quiet", *CALENDAR_PARAMS}, targets=targets)
+    outputs = {} if result.blocking else _render_outputs(ctx, result.plan, targets)
     write_all(outputs)
     if not quiet:
-        from .export.findings import render_findings
-        from .export.table import render_lines
-
-        for line in (*render_findings(result.plan), "", *render_lines(result.plan)):
-            click.echo(line)
+        _print_plan(result.plan)
     _refuse_if_blocked(result)
+    _say_written(outputs)
+
+
+def _print_plan(plan: Any) -> None:
+    from .export.findings import render_findings
+    from .export.table import render_lines
+
+    for line in (*render_findings(plan), "", *render_lines(plan)):
+        click.echo(line)
+
+
+def _say_written(outputs: dict[Path, bytes]) -> None:
     for path in outputs:
         click.echo(f"wrote {path}", err=True)
+
+
+_PLAN_ARGUMENT = click.argument(
+    "plan_file", metavar="PLAN.json", type=click.Path(dir_okay=False, path_type=Path)
+)
+_ACCEPT_EDITED = click.option(
+    "--accept-edited",
+    is_flag=True,
+    help="Use a plan that was changed by hand after lmsched wrote it; every output then says so.",
+)
+
+
+@cli.command()
+@_PLAN_ARGUMENT
+@output_options
+@calendar_options
+@_ACCEPT_EDITED
+@click.pass_context
+def export(ctx: click.Context, /, plan_file: Path, accept_edited: bool, **_: Any) -> None:
+    """Write outputs from a saved plan, exactly as planned (nothing is re-expanded).
+
+    The plan's recorded findings and overrides are kept. A plan that was edited by hand is refused
+    (exit 2) unless --accept-edited is given; its safety rules are then run again on what it now
+    says, and every output marks it as edited. Example:
+
+        lmsched export plan.json --ics calendar.ics --pdf calendar.pdf --fhir bundle.json
+    """
+    from .errors import InputError
+    from .output import check_targets, write_all
+    from .planfile import load_plan
+
+    targets = _targets(ctx)
+    if not targets:
+        raise InputError(
+            "give at least one output", field="output", choices=[flag for flag, _, _ in _OUTPUTS]
+        )
+    check_targets(targets, [plan_file])
+    _calendar_renderer(ctx)
+    plan = load_plan(plan_file, accept_edited=accept_edited)
+    if plan.edited:
+        plan = _recheck_edited(plan)
+    _refuse_if_blocked_plan(plan, "written")
+    outputs = _render_outputs(ctx, plan, targets)
+    write_all(outputs)
+    if plan.edited:
+        click.echo(f"lmsched: warning: {plan_file} was edited by hand; the outputs say so", err=True)
+    _say_written(outputs)
+
+
+def _day(value: str | None, field: str) -> Any:
+    from .errors import InputError
+    from .models import parse_date
+
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise InputError(str(exc), field=field) from None
+
+
+@cli.command()
+@_PLAN_ARGUMENT
+@click.option(
+    "--delay", "delay_day", metavar="DATE", help="Delay the event on DATE and every later one of its course."
+)
+@click.option(
+    "--by", "delay_days", type=int, metavar="DAYS", help="With --delay: by at least this many days."
+)
+@click.option("--hold-from", "hold_day", metavar="DATE", help="Hold clinic treatment from DATE ...")
+@click.option(
+    "--resume", "resume_day", metavar="DATE", help="... and resume on the first open day from DATE."
+)
+@click.option(
+    "--stop-from", "stop_day", metavar="DATE", help="Cancel every clinic event from DATE (progression)."
+)
+@click.option("--reason", metavar="TEXT", help="Why (required with --stop-from); recorded in the change log.")
+@click.option("--course", metavar="ID", help="Only this course (template id), e.g. it-mtx-intensive.")
+@click.option(
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="RULE_ID",
+    help="Go ahead despite a new `stop` finding (repeatable; each needs an --override-reason).",
+)
+@click.option(
+    "--override-reason",
+    "override_reasons",
+    multiple=True,
+    metavar="TEXT",
+    help="Why, as a sentence (one per --override, in order).",
+)
+@click.option("--decided-by", metavar="NAME", help="Who made the change (recorded with it and any override).")
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
+    help="Site policy TOML (required when the plan was checked with one).",
+)
+@click.option(
+    "--now", "now_text", metavar="ISO_DATETIME", help="When the change is made (default: the clock)."
+)
+@output_options
+@calendar_options
+@_ACCEPT_EDITED
+@click.option("-q", "--quiet", is_flag=True, help="Print only the changes, not the findings.")
+@click.pass_context
+def reschedule(
+    ctx: click.Context,
+    /,
+    plan_file: Path,
+    delay_day: str | None,
+    delay_days: int | None,
+    hold_day: str | None,
+    resume_day: str | None,
+    stop_day: str | None,
+    reason: str | None,
+    course: str | None,
+    overrides: tuple[str, ...],
+    override_reasons: tuple[str, ...],
+    decided_by: str | None,
+    policy: str | None,
+    now_text: str | None,
+    accept_edited: bool,
+    quiet: bool,
+    **_: Any,
+) -> None:
+    """Make the next revision of a saved plan: delay, hold or stop, then check it again.
+
+    \b
+      --delay DATE --by DAYS        the event on DATE and every later event of its course move
+                                    by at least DAYS, onto open days, keeping each phase's spacing
+      --hold-from DATE --resume DATE  nothing of the clinic courses in between; each resumes on
+                                    the first open day from the resume date
+      --stop-from DATE --reason TEXT  cancel every clinic event from DATE (kept as cancelled,
+                                    so calendars remove them); --course ID for one course only
+
+    Moved events keep their UID and get SEQUENCE + 1; the new plan has revision + 1, the parent's
+    fingerprint and a change-log entry. Every safety rule runs again (a stop finding the parent
+    overrode stays overridden; a new one needs --override RULE --override-reason TEXT); exit 3 and
+    nothing written when one blocks. Prints every change as "old date -> new date". Without an
+    output option it is a dry run.
+
+    \b
+    Example:
+        lmsched reschedule plan.json --delay 2026-12-08 --by 7
+            --reason "Platelets 40" --json plan-r1.json
+    """
+    import os
+
+    from .calendar import build_calendar
+    from .errors import InputError
+    from .holiday_cache import cache_dir, cached_source
+    from .inputs import resolve_now
+    from .lifecycle import Delay, Hold, Stop
+    from .lifecycle import reschedule as revise
+    from .models import check_line
+    from .output import check_targets, write_all
+    from .planfile import load_plan
+    from .rules import OverrideRequest, check_plan
+    from .rules.policy import load_policy
+    from .templates import load_registry
+
+    given = [
+        name
+        for name, value in (("--delay", delay_day), ("--hold-from", hold_day), ("--stop-from", stop_day))
+        if value
+    ]
+    if len(given) != 1:
+        raise InputError(
+            "give exactly one change" + (f" (got {' and '.join(given)})" if given else ""),
+            field="action",
+            choices=[
+                "--delay DATE --by DAYS",
+                "--hold-from DATE --resume DATE",
+                "--stop-from DATE --reason TEXT",
+            ],
+        )
+    if (delay_day is None) != (delay_days is None):
+        raise InputError("--delay and --by go together", field="by")
+    if (hold_day is None) != (resume_day is None):
+        raise InputError("--hold-from and --resume go together", field="resume")
+    if stop_day and not (reason and reason.strip()):
+        raise InputError(
+            'say why the plan stops, e.g. --reason "Progression on MRI 2027-02-01"', field="reason"
+        )
+    for text, field in ((reason, "reason"), (decided_by, "decided-by")):
+        if text is not None:
+            try:
+                check_line(text)
+            except ValueError as exc:
+                raise InputError(str(exc), field=field) from None
+    if len(overrides) != len(override_reasons):
+        raise InputError(
+            f"give one --override-reason for each --override ({len(overrides)} override(s), "
+            f"{len(override_reasons)} reason(s))",
+            field="override-reason",
+        )
+    targets = _targets(ctx)
+    policy_path = Path(policy) if policy else None
+    check_targets(targets, [plan_file, *([policy_path] if policy_path else [])])
+    _calendar_renderer(ctx)
+    parent = load_plan(plan_file, accept_edited=accept_edited)
+    action: Delay | Hold | Stop
+    if delay_day is not None:
+        assert delay_days is not None
+        action = Delay(_day(delay_day, "delay"), delay_days, course)
+    elif hold_day is not None:
+        action = Hold(_day(hold_day, "hold-from"), _day(resume_day, "resume"), course)
+    else:
+        action = Stop(_day(stop_day, "stop-from"), course)
+    site_policy = load_policy(policy_path) if policy_path else None
+    if parent.policy is not None and site_policy is None:
+        raise InputError(
+            f"the plan was checked with site policy '{parent.policy.name}'; give it again with --policy FILE",
+            field="policy",
+        )
+    clinic = parent.inputs.clinic
+    now = resolve_now(now_text, clinic.tz)
+    calendar = build_calendar(clinic, cached_source(cache_dir(os.environ)))
+    revised = revise(parent, action, load_registry(), calendar, now, reason=reason, by=decided_by)
+    result = check_plan(
+        revised,
+        site_policy,
+        [OverrideRequest(r, t) for r, t in zip(overrides, override_reasons, strict=True)],
+        by=decided_by,
+        at=now,
+        carried=parent.overrides,
+    )
+    outputs = {} if result.blocking else _render_outputs(ctx, result.plan, targets)
+    write_all(outputs)
+    change = result.plan.changes[-1]
+    click.echo(f"revision {result.plan.revision} of {plan_file}: {change.summary}")
+    for move in change.moves:
+        click.echo(f"  {move.describe()}")
+    if not quiet:
+        from .export.findings import render_findings
+
+        click.echo("")
+        for line in render_findings(result.plan):
+            click.echo(line)
+    for rule_id in result.expired_overrides:
+        click.echo(f"lmsched: note: the override of {rule_id} is no longer needed; not carried", err=True)
+    _refuse_if_blocked(result)
+    _say_written(outputs)
+
+
+@cli.command()
+@click.argument("old_file", metavar="OLD.json", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new_file", metavar="NEW.json", type=click.Path(dir_okay=False, path_type=Path))
+@_ACCEPT_EDITED
+def diff(old_file: Path, new_file: Path, accept_edited: bool) -> int:
+    """What changed between two versions of a plan: added, moved, cancelled and dose-changed events.
+
+    Events are matched by UID and listed in date order. Exit code 0 when the events are the same,
+    1 when they differ. Example:
+
+        lmsched diff plan.json plan-r1.json
+    """
+    from .errors import InputError
+    from .lifecycle import diff_plans
+    from .plan import identity
+    from .planfile import load_plan
+
+    old = load_plan(old_file, field="OLD", accept_edited=accept_edited)
+    new = load_plan(new_file, field="NEW", accept_edited=accept_edited)
+    if identity(old.inputs) != identity(new.inputs):
+        raise InputError(f"{old_file} and {new_file} are plans for different patients", field="NEW")
+    differences = diff_plans(old, new)
+    click.echo(f"{old_file} (revision {old.revision}) -> {new_file} (revision {new.revision})")
+    if not differences:
+        click.echo("no differences in the events")
+        return EXIT_OK
+    for d in differences:
+        click.echo(f"  {d.line()}")
+    counts: dict[str, int] = {}
+    for d in differences:
+        counts[d.kind] = counts.get(d.kind, 0) + 1
+    click.echo(f"{len(differences)} differences: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    return EXIT_DISCREPANCY
+
+
+@cli.command()
+@_PLAN_ARGUMENT
+@click.argument("given_file", metavar="GIVEN.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--window",
+    type=int,
+    default=2,
+    show_default=True,
+    metavar="DAYS",
+    help="How far from its planned day a record may be and still count for that dose (0-30).",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Doses due by this day count as missed when not given (default: today in the clinic's zone).",
+)
+@_output_option("--csv", "csv_path", "Write the report, one row per planned dose and unplanned record (CSV).")
+@_output_option("--json", "json_path", "Write the report (JSON).")
+@_ACCEPT_EDITED
+def reconcile(
+    plan_file: Path,
+    given_file: Path,
+    window: int,
+    as_of: str | None,
+    csv_path: Path | None,
+    json_path: Path | None,
+    accept_edited: bool,
+) -> int:
+    """Set the doses given (GIVEN.csv) against the planned IT doses, dose by dose.
+
+    GIVEN.csv has a header with the columns date, drug, dose_mg, route (ommaya or lumbar) and
+    optionally time, lot, initials. Each planned dose is reported as given, late or early (with
+    days), wrong dose, wrong route, missed or still due; records that match no planned dose are
+    reported too, and total planned and given mg per drug. Exit code 0 when everything matches,
+    1 when there are discrepancies, 2 when a row is malformed (each is named with its line).
+    Example:
+
+        lmsched reconcile plan.json given.csv --as-of 2027-01-15 --csv report.csv
+    """
+    from zoneinfo import ZoneInfo
+
+    from .errors import InputError
+    from .export.reconcile import render_csv, render_json, render_lines
+    from .inputs import resolve_now
+    from .output import check_targets, write_all
+    from .planfile import load_plan
+    from .reconcile import parse_given
+    from .reconcile import reconcile as compare
+
+    targets = {name: path for name, path in (("csv", csv_path), ("json", json_path)) if path}
+    check_targets(targets, [plan_file, given_file])
+    plan = load_plan(plan_file, accept_edited=accept_edited)
+    try:
+        data = given_file.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{given_file} does not exist", field="GIVEN") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {given_file} ({exc.strerror})", field="GIVEN") from None
+    given = parse_given(data, source=str(given_file))
+    tz = plan.inputs.clinic.tz
+    day = _day(as_of, "as-of") or resolve_now(None, tz).astimezone(ZoneInfo(tz)).date()
+    report = compare(plan, given, window, as_of=day)
+    renderers = {"csv": render_csv, "json": render_json}
+    outputs = {path: renderers[name](report) for name, path in targets.items()}
+    write_all(outputs)
+    for line in render_lines(report):
+        click.echo(line)
+    _say_written(outputs)
+    return EXIT_OK if report.matches else EXIT_DISCREPANCY
+
+
+def _recheck_edited(plan: Any) -> Any:
+    """A hand-edited plan's findings describe what it said before the edit: run the rules again
+    on what it says now, keeping the overrides it records."""
+    from .rules import check_plan
+
+    result = check_plan(plan.model_copy(update={"findings": ()}), carried=plan.overrides)
+    return result.plan
 
 
 @cli.command()
@@ -226,8 +601,8 @@ def publish(
     click.echo(f"published {len(plan.events)} events to {report.calendar_url}: {report.counts()}")
 
 
-def _refuse_if_blocked_plan(plan: Any) -> None:
-    """A plan document with an unlifted block or stop finding is never published."""
+def _refuse_if_blocked_plan(plan: Any, done: str = "published") -> None:
+    """A plan document with an unlifted block or stop finding is never published or exported."""
     from .errors import BlockedError
 
     blocking = [
@@ -235,7 +610,7 @@ def _refuse_if_blocked_plan(plan: Any) -> None:
     ]
     if blocking:
         first = blocking[0]
-        raise BlockedError(f"{first.message}; nothing was published", rule=first.rule, sources=first.sources)
+        raise BlockedError(f"{first.message}; nothing was {done}", rule=first.rule, sources=first.sources)
 
 
 @cli.command()

@@ -34,8 +34,10 @@ from .templates import Registry
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Change",
     "Event",
     "Finding",
+    "Move",
     "Override",
     "Plan",
     "PolicyRef",
@@ -123,6 +125,43 @@ class Generator(Frozen):
     version: str = __version__
 
 
+class Move(Frozen):
+    """What one revision did to one event: moved it (old -> new date), cancelled it, or shortened
+    a daily tablet step (`repeat_days`)."""
+
+    uid: str
+    label: str  # e.g. "IT methotrexate 12 mg, dose 5 of 16"
+    old: Day
+    new: Day | None  # None: cancelled
+    old_mg: int | float | None = None
+    new_mg: int | float | None = None
+    old_days: int | None = None  # medication: days the step lasted, when that changed
+    new_days: int | None = None
+
+    def describe(self) -> str:
+        """'2026-12-08 -> 2026-12-11  IT methotrexate 12 mg, dose 5 of 16' and the like."""
+        target = "cancelled" if self.new is None else self.new.isoformat()
+        text = f"{self.old} -> {target}  {self.label}"
+        if self.old_mg != self.new_mg:
+            text += f" (dose {self.old_mg:g} -> {self.new_mg:g} mg)"
+        if self.old_days != self.new_days:
+            text += f" (daily for {self.old_days} -> {self.new_days} days)"
+        return text
+
+
+class Change(Frozen):
+    """One entry of a plan's change log: which revision, made when and why, from which parent."""
+
+    revision: int
+    at: dt.datetime
+    action: Literal["delay", "hold", "stop"]
+    summary: str  # e.g. "delay it-mtx-intensive from 2026-12-08 by at least 3 days"
+    reason: Line | None = None
+    by: Line | None = None
+    parent: str  # the fingerprint of the plan this revision was made from
+    moves: tuple[Move, ...] = ()
+
+
 class Plan(Frozen):
     schema_version: int = SCHEMA_VERSION
     generator: Generator = Generator()
@@ -137,6 +176,8 @@ class Plan(Frozen):
     findings: tuple[Finding, ...] = ()
     overrides: tuple[Override, ...] = ()
     policy: PolicyRef | None = None
+    changes: tuple[Change, ...] = ()  # the change log, oldest first (reschedule)
+    edited: str | None = None  # set when a hand-edited plan was accepted (--accept-edited): what was seen
     fingerprint: str = Field(default="", pattern=r"^(sha256:[0-9a-f]{64})?$")
 
 
@@ -399,7 +440,10 @@ def _step_text(am: float, pm: float) -> str:
 
 
 def _canonical(plan: Plan) -> bytes:
-    data = plan.model_dump(mode="json", exclude={"created", "fingerprint"})
+    # Fields added after schema 1 was first written are left out while empty, so the fingerprints
+    # of plans written before them still match.
+    empty = {name for name in ("changes", "edited") if not getattr(plan, name)}
+    data = plan.model_dump(mode="json", exclude={"created", "fingerprint", *empty})
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -409,7 +453,8 @@ def fingerprint(plan: Plan) -> str:
 
 
 def plan_to_json(plan: Plan) -> bytes:
-    text = json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    empty = {name for name in ("changes", "edited") if not getattr(plan, name)}
+    text = json.dumps(plan.model_dump(mode="json", exclude=empty), indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
 
 

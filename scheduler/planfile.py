@@ -1,37 +1,78 @@
-"""Reading a plan document that lmsched wrote earlier (publish, and the later lifecycle commands)."""
+"""Reading a plan document that lmsched wrote earlier: the saved plan is the source of truth for
+export, publish, reschedule, diff and reconcile."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from .errors import InputError
-from .plan import Plan, fingerprint, plan_from_json
+from .plan import SCHEMA_VERSION, Plan, fingerprint
 
-__all__ = ["load_plan"]
+__all__ = ["EDITED_NOTE", "load_plan"]
+
+EDITED_NOTE = (
+    "EDITED: this plan was changed by hand after lmsched wrote it; lmsched did not compute or "
+    "check the edit. Verify every date and dose against the signed order."
+)
 
 
-def load_plan(path: Path, field: str = "PLAN") -> Plan:
-    """The plan in `path`, refused (exit 2) if it is not a plan document or was edited by hand:
-    its fingerprint must match its content, so what is published is what lmsched checked."""
+def load_plan(path: Path, field: str = "PLAN", accept_edited: bool = False) -> Plan:
+    """The plan in `path`, refused (exit 2) if it is not JSON, not an lmsched plan document, of a
+    schema version this lmsched does not read, or edited by hand: its fingerprint must match its
+    content, so what is exported or published is what lmsched checked.
+
+    With `accept_edited`, an edited plan is returned marked (`edited`, and a note that every
+    output prints) instead of refused."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path} does not exist", field=field) from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory; give a plan file (JSON)", field=field) from None
     except OSError as exc:
         raise InputError(f"cannot read {path} ({exc.strerror})", field=field) from None
     try:
-        plan = plan_from_json(data)
+        document = json.loads(data)
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not valid JSON (not UTF-8 text)", field=field) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})", field=field
+        ) from None
+    if not isinstance(document, dict) or "events" not in document:
+        raise InputError(f"{path} is not an lmsched plan document (no events)", field=field)
+    version = document.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise InputError(
+            f"{path} has plan schema version {version!r}; this lmsched reads version {SCHEMA_VERSION}",
+            field="schema_version",
+            choices=[str(SCHEMA_VERSION)],
+        )
+    try:
+        plan = Plan.model_validate(document)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "document"
         raise InputError(
-            f"{path} is not an lmsched plan document ({where}: {err['msg']})", field=field
+            f"{path} is not a valid lmsched plan document ({where}: {err['msg']})", field=field
         ) from None
-    if plan.fingerprint and plan.fingerprint != fingerprint(plan):
-        raise InputError(
-            f"{path} was changed after lmsched wrote it (fingerprint mismatch); re-run lmsched plan",
-            field=field,
+    actual = fingerprint(plan)
+    if plan.fingerprint != actual:
+        if not accept_edited:
+            raise InputError(
+                f"{path} was changed after lmsched wrote it (fingerprint mismatch); re-run lmsched "
+                "plan, or give --accept-edited to use it anyway (the outputs will say it was edited)",
+                field=field,
+            )
+        seen = f"recorded {plan.fingerprint or 'no fingerprint'}, content {actual}"
+        plan = plan.model_copy(
+            update={
+                "edited": seen,
+                "notes": (*plan.notes, EDITED_NOTE) if EDITED_NOTE not in plan.notes else plan.notes,
+            }
         )
+        plan = plan.model_copy(update={"fingerprint": fingerprint(plan)})
     return plan

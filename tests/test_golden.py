@@ -43,3 +43,59 @@ def test_example_plans_match_golden_files(run, tmp_path: Path, case: str) -> Non
         assert data == golden.read_bytes(), (
             f"{name} differs from the golden file: run `make golden` and review"
         )
+
+
+def test_rescheduled_example_matches_golden_files(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The lifecycle example of the README: the adult plan, a delay, then a stop, and the diff."""
+    plan, delayed, stopped = (tmp_path / f"{n}.json" for n in ("plan", "r1", "r2"))
+    assert (
+        run("plan", str(EXAMPLES / "patient-adult.toml"), "--now", NOW, "--json", str(plan), "-q").code == 0
+    )
+    first = run(
+        "reschedule",
+        str(plan),
+        "--delay",
+        "2026-12-17",
+        "--by",
+        "7",
+        "--reason",
+        "Platelets 45 on 2026-12-16",
+        "--now",
+        "2026-12-16T15:00:00-05:00",
+        "--json",
+        str(delayed),
+        "-q",
+    )
+    assert first.code == 0, first.err
+    second = run(
+        "reschedule",
+        str(delayed),
+        "--stop-from",
+        "2027-04-01",
+        "--reason",
+        "Progression on MRI 2027-03-20",
+        "--now",
+        "2027-03-22T10:00:00-04:00",
+        "--json",
+        str(stopped),
+        "--ics",
+        str(tmp_path / "r2.ics"),
+        "-q",
+    )
+    assert second.code == 0, second.err
+    diff = run("diff", str(plan), str(stopped))
+    assert diff.code == 1
+    produced = {
+        "reschedule-adult.txt": (first.out + second.out).replace(str(tmp_path), "out").encode(),
+        "reschedule-adult-r2.json": stopped.read_bytes(),
+        "reschedule-adult-r2.ics": (tmp_path / "r2.ics").read_bytes(),
+        "reschedule-adult-diff.txt": diff.out.replace(str(tmp_path), "out").encode(),
+    }
+    for name, data in produced.items():
+        golden = GOLDEN / name
+        if os.environ.get("UPDATE_GOLDEN"):
+            golden.write_bytes(data)
+        assert golden.exists(), f"{golden} missing: run `make golden`"
+        assert data == golden.read_bytes(), (
+            f"{name} differs from the golden file: run `make golden` and review"
+        )

@@ -36,6 +36,10 @@ REFERENCE_RULES = {  # the clinical reference's rules table: rule id -> (default
     "memantine-renal": ("warn", ("S8",)),
     "investigational-template": ("info", ("S14",)),
 }
+LOCAL_RULES = {  # rules lmsched adds, each refining a reference row (same source)
+    "it-methotrexate-during-csi": ("stop", ("S1",)),  # csi-with-methotrexate, given concurrently
+}
+ALL_RULES = REFERENCE_RULES | LOCAL_RULES
 LOCAL_TEMPLATE = """
 id = "{id}"
 version = "0.1.0"
@@ -123,6 +127,17 @@ CASES = [
         3,
         "is in the same plan as systemic methotrexate",
         ["--regimen", "it-thiotepa", "--rt", "csi-proton-30gy-10fx", "--rt-start", "2026-11-02"],
+    ),
+    (
+        "it-methotrexate-during-csi",
+        ["--rt", "csi-photon-36gy-20fx", "--rt-start", "2026-12-07"],
+        3,
+        "IT methotrexate on 2026-12-08, 2026-12-11, 2026-12-15, 2026-12-18, 2026-12-22, 2026-12-28 and 1 more "
+        "fall inside the craniospinal RT course 2026-12-07 to 2027-01-05",
+        [
+            *("--rt", "csi-photon-36gy-20fx", "--rt-start", "2026-10-26"),
+            *("--override", "csi-with-methotrexate", "--reason", "CSI completed before IT starts."),
+        ],
     ),
     (
         "csf-flow-obstructed",
@@ -478,15 +493,15 @@ def test_check_writes_nothing_and_exits_by_severity(run, tmp_path: Path) -> None
 
 def test_rules_listing_registry_readme_and_reference_agree(run) -> None:  # type: ignore[no-untyped-def]
     _load_families()
-    assert {r.id: (r.severity, r.sources) for r in RULES.values()} == REFERENCE_RULES
+    assert {r.id: (r.severity, r.sources) for r in RULES.values()} == ALL_RULES
     listing = run("rules")
     assert listing.code == 0
     listed = {line.split()[0]: line.split()[1] for line in listing.out.splitlines()[1:]}
-    assert listed == {k: v[0] for k, v in REFERENCE_RULES.items()}
+    assert listed == {k: v[0] for k, v in ALL_RULES.items()}
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Safety rules", 1)[1].split("\n## ", 1)[0]
     rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \| ([S0-9, ]+) \|", section, flags=re.M)
-    assert {rid: (sev, tuple(s.strip() for s in src.split(","))) for rid, sev, src in rows} == REFERENCE_RULES
+    assert {rid: (sev, tuple(s.strip() for s in src.split(","))) for rid, sev, src in rows} == ALL_RULES
 
 
 FACTS = st.fixed_dictionaries(

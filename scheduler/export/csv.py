@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterable, Sequence
 
 from ..plan import Event, Plan
+from .text import EDITED_STAFF
 
 __all__ = ["COLUMNS", "neutralise", "render", "render_rows"]
 
@@ -20,8 +21,10 @@ COLUMNS = (
     "route",
     "formulation",
     "phase",
+    "status",
     "sequence",
     "shifted_from",
+    "uid",
     "notes",
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -67,6 +70,9 @@ def findings_by_event(plan: Plan) -> dict[str, list[str]]:
 
 def render(plan: Plan) -> bytes:
     concerns = findings_by_event(plan)
+    if plan.edited:
+        for e in plan.events:
+            concerns.setdefault(e.uid, []).insert(0, EDITED_STAFF)
     return render_rows(
         COLUMNS,
         (
@@ -79,8 +85,10 @@ def render(plan: Plan) -> bytes:
                 e.route or "",
                 e.formulation or "",
                 e.phase,
+                e.status,
                 e.sequence,
                 e.shifted_from.isoformat() if e.shifted_from else "",
+                e.uid,
                 _notes(e, concerns),
             )
             for e in plan.events

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from .._version import __version__
 from ..errors import InputError
 from ..plan import Event, Finding, Plan, identity
-from .text import site_name
+from .text import EDITED_PATIENT, EDITED_STAFF, site_name
 
 if TYPE_CHECKING:
     from icalendar import Calendar
@@ -124,11 +124,15 @@ def _summary(plan: Plan, event: Event, audience: Audience) -> str:
     if audience == "staff":
         who = " ".join(p for p in (plan.patient.name, f"({plan.patient.id})" if plan.patient.id else "") if p)
         text = f"{who}: {text}" if who else text
-    return text
+    return f"Cancelled: {text}" if event.status == "cancelled" else text
 
 
 def _description(plan: Plan, event: Event, audience: Audience, findings: Sequence[Finding]) -> str:
     lines: list[str] = []
+    if plan.edited:
+        lines.append(EDITED_STAFF if audience == "staff" else EDITED_PATIENT)
+    if event.status == "cancelled":
+        lines.append("Cancelled: this visit will not take place.")
     if audience == "staff":
         who = ", ".join(p for p in (plan.patient.name, plan.patient.id) if p)
         if who:
@@ -184,6 +188,8 @@ def _alarm_components(
     from icalendar import Alarm as VAlarm
 
     components: list[object] = []
+    if event.status == "cancelled":  # no reminder for what will not happen
+        return components
     if event.kind == "medication":
         if alarms and audience == "patient":  # a reminder at the time of each daily dose
             valarm = VAlarm()

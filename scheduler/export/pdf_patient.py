@@ -28,7 +28,7 @@ from .pdf_common import (
     landscape_size,
     long_date,
 )
-from .text import site_name
+from .text import EDITED_PATIENT, site_name
 
 __all__ = ["LayoutError", "month_pages", "render"]
 
@@ -306,6 +306,10 @@ def _cover(c: Any, plan: Plan, width: float, height: float) -> None:
                 c.drawString(col, y, cell)
             y -= 16
     messages = list(dict.fromkeys(f.patient_message for f in plan.findings))
+    if plan.revision:
+        messages.insert(0, f"This is update {plan.revision} of your calendar: it replaces any earlier one.")
+    if plan.edited:
+        messages.insert(0, EDITED_PATIENT)
     if messages:
         y -= 6
         c.setFont(BOLD, 14)
@@ -378,9 +382,10 @@ def _month(
 
 
 def render(plan: Plan, paper: Paper = "letter") -> bytes:
-    """The patient calendar as PDF bytes (same plan, same bytes)."""
+    """The patient calendar as PDF bytes (same plan, same bytes). Cancelled events are left out."""
     from reportlab.pdfgen.canvas import Canvas
 
+    plan = plan.model_copy(update={"events": tuple(e for e in plan.events if e.status != "cancelled")})
     width, height = landscape_size(paper)
     buffer = io.BytesIO()
     info = document_info(

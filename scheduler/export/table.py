@@ -51,7 +51,7 @@ def render_lines(plan: Plan) -> Iterator[str]:
             e.phase,
             dose_text(e),
             route_text(e),
-            "; ".join(e.notes),
+            "; ".join(("CANCELLED", *e.notes) if e.status == "cancelled" else e.notes),
         )
         for e in plan.events
     ]
@@ -59,4 +59,6 @@ def render_lines(plan: Plan) -> Iterator[str]:
     for row in (HEADER, tuple("-" * w for w in widths), *rows):
         yield "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
     yield ""
-    yield f"{len(plan.events)} events. {DISCLAIMER}"
+    cancelled = sum(e.status == "cancelled" for e in plan.events)
+    count = f"{len(plan.events)} events" + (f" ({cancelled} cancelled)" if cancelled else "")
+    yield f"{count}. {DISCLAIMER}"

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from ..plan import Event
 
-__all__ = ["WEEKDAY", "dose_text", "event_label", "route_text", "site_name"]
+__all__ = ["EDITED_PATIENT", "EDITED_STAFF", "WEEKDAY", "dose_text", "event_label", "route_text", "site_name"]
+
+# What every output says about a hand-edited plan accepted with --accept-edited (plan.edited).
+EDITED_PATIENT = "This calendar was changed by hand after it was made. Check every date with your care team."
+EDITED_STAFF = "EDITED by hand after lmsched wrote it: not computed or checked by lmsched."
 
 WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _ROUTE = {"ommaya": "Ommaya", "lumbar": "lumbar", "oral": "oral", "external beam": "RT"}

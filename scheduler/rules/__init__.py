@@ -106,6 +106,7 @@ class CheckResult:
     plan: Plan  # with findings, overrides and policy recorded, fingerprint updated
     blocking: tuple[Finding, ...]  # block findings and stop findings no override lifted
     unused_overrides: tuple[str, ...]  # overrides naming a rule that found nothing to lift
+    expired_overrides: tuple[str, ...] = ()  # carried from the parent plan, no longer needed
 
 
 def evaluate(plan: Plan, policy: Policy | None = None) -> tuple[Finding, ...]:
@@ -154,9 +155,14 @@ def check_plan(
     overrides: Sequence[OverrideRequest] = (),
     by: str | None = None,
     at: dt.datetime | None = None,
+    carried: Sequence[Override] = (),
 ) -> CheckResult:
     """Evaluate the rules, lift the stops that a named override with a reason covers, and record
-    findings, overrides and policy in the plan."""
+    findings, overrides and policy in the plan.
+
+    `carried` are the overrides of the plan a revision was made from (reschedule): each still
+    lifts its rule's stop findings, keeping who decided and when; one a new override names is
+    replaced by it, and one that no longer lifts anything is dropped (`expired_overrides`)."""
     validate_overrides(overrides)
     if by is not None:
         try:
@@ -164,11 +170,12 @@ def check_plan(
         except ValueError as exc:
             raise InputError(str(exc), field="by") from None
     reasons = {o.rule: o.reason for o in overrides}
+    kept = {o.rule: o for o in carried if o.rule not in reasons}
     findings = []
     blocking = []
     used: set[str] = set()
     for finding in evaluate(plan, policy):
-        lifted = finding.severity == "stop" and finding.rule in reasons
+        lifted = finding.severity == "stop" and (finding.rule in reasons or finding.rule in kept)
         if lifted:
             used.add(finding.rule)
             finding = finding.model_copy(update={"overridden": True})
@@ -176,9 +183,15 @@ def check_plan(
             blocking.append(finding)
         findings.append(finding)
     recorded = tuple(
-        Override(rule=o.rule, reason=" ".join(o.reason.split()), by=by, at=at or plan.created)
-        for o in overrides
-        if o.rule in used
+        sorted(
+            [o for rule_id, o in kept.items() if rule_id in used]
+            + [
+                Override(rule=o.rule, reason=" ".join(o.reason.split()), by=by, at=at or plan.created)
+                for o in overrides
+                if o.rule in used
+            ],
+            key=lambda o: o.rule,
+        )
     )
     checked = plan.model_copy(
         update={
@@ -189,7 +202,10 @@ def check_plan(
     )
     checked = checked.model_copy(update={"fingerprint": fingerprint(checked)})
     unused = tuple(o.rule for o in overrides if o.rule not in used)
-    return CheckResult(plan=checked, blocking=tuple(blocking), unused_overrides=unused)
+    expired = tuple(rule_id for rule_id in kept if rule_id not in used)
+    return CheckResult(
+        plan=checked, blocking=tuple(blocking), unused_overrides=unused, expired_overrides=expired
+    )
 
 
 def _load_families() -> None:

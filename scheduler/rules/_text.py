@@ -8,12 +8,17 @@ from collections.abc import Sequence
 from ..plan import Event, Plan
 
 
+def active(plan: Plan) -> list[Event]:
+    """The events still planned: a cancelled event (reschedule --stop-from) concerns no rule."""
+    return [e for e in plan.events if e.status != "cancelled"]
+
+
 def it_events(plan: Plan, drug: str | None = None) -> list[Event]:
-    return [e for e in plan.events if e.kind == "it-dose" and (drug is None or e.drug == drug)]
+    return [e for e in active(plan) if e.kind == "it-dose" and (drug is None or e.drug == drug)]
 
 
 def rt_events(plan: Plan, site: str) -> list[Event]:
-    return [e for e in plan.events if e.kind == "rt-fraction" and e.phase == site]
+    return [e for e in active(plan) if e.kind == "rt-fraction" and e.phase == site]
 
 
 def span(events: Sequence[Event]) -> str:

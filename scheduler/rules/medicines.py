@@ -8,7 +8,7 @@ from ..dosing import age_in_months
 from ..dosing import birthday as reached
 from ..plan import Plan
 from . import Hit, rule
-from ._text import count, dates, it_events, span, uids
+from ._text import active, count, dates, it_events, span, uids
 
 VINCA_ALKALOIDS = ("vincristine", "vinblastine", "vinorelbine", "vindesine", "vinflunine")
 
@@ -138,7 +138,7 @@ def age_band_dose_change(plan: Plan) -> list[Hit]:
 )
 def memantine_renal(plan: Plan) -> list[Hit]:
     crcl = plan.inputs.crcl
-    meds = [e for e in plan.events if e.kind == "medication" and e.drug == "memantine"]
+    meds = [e for e in active(plan) if e.kind == "medication" and e.drug == "memantine"]
     if not meds or crcl is None or crcl >= 30:
         return []
     return [
@@ -171,7 +171,7 @@ def investigational_template(plan: Plan) -> list[Hit]:
                 text,
                 "This treatment is used outside its usual licence or within a study. Ask your care "
                 "team if you have questions.",
-                tuple(e.uid for e in plan.events if e.course == ref.id),
+                tuple(e.uid for e in active(plan) if e.course == ref.id),
             )
         )
     return hits

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..plan import Plan
 from . import Hit, rule
-from ._text import count, it_events, uids
+from ._text import active, count, it_events, uids
 
 
 @rule(
@@ -18,7 +18,7 @@ def csf_flow_obstructed(plan: Plan) -> list[Hit]:
     if plan.inputs.csf_flow != "obstructed" or not it:
         return []
     first_it = it[0].date
-    rt = [e for e in plan.events if e.kind == "rt-fraction"]
+    rt = [e for e in active(plan) if e.kind == "rt-fraction"]
     if rt and rt[-1].date < first_it:
         return [
             Hit(
@@ -89,7 +89,7 @@ def low_performance_status(plan: Plan) -> list[Hit]:
 )
 def parenchymal_metastases(plan: Plan) -> list[Hit]:
     it = it_events(plan)
-    rt = [e for e in plan.events if e.kind == "rt-fraction"]
+    rt = [e for e in active(plan) if e.kind == "rt-fraction"]
     modalities = [
         m
         for m, used in (("IT therapy", it), ("RT", rt), ("systemic methotrexate", plan.inputs.systemic_mtx))

@@ -36,6 +36,36 @@ def csi_with_methotrexate(plan: Plan) -> list[Hit]:
 
 
 @rule(
+    "it-methotrexate-during-csi",
+    "stop",
+    ["S1"],
+    "IT methotrexate on a day inside a craniospinal RT course (e.g. after a reschedule).",
+)
+def it_mtx_during_csi(plan: Plan) -> list[Hit]:
+    """The same hazard as csi-with-methotrexate (S1), given concurrently. A separate rule, so that
+    an override of the combination (doses planned apart from the course) never lifts it: a delay
+    or hold that moves a dose into the course must be decided again."""
+    csi = rt_events(plan, "csi")
+    if not csi:
+        return []
+    first, last = csi[0].date, csi[-1].date
+    inside = [e for e in it_events(plan, "methotrexate") if first <= e.date <= last]
+    if not inside:
+        return []
+    verb = "falls" if len(inside) == 1 else "fall"
+    return [
+        Hit(
+            f"IT methotrexate on {dates([e.date for e in inside])} {verb} inside the craniospinal RT "
+            f"course {first} to {last}: concurrent CSI and methotrexate, markedly increased risk of "
+            "leukoencephalopathy",
+            "A treatment day falls during your brain and spine radiotherapy. Your care team will "
+            "review your plan.",
+            uids(inside, csi),
+        )
+    ]
+
+
+@rule(
     "wbrt-overlap-it-methotrexate",
     "warn",
     ["S5"],
