@@ -34,6 +34,11 @@ demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) in
 	$(BIN)/lmsched plan examples/patient-child.toml --now $(DEMO_NOW) --quiet \
 		--json $(OUT)/plan-child.json --csv $(OUT)/plan-child.csv --ics $(OUT)/plan-child-patient.ics \
 		--pdf $(OUT)/patient-calendar-child.pdf --staff-pdf $(OUT)/staff-sheet-child.pdf
+	$(BIN)/lmsched reschedule $(OUT)/plan-adult.json --delay 2026-12-17 --by 7 --quiet \
+		--reason "Platelets 45 on 2026-12-16" --decided-by "Dr Rivera" --now 2026-12-16T15:00:00-05:00 \
+		--json $(OUT)/plan-adult-r1.json --ics $(OUT)/plan-adult-r1-patient.ics --pdf $(OUT)/patient-calendar-r1.pdf
+	$(BIN)/lmsched diff $(OUT)/plan-adult.json $(OUT)/plan-adult-r1.json > $(OUT)/diff-adult-r1.txt \
+		|| [ $$? -eq 1 ]  # exit 1: the plans differ, as they should
 	@echo "Example outputs are in $(OUT)/"
 
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite

@@ -141,6 +141,16 @@ def test_an_edited_plan_is_refused_then_accepted_and_marked(run, saved: Path, tm
     doc = json.loads(out.read_text())
     assert doc["edited"].startswith("recorded sha256:") and "EDITED" in doc["notes"][-1]
     assert load_plan(out).edited  # the written plan is consistent, and still says it was edited
+    from pypdf import PdfReader
+
+    patient_pdf, staff_pdf = tmp_path / "p.pdf", tmp_path / "s.pdf"
+    result = run(
+        "export", str(saved), "--accept-edited", "--pdf", str(patient_pdf), "--staff-pdf", str(staff_pdf)
+    )
+    assert result.code == 0, result.err
+    assert "changed by hand" in PdfReader(patient_pdf).pages[0].extract_text()
+    staff_text = " ".join(page.extract_text() for page in PdfReader(staff_pdf).pages)
+    assert "EDITED: this plan was changed by hand" in " ".join(staff_text.split())
 
 
 def test_an_edit_that_breaks_a_safety_rule_is_caught(run, saved: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
