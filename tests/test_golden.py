@@ -14,6 +14,18 @@ GOLDEN = ROOT / "tests" / "golden"
 CASES = ["adult", "child"]
 
 
+def match_golden(produced: dict[str, bytes]) -> None:
+    """Each output equals its golden file (or, with UPDATE_GOLDEN=1, becomes it)."""
+    for name, data in produced.items():
+        golden = GOLDEN / name
+        if os.environ.get("UPDATE_GOLDEN"):
+            golden.write_bytes(data)
+        assert golden.exists(), f"{golden} missing: run `make golden`"
+        assert data == golden.read_bytes(), (
+            f"{name} differs from the golden file: run `make golden` and review"
+        )
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_example_plans_match_golden_files(run, tmp_path: Path, case: str) -> None:  # type: ignore[no-untyped-def]
     result = run(
@@ -35,14 +47,7 @@ def test_example_plans_match_golden_files(run, tmp_path: Path, case: str) -> Non
         f"plan-{case}.txt": result.out.encode(),
         f"plan-{case}.ics": (tmp_path / "plan.ics").read_bytes(),
     }
-    for name, data in produced.items():
-        golden = GOLDEN / name
-        if os.environ.get("UPDATE_GOLDEN"):
-            golden.write_bytes(data)
-        assert golden.exists(), f"{golden} missing: run `make golden`"
-        assert data == golden.read_bytes(), (
-            f"{name} differs from the golden file: run `make golden` and review"
-        )
+    match_golden(produced)
 
 
 def test_rescheduled_example_matches_golden_files(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -91,11 +96,4 @@ def test_rescheduled_example_matches_golden_files(run, tmp_path: Path) -> None: 
         "reschedule-adult-r2.ics": (tmp_path / "r2.ics").read_bytes(),
         "reschedule-adult-diff.txt": diff.out.replace(str(tmp_path), "out").encode(),
     }
-    for name, data in produced.items():
-        golden = GOLDEN / name
-        if os.environ.get("UPDATE_GOLDEN"):
-            golden.write_bytes(data)
-        assert golden.exists(), f"{golden} missing: run `make golden`"
-        assert data == golden.read_bytes(), (
-            f"{name} differs from the golden file: run `make golden` and review"
-        )
+    match_golden(produced)

@@ -192,18 +192,7 @@ def test_fhir_from_plan_export_and_reschedule(run, saved: Path, tmp_path: Path) 
     kinds = [entry.resource.get_resource_type() for entry in parsed.entry]
     assert kinds.count("MedicationRequest") >= len(it_doses(saved))
     revised = tmp_path / "b2.json"
-    result = run(
-        "reschedule",
-        str(saved),
-        "--stop-from",
-        "2027-03-01",
-        "--reason",
-        "Progression on MRI.",
-        "--now",
-        LATER,
-        "--fhir",
-        str(revised),
-    )
+    result = stop_from_march(run, saved, "--fhir", str(revised))
     assert result.code == 0, result.err
     statuses = [
         entry.resource.status
@@ -218,6 +207,14 @@ def test_fhir_from_plan_export_and_reschedule(run, saved: Path, tmp_path: Path) 
 
 def reschedule_cli(run, plan: Path, out: Path, *args: str) -> Any:  # type: ignore[no-untyped-def]
     return run("reschedule", str(plan), *args, "--now", LATER, "--json", str(out))
+
+
+def stop_from_march(run, plan: Path, *outputs: str) -> Any:  # type: ignore[no-untyped-def]
+    """Progression: `reschedule --stop-from 2027-03-01` with the given output options."""
+    reason = "Progression on MRI 2027-02-20"
+    return run(
+        "reschedule", str(plan), "--stop-from", "2027-03-01", "--reason", reason, "--now", LATER, *outputs
+    )
 
 
 def test_delay_moves_the_dose_and_every_later_one_of_its_course(run, saved: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -349,20 +346,7 @@ def test_hold_leaves_nothing_in_between_and_resumes_on_the_first_open_day(
 
 def test_stop_cancels_later_clinic_events_and_keeps_them(run, saved: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out, ics = tmp_path / "stopped.json", tmp_path / "stopped.ics"
-    result = run(
-        "reschedule",
-        str(saved),
-        "--stop-from",
-        "2027-03-01",
-        "--reason",
-        "Progression on MRI 2027-02-20",
-        "--now",
-        LATER,
-        "--json",
-        str(out),
-        "--ics",
-        str(ics),
-    )
+    result = stop_from_march(run, saved, "--json", str(out), "--ics", str(ics))
     assert result.code == 0, result.err
     before, after = events(saved), events(out)
     assert set(before) == set(after)  # cancelled, not deleted
@@ -396,18 +380,7 @@ def test_the_patient_calendar_leaves_cancelled_visits_out(run, saved: Path, tmp_
 
     full, stopped = tmp_path / "full.pdf", tmp_path / "stopped.pdf"
     assert run("export", str(saved), "--pdf", str(full)).code == 0
-    result = run(
-        "reschedule",
-        str(saved),
-        "--stop-from",
-        "2027-03-01",
-        "--reason",
-        "Progression on MRI.",
-        "--now",
-        LATER,
-        "--pdf",
-        str(stopped),
-    )
+    result = stop_from_march(run, saved, "--pdf", str(stopped))
     assert result.code == 0, result.err
     pages = PdfReader(stopped).pages
     assert len(pages) < len(PdfReader(full).pages)  # no month pages for cancelled months
@@ -657,3 +630,42 @@ def test_publish_reschedule_publish_moves_events_in_place(
     assert any(e["sequence"] == 2 for e in plan.values())
     unchanged = publish(run, radicale, stopped, "--calendar", "Treatment")
     assert "created 0, updated 0" in unchanged.out and "removed 0" in unchanged.out
+
+
+def test_stopping_before_the_first_visit_cancels_everything(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Treatment declined: every output still renders and says there is nothing left."""
+    from fhir.resources.R4B.bundle import Bundle
+    from pypdf import PdfReader
+
+    plan = tmp_path / "p.json"
+    base = ["--start", "2026-12-01", "--age", "45", "--route", "ommaya", "--now", NOW, "-q"]
+    assert run("plan", *base, "--json", str(plan)).code == 0
+    out = {name: tmp_path / f"out.{name}" for name in ("json", "ics", "pdf", "fhir")}
+    options = [x for name, path in out.items() for x in (f"--{name}", str(path))]
+    result = run(
+        "reschedule",
+        str(plan),
+        "--stop-from",
+        "2026-12-01",
+        "--reason",
+        "Treatment declined.",
+        "--now",
+        LATER,
+        *options,
+    )
+    assert result.code == 0, result.err
+    doc = json.loads(out["json"].read_text())
+    assert {e["status"] for e in doc["events"]} == {"cancelled"}
+    assert not doc["findings"] or all(f["event_uids"] for f in doc["findings"])
+    statuses = {
+        str(v["STATUS"]) for v in icalendar.Calendar.from_ical(out["ics"].read_bytes()).walk("VEVENT")
+    }
+    assert statuses == {"CANCELLED"}
+    cover = PdfReader(out["pdf"]).pages[0].extract_text()
+    assert "No treatment visits are planned" in cover and "What the signs" not in cover
+    [care_plan] = [
+        e.resource
+        for e in Bundle.model_validate_json(out["fhir"].read_bytes()).entry
+        if e.resource.get_resource_type() == "CarePlan"
+    ]
+    assert care_plan.status == "revoked"

@@ -277,13 +277,17 @@ def _cover(c: Any, plan: Plan, width: float, height: float) -> None:
         facts.append(f"First intrathecal treatment: {long_date(its[0].date)} at {its[0].time}.")
     if meds:
         facts.append(f"{_drug_name(plan)} tablets start {long_date(min(e.date for e in meds))}.")
+    if not plan.events:
+        facts.append("No treatment visits are planned in this calendar.")
     for fact in facts:
         y = _paragraph(c, fact, x, y, right - x, size=16, font=BOLD)
     y -= 8
-    c.setFont(BOLD, 14)
-    c.drawString(x, y, "What the signs on the calendar mean")
-    y -= 20
-    for kind, text in _legend_rows(plan):
+    legend = _legend_rows(plan)
+    if legend:
+        c.setFont(BOLD, 14)
+        c.drawString(x, y, "What the signs on the calendar mean")
+        y -= 20
+    for kind, text in legend:
         c.setLineWidth(0.75)
         _symbol(c, kind, x, y, size=11)
         y = _paragraph(c, text, x + 20, y, right - x - 20) - 4

@@ -21,6 +21,15 @@ def rt_events(plan: Plan, site: str) -> list[Event]:
     return [e for e in active(plan) if e.kind == "rt-fraction" and e.phase == site]
 
 
+def mtx_inside(plan: Plan, site: str) -> tuple[list[Event], list[Event]]:
+    """An RT course of `site` and the IT methotrexate doses from its first to its last fraction."""
+    course = rt_events(plan, site)
+    if not course:
+        return [], []
+    first, last = course[0].date, course[-1].date
+    return course, [e for e in it_events(plan, "methotrexate") if first <= e.date <= last]
+
+
 def span(events: Sequence[Event]) -> str:
     first, last = events[0].date, events[-1].date
     return f"{first}" if first == last else f"{first} to {last}"

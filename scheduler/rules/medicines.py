@@ -166,12 +166,15 @@ def investigational_template(plan: Plan) -> list[Hit]:
             text = f"{ref.id} is off-label in solid-tumour leptomeningeal disease"
         else:
             continue
+        concerned = tuple(e.uid for e in active(plan) if e.course == ref.id)
+        if not concerned and any(e.course == ref.id for e in plan.events):
+            continue  # every event of it was cancelled (reschedule --stop-from)
         hits.append(
             Hit(
                 text,
                 "This treatment is used outside its usual licence or within a study. Ask your care "
                 "team if you have questions.",
-                tuple(e.uid for e in active(plan) if e.course == ref.id),
+                concerned,
             )
         )
     return hits

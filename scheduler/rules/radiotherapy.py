@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..plan import Plan
 from . import Hit, rule
-from ._text import count, dates, it_events, rt_events, span, uids
+from ._text import count, dates, it_events, mtx_inside, rt_events, span, uids
 
 
 @rule(
@@ -45,18 +45,14 @@ def it_mtx_during_csi(plan: Plan) -> list[Hit]:
     """The same hazard as csi-with-methotrexate (S1), given concurrently. A separate rule, so that
     an override of the combination (doses planned apart from the course) never lifts it: a delay
     or hold that moves a dose into the course must be decided again."""
-    csi = rt_events(plan, "csi")
-    if not csi:
-        return []
-    first, last = csi[0].date, csi[-1].date
-    inside = [e for e in it_events(plan, "methotrexate") if first <= e.date <= last]
+    csi, inside = mtx_inside(plan, "csi")
     if not inside:
         return []
     verb = "falls" if len(inside) == 1 else "fall"
     return [
         Hit(
             f"IT methotrexate on {dates([e.date for e in inside])} {verb} inside the craniospinal RT "
-            f"course {first} to {last}: concurrent CSI and methotrexate, markedly increased risk of "
+            f"course {span(csi)}: concurrent CSI and methotrexate, markedly increased risk of "
             "leukoencephalopathy",
             "A treatment day falls during your brain and spine radiotherapy. Your care team will "
             "review your plan.",
@@ -72,18 +68,14 @@ def it_mtx_during_csi(plan: Plan) -> list[Hit]:
     "IT methotrexate on a day inside a whole-brain RT course.",
 )
 def wbrt_overlap(plan: Plan) -> list[Hit]:
-    wbrt = rt_events(plan, "wbrt")
-    if not wbrt:
-        return []
-    first, last = wbrt[0].date, wbrt[-1].date
-    inside = [e for e in it_events(plan, "methotrexate") if first <= e.date <= last]
+    wbrt, inside = mtx_inside(plan, "wbrt")
     if not inside:
         return []
     verb = "falls" if len(inside) == 1 else "fall"
     return [
         Hit(
             f"IT methotrexate on {dates([e.date for e in inside])} {verb} inside the WBRT course "
-            f"{first} to {last}; the guideline advises against combining IT methotrexate with WBRT",
+            f"{span(wbrt)}; the guideline advises against combining IT methotrexate with WBRT",
             "Some treatment days fall during your brain radiotherapy. Your care team knows and has "
             "planned for it.",
             uids(inside),
