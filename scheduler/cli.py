@@ -529,7 +529,7 @@ def check(ctx: click.Context, /, **_: Any) -> None:
 
 
 @cli.command()
-@click.argument("plan_file", metavar="PLAN.json", type=click.Path(dir_okay=False, path_type=Path))
+@_PLAN_ARGUMENT
 @click.option("--caldav", "url", required=True, metavar="URL", help="CalDAV server (or calendar) URL.")
 @click.option(
     "--calendar",
