@@ -6,6 +6,7 @@ so `lmsched --help` costs little more than Python and click.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -499,6 +500,121 @@ def reconcile(
         click.echo(line)
     _say_written(outputs)
     return EXIT_OK if report.matches else EXIT_DISCREPANCY
+
+
+@cli.command()
+@click.argument("patients", metavar="PATIENTS", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder for the outputs: DIR/<patient>/plan.*, summary.csv, agenda.csv, agenda.pdf, clinic.ics.",
+)
+@click.option(
+    "--clinic",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Clinic TOML for every row.",
+)
+@click.option(
+    "--formats",
+    default="json,ics,pdf",
+    show_default=True,
+    metavar="LIST",
+    help="Which files each patient gets: any of json, csv, ics, pdf (comma-separated).",
+)
+@click.option(
+    "--audience",
+    type=click.Choice(["patient", "staff"]),
+    default="patient",
+    show_default=True,
+    help="Who each patient's ICS and PDF are for.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), metavar="N", help="Worker processes (default: the machine's cores)."
+)
+@click.option(
+    "--chairs",
+    type=click.IntRange(0, 500),
+    metavar="N",
+    help="Infusion chairs (overrides the clinic file's chairs).",
+)
+@click.option(
+    "--paper", type=click.Choice(["letter", "a4"]), default="letter", show_default=True, help="Paper size."
+)
+@click.option(
+    "--now", "now_text", metavar="ISO_DATETIME", help="The plans' creation time (default: the clock)."
+)
+def batch(
+    patients: Path,
+    out_dir: Path,
+    clinic: Path | None,
+    formats: str,
+    audience: str,
+    jobs: int | None,
+    chairs: int | None,
+    paper: str,
+    now_text: str | None,
+) -> int:
+    """Plan every patient of a spreadsheet (or folder of patient files) and the centre's agenda.
+
+    PATIENTS is a CSV whose header names patient-file keys (start, age or dob, route, rt, rt_start,
+    patient_id, patient_name, ...; an empty cell is not given), or a folder of patient TOML files.
+    Each patient's files go to DIR/<safe patient id>/; a row that is invalid or blocked by a safety
+    rule is reported with its line and the others go on. DIR/summary.csv lists every row's outcome;
+    DIR/agenda.csv, DIR/agenda.pdf and DIR/clinic.ics hold every IT session, with the days and
+    times over chair capacity flagged (--chairs, or `chairs` in the clinic file). Exit code 0 when
+    every row succeeded, 1 when any failed or was blocked. Example:
+
+        lmsched batch week.csv --out week/ --clinic clinic.toml --chairs 4
+    """
+    import datetime as dt
+
+    from .batch import FORMATS, Job, default_jobs, prepare_rows, read_rows, run_batch
+    from .errors import InputError
+    from .holiday_cache import cache_dir
+    from .inputs import resolve_now
+
+    wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
+    bad = [f for f in wanted if f not in FORMATS]
+    if bad or not wanted:
+        raise InputError(f"'{bad[0] if bad else formats}' is not a format", field="formats", choices=FORMATS)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"'{out_dir}' is a file; give a folder", field="out")
+    if now_text:
+        resolve_now(now_text, "UTC")  # refused here, before any work, when it is not a date-time
+    centre = _read_clinic(clinic) if clinic else None
+    rows = list(prepare_rows(read_rows(patients)))
+    job = Job(
+        out=out_dir,
+        clinic=clinic,
+        formats=tuple(dict.fromkeys(wanted)),
+        audience=audience,
+        now=now_text,
+        clock=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        paper=cast(Any, paper),
+        cache=cache_dir(os.environ),
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    report = run_batch(rows, job, jobs or default_jobs(), centre, chairs, progress=sys.stderr.isatty())
+    for line in report.lines:
+        click.echo(line)
+    return EXIT_OK if report.all_ok else EXIT_DISCREPANCY
+
+
+def _read_clinic(path: Path) -> Any:
+    from pydantic import ValidationError
+
+    from .inputs import read_toml, translate
+    from .models import Clinic
+
+    data = read_toml(path, "clinic")
+    try:
+        return Clinic.model_validate(data)
+    except ValidationError as exc:
+        raise translate(exc, path, frozenset(data)) from None
 
 
 def _recheck_edited(plan: Any) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -378,9 +378,15 @@ class Clinic(Frozen):
     rt_time: Clock = "13:00"
     rt_duration_min: int = Field(default=15, ge=5, le=720)
     shift: Literal["next", "previous"] = "next"
+    # Infusion chairs for IT sessions (batch agenda): one number for every open day, or per weekday
+    # ({mon = 4, fri = 2}). A centre's capacity, not part of any patient's plan: never serialised.
+    chairs: int | dict[Weekday, int] | None = Field(default=None, exclude=True)
 
     @model_validator(mode="after")
     def _check(self) -> Clinic:
+        counts = self.chairs.values() if isinstance(self.chairs, dict) else [self.chairs]
+        if any(n is not None and not 0 <= n <= 500 for n in counts):
+            raise ValueError("chairs: give 0 to 500 chairs (one number, or one per weekday)")
         if not self.open_days:
             raise ValueError("open_days: at least one weekday must be open")
         if len(set(self.open_days)) != len(self.open_days):
@@ -390,6 +396,12 @@ class Clinic(Frozen):
     @property
     def open_weekdays(self) -> frozenset[int]:
         return frozenset(WEEKDAYS.index(d) for d in self.open_days)
+
+    def chairs_on(self, day: dt.date) -> int | None:
+        """Chairs on `day` (None: capacity unknown, nothing is flagged)."""
+        if isinstance(self.chairs, dict):
+            return self.chairs.get(cast(Weekday, WEEKDAYS[day.weekday()]))
+        return self.chairs
 
 
 class PlanRequest(Frozen):

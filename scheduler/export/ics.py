@@ -37,11 +37,13 @@ __all__ = [
     "DEFAULT_ALARMS",
     "Alarm",
     "Audience",
+    "calendar_frame",
     "event_calendars",
     "ics_uid",
     "parse_alarm",
     "render",
     "series_id",
+    "vevent_texts",
 ]
 
 Audience = Literal["patient", "staff"]
@@ -333,3 +335,51 @@ def render(plan: Plan, audience: Audience = "patient", alarms: Sequence[Alarm] =
         )
     _add_timezones(cal, plan.events)
     return bytes(cal.to_ical())
+
+
+def vevent_texts(
+    plan: Plan,
+    audience: Audience = "staff",
+    alarms: Sequence[Alarm] = (),
+    kinds: Sequence[str] = ("it-dose", "rt-fraction", "medication"),
+) -> list[bytes]:
+    """Each VEVENT of `plan` (of the given kinds, not cancelled) as iCalendar text, to be put into a
+    calendar of many patients (the batch's clinic.ics) without holding them all in memory."""
+    findings = _findings_for(plan)
+    series = series_id(plan, audience)
+    return [
+        _vevent(plan, e, audience, alarms, findings.get(e.uid, []), series, e.sequence).to_ical()
+        for e in plan.events
+        if e.kind in kinds and e.status != "cancelled"
+    ]
+
+
+def calendar_frame(name: str, tz: str, first: dt.date, last: dt.date) -> tuple[bytes, bytes]:
+    """The text before and after the VEVENTs of a calendar called `name`: its properties and the
+    VTIMEZONE of `tz` covering `first` to `last` (RFC 5545 3.6.5)."""
+    from icalendar import Calendar, Timezone
+
+    cal = Calendar()
+    for prop, value in (
+        ("prodid", PRODID),
+        ("version", "2.0"),
+        ("calscale", "GREGORIAN"),
+        ("method", "PUBLISH"),
+        ("name", name),
+        ("x-wr-calname", name),
+        ("x-wr-timezone", tz),
+    ):
+        cal.add(prop, value)
+    if tz != "UTC":
+        cal.add_component(
+            Timezone.from_tzinfo(
+                ZoneInfo(tz),
+                tzid=tz,
+                first_date=first.replace(month=1, day=1),
+                last_date=dt.date(last.year + 1, 1, 1),
+            )
+        )
+    text = cal.to_ical()
+    end = b"END:VCALENDAR\r\n"
+    assert text.endswith(end)
+    return text[: -len(end)], end

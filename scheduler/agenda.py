@@ -1,0 +1,304 @@
+"""The infusion centre's agenda: every patient's chair sessions, and where they exceed the chairs.
+
+A batch plans many patients in parallel workers; each worker turns its plan into a few `Session`
+records (small, picklable) and drops the plan, so memory grows with the sessions, not the plans.
+The capacity check is a pure function of the sessions and a `chairs(day)` lookup: it sorts its
+input first, so the order in which workers report never changes the result.
+
+A session holds a chair from its start for `duration_min` minutes, as a half-open interval: one
+that ends at 10:00 has freed its chair for one that starts at 10:00. A session that runs past
+midnight counts against the next day's chairs for the part after midnight.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from .export.text import dose_text, event_label, route_text
+from .plan import Plan
+
+__all__ = [
+    "Chairs",
+    "DaySummary",
+    "Overload",
+    "Session",
+    "check_capacity",
+    "clock",
+    "end_text",
+    "in_overload",
+    "in_use_at_start",
+    "over_capacity",
+    "overloaded_dates",
+    "render_overload_lines",
+    "sessions_of",
+]
+
+DAY_MIN = 24 * 60
+PATIENTS_SHOWN = 6  # per terminal line; the CSV and the PDF list every patient
+
+Chairs = Callable[[dt.date], "int | None"]
+"""Chairs on a day (`Clinic.chairs_on`, or a constant from --chairs); None: unknown, nothing flagged."""
+
+_CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """One chair booking: what a batch keeps of a patient's plan (the plan itself is dropped)."""
+
+    date: dt.date
+    time: str  # "HH:MM", wall clock at the centre
+    duration_min: int
+    patient: str  # the patient's safe id (the batch's folder name)
+    name: str | None
+    event: str  # e.g. "IT methotrexate 3/18"
+    dose: str  # e.g. "12 mg"
+    route: str  # e.g. "Ommaya"
+    uid: str
+
+    def __post_init__(self) -> None:
+        if not _CLOCK_RE.match(self.time):
+            raise ValueError(f"session {self.uid}: time '{self.time}' is not HH:MM from 00:00 to 23:59")
+        if self.duration_min < 1:
+            raise ValueError(f"session {self.uid}: duration_min must be at least 1, not {self.duration_min}")
+
+    @property
+    def start_min(self) -> int:
+        """Minutes after midnight of `date` at which the chair is taken."""
+        return int(self.time[:2]) * 60 + int(self.time[3:])
+
+    @property
+    def end_min(self) -> int:
+        """Minutes after midnight of `date` at which the chair is free (may pass 1440)."""
+        return self.start_min + self.duration_min
+
+    def sort_key(self) -> tuple[dt.date, str, str, str, int, str, str, str, str]:
+        """A total order on every field: sorting by it makes results independent of input order."""
+        return (
+            self.date,
+            self.time,
+            self.patient,
+            self.uid,
+            self.duration_min,
+            self.event,
+            self.dose,
+            self.route,
+            self.name or "",
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Overload:
+    """A maximal time range of one day in which more sessions overlap than there are chairs."""
+
+    date: dt.date
+    start: str  # "HH:MM"
+    end: str  # "HH:MM"; "24:00" when the range runs to midnight
+    booked: int  # the most sessions at once within the range
+    chairs: int
+    patients: tuple[str, ...]  # every patient with a session in the range, sorted
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """One day of the agenda: sessions starting that day, the most at once, the chairs."""
+
+    date: dt.date
+    sessions: int  # sessions that start on this day
+    peak: int  # the most sessions at once (including any continuing from the day before)
+    chairs: int | None
+    over: bool
+
+
+# --- sessions from a plan -----------------------------------------------------------------------
+
+
+def sessions_of(plan: Plan, patient: str) -> list[Session]:
+    """The plan's chair sessions: its intrathecal doses that are not cancelled.
+
+    Radiotherapy is given in its own department and tablets at home, so neither takes a chair.
+    Tentative doses (a phase that continues until progression) do book a chair; their event text
+    says "(tentative)" so the centre knows the booking may lapse.
+    """
+    out: list[Session] = []
+    for e in plan.events:
+        if e.kind != "it-dose" or e.status == "cancelled":
+            continue
+        label = event_label(e) + (" (tentative)" if e.status == "tentative" else "")
+        out.append(
+            Session(
+                date=e.date,
+                time=e.time,
+                duration_min=e.duration_min,
+                patient=patient,
+                name=plan.patient.name,
+                event=label,
+                dose=dose_text(e),
+                route=route_text(e),
+                uid=e.uid,
+            )
+        )
+    return out
+
+
+# --- capacity ---------------------------------------------------------------------------------------
+
+
+def clock(minutes: int) -> str:
+    """'09:30' for 570; '24:00' for the end of the day."""
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _minutes(text: str) -> int:
+    return int(text[:2]) * 60 + int(text[3:])
+
+
+def end_text(session: Session) -> str:
+    """When the chair is free: '10:00', or '01:00 +1d' for a session that runs past midnight."""
+    end = session.end_min
+    days, rest = divmod(end, DAY_MIN)
+    if days and rest == 0:  # ends exactly at midnight
+        return "24:00" if days == 1 else f"24:00 +{days - 1}d"
+    return clock(rest) + (f" +{days}d" if days else "")
+
+
+def _pieces(session: Session) -> Iterable[tuple[dt.date, int, int]]:
+    """The session as (day, start, end) minute intervals, cut at midnight."""
+    day, start, end = session.date, session.start_min, session.end_min
+    while end > DAY_MIN:
+        yield day, start, DAY_MIN
+        day, start, end = day + dt.timedelta(days=1), 0, end - DAY_MIN
+    yield day, start, end
+
+
+@dataclass(frozen=True, slots=True)
+class _Piece:
+    start: int
+    end: int
+    session: Session
+
+
+def _by_day(sessions: Iterable[Session]) -> dict[dt.date, list[_Piece]]:
+    """Each day's pieces, in input order: nothing computed from them depends on that order."""
+    days: dict[dt.date, list[_Piece]] = defaultdict(list)
+    for s in sessions:
+        for day, start, end in _pieces(s):
+            days[day].append(_Piece(start, end, s))
+    return days
+
+
+def _segments(pieces: Sequence[_Piece]) -> list[tuple[int, int, int]]:
+    """(start, end, sessions at once) for each stretch of the day with a constant count > 0."""
+    changes: dict[int, int] = defaultdict(int)
+    for p in pieces:
+        changes[p.start] += 1
+        changes[p.end] -= 1
+    out: list[tuple[int, int, int]] = []
+    count = 0
+    times = sorted(changes)
+    for t, nxt in pairwise(times):
+        count += changes[t]
+        if count > 0:
+            out.append((t, nxt, count))
+    return out
+
+
+def check_capacity(sessions: Iterable[Session], chairs: Chairs) -> tuple[list[DaySummary], list[Overload]]:
+    """Every day with sessions, and every maximal range in which they exceed that day's chairs.
+
+    Both lists are sorted by date and time and do not depend on the order of `sessions`.
+    `chairs` is asked once per day; a day without a chair count (None) is never over capacity.
+    """
+    days: list[DaySummary] = []
+    overloads: list[Overload] = []
+    for day, pieces in sorted(_by_day(sessions).items()):
+        segments = _segments(pieces)
+        n_chairs = chairs(day)
+        ranges: list[list[int]] = []  # [start, end, booked]
+        if n_chairs is not None:
+            for start, end, count in segments:
+                if count <= n_chairs:
+                    continue
+                if ranges and ranges[-1][1] == start:
+                    ranges[-1][1] = end
+                    ranges[-1][2] = max(ranges[-1][2], count)
+                else:
+                    ranges.append([start, end, count])
+        for start, end, booked in ranges:
+            assert n_chairs is not None
+            patients = sorted({p.session.patient for p in pieces if p.start < end and start < p.end})
+            overloads.append(Overload(day, clock(start), clock(end), booked, n_chairs, tuple(patients)))
+        starting = sum(1 for p in pieces if p.session.date == day)
+        peak = max((count for _, _, count in segments), default=0)
+        days.append(DaySummary(day, starting, peak, n_chairs, bool(ranges)))
+    return days, overloads
+
+
+def in_overload(session: Session, overloads: Iterable[Overload]) -> bool:
+    """Whether any minute of the session falls in an over-capacity range (a linear scan: for
+    many sessions use `over_capacity` or `overloaded_dates`)."""
+    return bool(over_capacity([session], overloads))
+
+
+def over_capacity(sessions: Iterable[Session], overloads: Iterable[Overload]) -> set[Session]:
+    """The sessions with at least one minute in an over-capacity range: exactly those counted in
+    its `booked` (every minute of a range is over capacity)."""
+    ranges: dict[dt.date, list[tuple[int, int]]] = defaultdict(list)
+    for o in overloads:
+        ranges[o.date].append((_minutes(o.start), _minutes(o.end)))
+    return {
+        s
+        for s in sessions
+        if any(s0 < e1 and s1 < e0 for day, s0, e0 in _pieces(s) for s1, e1 in ranges.get(day, ()))
+    }
+
+
+def overloaded_dates(
+    sessions: Iterable[Session], overloads: Iterable[Overload]
+) -> dict[str, tuple[dt.date, ...]]:
+    """For each patient with a session in an over-capacity range, those sessions' dates (sorted):
+    what a batch's per-patient summary flags."""
+    found: dict[str, set[dt.date]] = defaultdict(set)
+    for s in over_capacity(sessions, overloads):
+        found[s.patient].add(s.date)
+    return {patient: tuple(sorted(dates)) for patient, dates in sorted(found.items())}
+
+
+def in_use_at_start(sessions: Iterable[Session]) -> dict[Session, int]:
+    """For each session, the sessions holding a chair at its start, itself included (one that
+    ends at that minute does not count; one continuing from the day before does)."""
+    out: dict[Session, int] = {}
+    for day, pieces in _by_day(sessions).items():
+        starts = sorted(p.start for p in pieces)
+        ends = sorted(p.end for p in pieces)
+        for p in pieces:
+            if p.session.date == day:  # the piece that starts the session
+                out[p.session] = bisect_right(starts, p.start) - bisect_right(ends, p.start)
+    return out
+
+
+def render_overload_lines(overloads: Sequence[Overload]) -> list[str]:
+    """Lines for the terminal, one per over-capacity range and a count; none when there are none.
+
+    '2026-12-01 09:00-10:00: 5 sessions at once, 4 chairs (A-001, A-002, ... and 3 more)'
+    """
+    if not overloads:
+        return []
+    lines: list[str] = []
+    for o in overloads:
+        shown = ", ".join(o.patients[:PATIENTS_SHOWN])
+        if len(o.patients) > PATIENTS_SHOWN:
+            shown += f", ... and {len(o.patients) - PATIENTS_SHOWN} more"
+        chairs = f"{o.chairs} chair" + ("" if o.chairs == 1 else "s")
+        lines.append(f"{o.date} {o.start}-{o.end}: {o.booked} sessions at once, {chairs} ({shown})")
+    n, days = len(overloads), len({o.date for o in overloads})
+    lines.append(
+        f"Over capacity: {n} time range{'' if n == 1 else 's'} on {days} day{'' if days == 1 else 's'}."
+    )
+    return lines
