@@ -18,8 +18,9 @@ import datetime as dt
 import io
 import os
 import re
+import sys
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -370,7 +371,6 @@ def run_batch(
 ) -> BatchReport:
     """Plan every row, stream each patient's sessions into clinic.ics, then write the summary and
     the agenda. Returns the lines for the terminal."""
-    import contextlib
     import shutil
     import tempfile
 
@@ -388,13 +388,12 @@ def run_batch(
     tz = centre.tz if centre is not None else None
     body_fd, body_name = tempfile.mkstemp(prefix=".clinic.ics.", suffix=".tmp", dir=job.out)
     try:
-        planned = _results(rows, job, jobs)
-        shown: contextlib.AbstractContextManager[Iterable[RowResult]] = (
-            click.progressbar(
-                planned, length=len(rows), label="Planning", file=click.get_text_stream("stderr")
-            )
-            if progress
-            else contextlib.nullcontext(planned)
+        shown = click.progressbar(
+            _results(rows, job, jobs),
+            length=len(rows),
+            label="Planning",
+            hidden=not progress,  # only on a terminal, never into a pipe or a CI log
+            file=sys.stderr,
         )
         with os.fdopen(body_fd, "wb") as body, shown as stream:
             for result in stream:
