@@ -39,6 +39,8 @@ demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) in
 		--json $(OUT)/plan-adult-r1.json --ics $(OUT)/plan-adult-r1-patient.ics --pdf $(OUT)/patient-calendar-r1.pdf
 	$(BIN)/lmsched diff $(OUT)/plan-adult.json $(OUT)/plan-adult-r1.json > $(OUT)/diff-adult-r1.txt \
 		|| [ $$? -eq 1 ]  # exit 1: the plans differ, as they should
+	$(BIN)/lmsched batch examples/week.csv --out $(OUT)/week --clinic examples/clinic.toml --chairs 3 \
+		--formats json,ics,pdf --now $(DEMO_NOW)
 	@echo "Example outputs are in $(OUT)/"
 
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite
@@ -61,6 +63,7 @@ screenshots: demo ## Render the example PDFs to PNG for the README (needs pdftop
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar.pdf docs/img/patient-calendar-month
 	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/staff-sheet.pdf docs/img/staff-sheet
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-child.pdf docs/img/patient-calendar-child-month
+	pdftoppm -r 70 -png -singlefile -f 2 -l 2 $(OUT)/week/agenda.pdf docs/img/agenda
 
 clean: ## Remove the virtual environment and generated outputs
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis .mypy_cache .ruff_cache

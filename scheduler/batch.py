@@ -50,6 +50,7 @@ RESERVED = frozenset({"summary.csv", "agenda.csv", "agenda.pdf", "clinic.ics"})
 _DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_ID = 64
+TERMINAL_OVERLOADS = 20  # over-capacity ranges listed on the terminal; all are in the agenda
 
 
 @dataclass(frozen=True)
@@ -474,5 +475,9 @@ def _report_lines(results: Sequence[RowResult], overloads: Sequence[Any], job: J
         + ", ".join(f"{n} {k}" for k, n in counts.items() if n or k == "ok")
         + f"; outputs in {job.out}/"
     )
-    yield from agenda.render_overload_lines(overloads)
+    lines = agenda.render_overload_lines(overloads)
+    if len(lines) > TERMINAL_OVERLOADS + 1:  # the rest are in agenda.pdf, agenda.csv and summary.csv
+        hidden = len(lines) - 1 - TERMINAL_OVERLOADS
+        lines = [*lines[:TERMINAL_OVERLOADS], f"... and {hidden} more (see agenda.pdf)", lines[-1]]
+    yield from lines
     yield f"wrote {job.out}/summary.csv, agenda.csv, agenda.pdf and clinic.ics"
