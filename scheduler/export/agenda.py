@@ -14,12 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ..agenda import DaySummary, Overload, Session, end_text, in_use_at_start, over_capacity
 from .csv import render_rows
-from .pdf_common import Paper, escape, landscape_size, long_date, numbered_canvas
+from .pdf_common import Paper, escape, landscape_size, long_date
 from .text import WEEKDAY
 
 __all__ = ["CSV_COLUMNS", "DISCLAIMER", "PDF_COLUMNS", "day_heading", "render_csv", "render_pdf"]
@@ -275,19 +275,27 @@ def render_pdf(
         story.append(table(data, ov_widths, 2, [("SPAN", (0, 0), (-1, 0))]))
 
     story.append(Paragraph("Sessions by day", section))
-    for day in summaries:
-        data = [[Paragraph(escape(day_heading(day, overloads)), h2)] + [""] * 6, list(PDF_COLUMNS)]
-        extra: list[Any] = [("SPAN", (0, 0), (-1, 0)), ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black)]
-        for s in by_day.get(day.date, ()):
-            strong = s in over
-            if strong:
-                extra.append(("FONT", (0, len(data)), (-1, len(data)), BOLD, BODY, LEADING))
-            data.append([cell(t, w, strong) for t, w in zip(rows[s], widths, strict=True)])
-        if len(data) == 2:
-            data.append(["No session starts on this day; sessions from the day before continue"] + [""] * 6)
-            extra.append(("SPAN", (0, 2), (-1, 2)))
-        story.append(table(data, widths, 2, extra))
-        story.append(Spacer(1, 10))
+
+    def day_tables() -> Iterator[Any]:
+        """One table per day, made only when the layout reaches it (see `_LazyStory`)."""
+        for day in summaries:
+            data: list[list[Any]] = [
+                [Paragraph(escape(day_heading(day, overloads)), h2)] + [""] * 6,
+                list(PDF_COLUMNS),
+            ]
+            extra: list[Any] = [("SPAN", (0, 0), (-1, 0)), ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black)]
+            for s in by_day.get(day.date, ()):
+                strong = s in over
+                if strong:
+                    extra.append(("FONT", (0, len(data)), (-1, len(data)), BOLD, BODY, LEADING))
+                data.append([cell(t, w, strong) for t, w in zip(rows[s], widths, strict=True)])
+            if len(data) == 2:
+                data.append(
+                    ["No session starts on this day; sessions from the day before continue"] + [""] * 6
+                )
+                extra.append(("SPAN", (0, 2), (-1, 2)))
+            yield table(data, widths, 2, extra)
+            yield Spacer(1, 10)
 
     def on_page(canvas: Any, doc: Any) -> None:
         canvas.saveState()
@@ -299,14 +307,13 @@ def render_pdf(
         canvas.drawRightString(width - MARGIN, y, made)
         canvas.setLineWidth(0.75)
         canvas.line(MARGIN, y - 4, width - MARGIN, y - 4)
-        canvas.restoreState()
-
-    def footer(canvas: Any, page: int, pages: int) -> None:
-        canvas.saveState()
-        canvas.setFillColor(colors.black)
-        canvas.setFont(FONT, BODY)
         canvas.drawString(MARGIN, MARGIN, DISCLAIMER)
-        canvas.drawRightString(width - MARGIN, MARGIN, f"Page {page} of {pages}")
+        # "Page X of Y": Y is a form drawn once at the end (`_PageCountCanvas`), so no page has
+        # to be kept in memory until the count is known.
+        of = f"Page {canvas.getPageNumber()} of "
+        canvas.drawString(width - MARGIN - COUNT_W - stringWidth(of, FONT, BODY), MARGIN, of)
+        canvas.translate(width - MARGIN - COUNT_W, MARGIN)
+        canvas.doForm(_PAGE_COUNT)
         canvas.restoreState()
 
     buffer = io.BytesIO()
@@ -326,6 +333,52 @@ def render_pdf(
         keywords=["lmsched", "agenda"],
         invariant=1,  # a fixed creation date and document id: the same inputs give the same bytes
     )
-    canvasmaker: Any = numbered_canvas(footer)
-    doc.build(story, onFirstPage=on_page, onLaterPages=on_page, canvasmaker=canvasmaker)
+    doc.build(
+        _LazyStory(story, day_tables()),
+        onFirstPage=on_page,
+        onLaterPages=on_page,
+        canvasmaker=_page_count_canvas(),
+    )
     return buffer.getvalue()
+
+
+_PAGE_COUNT = "lmschedPageCount"
+COUNT_W = 24.0  # room for the page count after "Page X of " (up to 4 digits at 9 pt)
+
+
+def _page_count_canvas() -> Any:
+    """A canvas that draws the page count into the form every footer shows, once, at the end."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    class _PageCountCanvas(Canvas):
+        def save(self) -> None:
+            pages = self.getPageNumber() - 1  # the last page has been shown
+            self.beginForm(_PAGE_COUNT)
+            self.setFont(FONT, BODY)
+            self.drawString(0, 0, str(pages))
+            self.endForm()
+            super().save()
+
+    return _PageCountCanvas
+
+
+class _LazyStory(list[Any]):
+    """The platypus story, filled from `rest` as the layout consumes it: only the next few
+    flowables exist at any time, so a long agenda does not hold every day's table in memory.
+
+    `BaseDocTemplate.build` asks `len(story)` before each flowable and reads a few ahead (keep
+    with next); the story is topped up there."""
+
+    AHEAD = 4
+
+    def __init__(self, first: Iterable[Any], rest: Iterator[Any]) -> None:
+        super().__init__(first)
+        self._rest = rest
+
+    def __len__(self) -> int:
+        while super().__len__() < self.AHEAD:
+            item = next(self._rest, None)
+            if item is None:
+                break
+            self.append(item)
+        return super().__len__()
