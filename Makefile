@@ -50,8 +50,9 @@ lint: $(VENV)/.dev ## ruff and mypy (strict on the package)
 	$(BIN)/ruff check scheduler tests benchmarks
 	$(BIN)/mypy
 
-bench: $(VENV)/.runtime ## Measure start-up and one plan on this machine (benchmarks/)
-	$(BIN)/python benchmarks/bench_cli.py
+bench: $(VENV)/.runtime ## Measure start-up, one plan, and a 1,000-patient batch against its floor (benchmarks/)
+	$(BIN)/python benchmarks/bench_cli.py; cli=$$?; $(BIN)/python benchmarks/bench_batch.py; batch=$$?; \
+		[ $$cli -eq 0 ] && [ $$batch -eq 0 ]  # both always run; fails when a target is missed
 
 golden: $(VENV)/.dev ## Regenerate tests/golden/ from the examples (review the diff!)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py

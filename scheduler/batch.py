@@ -17,6 +17,7 @@ import csv
 import datetime as dt
 import io
 import os
+import pickle
 import re
 import sys
 import unicodedata
@@ -385,41 +386,44 @@ def run_batch(
     from .output import write_all
 
     results: list[RowResult] = []
-    sessions: list[Any] = []
+    days_seen: set[dt.date] = set()
     tz = centre.tz if centre is not None else None
-    body_fd, body_name = tempfile.mkstemp(prefix=".clinic.ics.", suffix=".tmp", dir=job.out)
-    try:
-        shown = click.progressbar(
+    # The chair sessions wait on disk until every row is done (the agenda needs all of them), so
+    # the parent does not grow with the number of patients while the workers run; so do the
+    # VEVENTs of clinic.ics until its time zone range is known.
+    with (
+        tempfile.TemporaryFile(dir=job.out) as spill,
+        tempfile.TemporaryFile(dir=job.out) as body,
+        click.progressbar(
             _results(rows, job, jobs),
             length=len(rows),
             label="Planning",
             hidden=not progress,  # only on a terminal, never into a pipe or a CI log
             file=sys.stderr,
-        )
-        with os.fdopen(body_fd, "wb") as body, shown as stream:
-            for result in stream:
-                body.writelines(result.vevents)
-                sessions.extend(result.sessions)
-                tz = tz or result.tz or None
-                results.append(_slim(result))
+        ) as stream,
+    ):
+        for result in stream:
+            body.writelines(result.vevents)
+            pickle.dump(result.sessions, spill, protocol=pickle.HIGHEST_PROTOCOL)
+            days_seen.update(x.date for x in result.sessions)
+            tz = tz or result.tz or None
+            results.append(_slim(result))
         tz = tz or "UTC"
         head, tail = calendar_frame(
             f"lmsched: infusion sessions{' - ' + centre.name if centre is not None and centre.name else ''}",
             tz,
-            min((x.date for x in sessions), default=job.clock.date()),
-            max((x.date for x in sessions), default=job.clock.date()),
+            min(days_seen, default=job.clock.date()),
+            max(days_seen, default=job.clock.date()),
         )
-        clinic_ics = job.out / "clinic.ics"
+        body.seek(0)
         fd, tmp = tempfile.mkstemp(prefix=".clinic.ics.", suffix=".tmp", dir=job.out)
-        with os.fdopen(fd, "wb") as out, open(body_name, "rb") as streamed:
+        with os.fdopen(fd, "wb") as out:
             out.write(head)
-            shutil.copyfileobj(streamed, out)
+            shutil.copyfileobj(body, out)
             out.write(tail)
         os.chmod(tmp, 0o644)
-        os.replace(tmp, clinic_ics)
-    finally:
-        if os.path.exists(body_name):
-            os.unlink(body_name)
+        os.replace(tmp, job.out / "clinic.ics")
+        sessions = _unspill(spill)
 
     def capacity(day: dt.date) -> int | None:
         if chairs is not None:
@@ -445,6 +449,17 @@ def run_batch(
         }
     )
     return BatchReport(tuple(_report_lines(results, overloads, job)), all(r.outcome == "ok" for r in results))
+
+
+def _unspill(spill: Any) -> list[Any]:
+    """Every session `run_batch` put on disk, in the order it came."""
+    spill.seek(0)
+    sessions: list[Any] = []
+    while True:
+        try:
+            sessions.extend(pickle.load(spill))
+        except EOFError:
+            return sessions
 
 
 def _slim(result: RowResult) -> RowResult:
