@@ -14,6 +14,7 @@ Folder names (`safe_id`) come from the patient id but can never leave DIR, name 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import os
@@ -464,17 +465,7 @@ def _unspill(spill: Any) -> list[Any]:
 
 def _slim(result: RowResult) -> RowResult:
     """What the summary needs of a row, once its sessions and VEVENTs are used."""
-    return RowResult(
-        number=result.number,
-        where=result.where,
-        patient_id=result.patient_id,
-        folder=result.folder,
-        outcome=result.outcome,
-        reason=result.reason,
-        events=result.events,
-        files=result.files,
-        findings=result.findings,
-    )
+    return dataclasses.replace(result, sessions=(), vevents=())
 
 
 def _report_lines(results: Sequence[RowResult], overloads: Sequence[Any], job: Job) -> Iterator[str]:

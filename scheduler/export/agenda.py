@@ -19,7 +19,7 @@ from typing import Any
 
 from ..agenda import DaySummary, Overload, Session, end_text, in_use_at_start, over_capacity
 from .csv import render_rows
-from .pdf_common import Paper, escape, landscape_size, long_date
+from .pdf_common import Paper, cell_padding, escape, landscape_size, long_date
 from .text import WEEKDAY
 
 __all__ = ["CSV_COLUMNS", "DISCLAIMER", "PDF_COLUMNS", "day_heading", "render_csv", "render_pdf"]
@@ -226,12 +226,7 @@ def render_pdf(
 
     def table(data: list[list[Any]], col_widths: Sequence[float], heads: int, extra: list[Any]) -> Any:
         style: list[Any] = [
-            ("FONT", (0, 0), (-1, -1), FONT, BODY, LEADING),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), PAD_X),
-            ("RIGHTPADDING", (0, 0), (-1, -1), PAD_X),
-            ("TOPPADDING", (0, 0), (-1, -1), PAD_Y),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), PAD_Y + 1),
+            *cell_padding(FONT, BODY, LEADING, PAD_X, PAD_Y, PAD_Y + 1),
             ("GRID", (0, heads - 1), (-1, -1), 0.5, colors.grey),
             ("BOX", (0, 0), (-1, -1), 0.75, colors.black),
             ("FONT", (0, heads - 1), (-1, heads - 1), BOLD, BODY, LEADING),

@@ -122,3 +122,18 @@ _MONTHS = (
 )
 MONTHS = _MONTHS
 DAYS = _DAYS
+
+
+def cell_padding(
+    font: str, size: float, leading: float, pad_x: float, pad_top: float, pad_bottom: float
+) -> list[Any]:
+    """The TableStyle commands every staff table starts with: its font, top-aligned cells and
+    their padding (grid and box lines follow, table by table)."""
+    return [
+        ("FONT", (0, 0), (-1, -1), font, size, leading),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), pad_x),
+        ("RIGHTPADDING", (0, 0), (-1, -1), pad_x),
+        ("TOPPADDING", (0, 0), (-1, -1), pad_top),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), pad_bottom),
+    ]

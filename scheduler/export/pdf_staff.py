@@ -23,6 +23,7 @@ from ..plan import ROUTE_NAMES, Event, Plan
 from .pdf_common import (
     DISCLAIMER,
     Paper,
+    cell_padding,
     document_info,
     escape,
     generated,
@@ -281,12 +282,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
 
     def grid(rows: list[list[Any]], widths: Sequence[float], header: bool = True, **kw: Any) -> Any:
         style: list[Any] = [
-            ("FONT", (0, 0), (-1, -1), FONT, BODY, LEADING),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), PAD_X),
-            ("RIGHTPADDING", (0, 0), (-1, -1), PAD_X),
-            ("TOPPADDING", (0, 0), (-1, -1), PAD_TOP),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), PAD_BOTTOM),
+            *cell_padding(FONT, BODY, LEADING, PAD_X, PAD_TOP, PAD_BOTTOM),
             ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
             ("BOX", (0, 0), (-1, -1), 0.75, colors.black),
         ]
