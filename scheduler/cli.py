@@ -572,7 +572,7 @@ def batch(
     """
     import datetime as dt
 
-    from .batch import FORMATS, Job, default_jobs, prepare_rows, read_rows, run_batch
+    from .batch import FORMATS, RESERVED, Job, default_jobs, prepare_rows, read_rows, run_batch
     from .errors import InputError
     from .holiday_cache import cache_dir
     from .inputs import resolve_now
@@ -585,6 +585,9 @@ def batch(
         raise InputError(f"'{out_dir}' is a file; give a folder", field="out")
     if now_text:
         resolve_now(now_text, "UTC")  # refused here, before any work, when it is not a date-time
+    for given, what in ((patients, "PATIENTS"), (clinic, "clinic")):
+        if given is not None and given.resolve() in {(out_dir / name).resolve() for name in RESERVED}:
+            raise InputError(f"'{given}' would be overwritten by the batch's own {given.name}", field=what)
     centre = _read_clinic(clinic) if clinic else None
     rows = list(prepare_rows(read_rows(patients)))
     job = Job(

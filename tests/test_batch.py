@@ -239,6 +239,10 @@ def test_out_must_be_a_folder_and_patients_must_exist(run, tmp_path: Path) -> No
     assert result.code == 2 and "is a file" in result.err and a_file.read_text() == "x"
     missing = run("batch", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "o"))
     assert missing.code == 2 and "does not exist" in missing.err
+    own = write_csv(tmp_path / "summary.csv", *GOOD)
+    clobber = run("batch", str(own), "--out", str(tmp_path))
+    assert clobber.code == 2 and "PATIENTS: " in clobber.err and "would be overwritten" in clobber.err
+    assert own.read_text().startswith(HEADER)
 
 
 @pytest.mark.parametrize(
