@@ -145,3 +145,21 @@ def test_cli_writes_the_pdf_and_refuses_bad_paper(run, tmp_path: Path) -> None: 
         "A5",
     )
     assert bad.code == 2 and "--paper" in bad.err and not (tmp_path / "x.pdf").exists()
+
+
+def test_a_crowded_day_in_a_six_week_month_fits(registry) -> None:  # type: ignore[no-untyped-def]
+    """Found by hypothesis: on A4, Monday 3 January 2028 has an IT dose, the last RT fraction and
+    two different memantine doses in a six-week month. The tablets' name line gives way to the
+    triangle on the first dose line, instead of the page refusing to lay out."""
+    plan = make_plan(
+        registry,
+        start="2027-12-17",
+        rt="wbrt-30gy-10fx",
+        rt_start="2027-12-17",
+        maintenance=0,
+        clinic={"session_time": "07:30"},
+    )
+    data = render(plan, "a4")
+    pages = pypdf.PdfReader(io.BytesIO(data)).pages
+    january = next(p.extract_text() for p in pages if "January 2028" in p.extract_text())
+    assert "IT 15 mg 07:30" in january and "RT 10/10" in january and "10 mg AM" in january

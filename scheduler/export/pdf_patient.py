@@ -39,6 +39,7 @@ FOOTER_H = 18.0
 TITLE_H = 30.0
 WEEKDAY_H = 18.0
 PAD = 3.0
+MIN_LEADING = 12.5  # 12 pt text never gets less line spacing than this
 SYMBOL = 8.0  # side of a symbol, drawn as a shape
 GAP = 4.0  # between symbol and text
 
@@ -57,6 +58,18 @@ class Line:
 @dataclass
 class Day:
     lines: list[Line] = field(default_factory=list)
+
+
+def _compact(day: Day) -> Day:
+    """A day too full for its row (an IT dose, an RT fraction and two different tablet doses in a
+    six-week month): the tablets' name line goes, and their triangle marks the first dose line
+    instead (the legend says what the triangle is)."""
+    lines = day.lines
+    at = next((i for i, line in enumerate(lines) if line.symbol == "med"), None)
+    if at is None or at + 1 >= len(lines) or lines[at + 1].symbol is not None:
+        return day
+    first_dose = lines[at + 1]
+    return Day(lines=[*lines[:at], Line(first_dose.text, "med", first_dose.bold), *lines[at + 2 :]])
 
 
 def _first_name(plan: Plan) -> str | None:
@@ -356,11 +369,13 @@ def _month(
     for i, day_name in enumerate(DAYS):
         c.drawCentredString(MARGIN + col_w * (i + 0.5), grid_top - WEEKDAY_H + 5, day_name)
     # how tight the lines must be this month (never below 12 pt text with 12.5 pt leading)
+    fits = int((row_h - 2 * PAD) // MIN_LEADING)
+    days = {d: _compact(day) if 1 + len(day.lines) > fits else day for d, day in days.items()}
     needed = max(
         (1 + len(days[d].lines) for w in weeks for d in w if d.month == month and d in days), default=1
     )
     leading = min(14.0, (row_h - 2 * PAD) / needed)
-    if leading < 12.5:
+    if leading < MIN_LEADING:
         raise LayoutError(f"{title}: {needed} lines do not fit a {row_h:.0f} pt row")
     text_w = col_w - 2 * PAD
     for r, week in enumerate(weeks):
