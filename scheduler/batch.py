@@ -112,14 +112,12 @@ def read_rows(path: Path) -> Iterator[Row]:
     if path.is_dir():
         yield from _toml_rows(path)
         return
+    from .inputs import read_input
+
     try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"{path} does not exist", field="PATIENTS") from None
+        text = read_input(path, "PATIENTS", "CSV file").decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text", field="PATIENTS") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path} ({exc.strerror})", field="PATIENTS") from None
     reader = csv.reader(io.StringIO(text, newline=""))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):

@@ -472,9 +472,8 @@ def reconcile(
     """
     from zoneinfo import ZoneInfo
 
-    from .errors import InputError
     from .export.reconcile import render_csv, render_json, render_lines
-    from .inputs import resolve_now
+    from .inputs import read_input, resolve_now
     from .output import check_targets, write_all
     from .planfile import load_plan
     from .reconcile import parse_given
@@ -483,13 +482,7 @@ def reconcile(
     targets = {name: path for name, path in (("csv", csv_path), ("json", json_path)) if path}
     check_targets(targets, [plan_file, given_file])
     plan = load_plan(plan_file, accept_edited=accept_edited)
-    try:
-        data = given_file.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{given_file} does not exist", field="GIVEN") from None
-    except OSError as exc:
-        raise InputError(f"cannot read {given_file} ({exc.strerror})", field="GIVEN") from None
-    given = parse_given(data, source=str(given_file))
+    given = parse_given(read_input(given_file, "GIVEN", "CSV file"), source=str(given_file))
     tz = plan.inputs.clinic.tz
     day = _day(as_of, "as-of") or resolve_now(None, tz).astimezone(ZoneInfo(tz)).date()
     report = compare(plan, given, window, as_of=day)

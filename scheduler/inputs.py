@@ -19,9 +19,21 @@ from .errors import InputError
 from .models import Clinic, PlanRequest
 from .options import CLINIC_KEYS, PATIENT_KEYS
 
-__all__ = ["Inputs", "build_request", "read_toml", "resolve_now", "translate"]
+__all__ = ["Inputs", "build_request", "read_input", "read_toml", "resolve_now", "translate"]
 
 _FIELD_OF = {v: k for k, v in CLINIC_KEYS.items()}
+
+
+def read_input(path: Path, field: str, kind: str = "file") -> bytes:
+    """The bytes of an input file, or one line naming `field` that says why they cannot be read."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path} does not exist", field=field) from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory; give a {kind}", field=field) from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path} ({exc.strerror})", field=field) from None
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:

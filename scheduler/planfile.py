@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from .errors import InputError
+from .inputs import read_input
 from .plan import SCHEMA_VERSION, Plan, fingerprint
 
 __all__ = ["EDITED_NOTE", "load_plan"]
@@ -26,14 +27,7 @@ def load_plan(path: Path, field: str = "PLAN", accept_edited: bool = False) -> P
 
     With `accept_edited`, an edited plan is returned marked (`edited`, and a note that every
     output prints) instead of refused."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path} does not exist", field=field) from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory; give a plan file (JSON)", field=field) from None
-    except OSError as exc:
-        raise InputError(f"cannot read {path} ({exc.strerror})", field=field) from None
+    data = read_input(path, field, "plan file (JSON)")
     try:
         document = json.loads(data)
     except UnicodeDecodeError:
