@@ -22,17 +22,14 @@ import pickle
 import re
 import sys
 import unicodedata
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, cast
 
 from .errors import InputError, SchedulerError
 from .export.pdf_common import Paper
 from .options import PATIENT_KEYS
-
-if TYPE_CHECKING:
-    from .plan import Plan
 
 __all__ = [
     "FORMATS",
@@ -228,14 +225,10 @@ def _outcome(row: Row, outcome: str, reason: str = "", **details: Any) -> RowRes
 
 def _plan_row(row: Row, job: Job) -> RowResult:
     global _REGISTRY
-    from functools import partial
-
     from . import agenda
     from .calendar import build_calendar
-    from .export import csv as csv_export
     from .export import ics
-    from .export import json as json_export
-    from .export import pdf as pdf_export
+    from .export.outputs import renderers
     from .holiday_cache import cached_source
     from .inputs import build_request, resolve_now
     from .output import write_all
@@ -259,15 +252,9 @@ def _plan_row(row: Row, job: Job) -> RowResult:
         first = result.blocking[0]
         more = f" (and {len(result.blocking) - 1} more)" if len(result.blocking) > 1 else ""
         return _outcome(row, "blocked", f"{first.rule}: {first.message}{more}", findings=findings, tz=tz)
-    audience: Any = job.audience
-    renderers: dict[str, Callable[[Plan], bytes]] = {
-        "json": json_export.render,
-        "csv": csv_export.render,
-        "ics": partial(ics.render, audience=audience),
-        "pdf": partial(pdf_export.render, audience=audience, paper=job.paper),
-    }
+    render = renderers(cast(Any, job.audience), paper=job.paper)
     folder = job.out / row.folder
-    outputs = {folder / f"plan.{name}": renderers[name](plan) for name in job.formats}
+    outputs = {folder / f"plan.{name}": render[name](plan) for name in job.formats}
     write_all(outputs)
     return _outcome(
         row,

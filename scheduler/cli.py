@@ -83,29 +83,11 @@ def _targets(ctx: click.Context) -> dict[str, Path]:
 
 def _render_outputs(ctx: click.Context, plan: Any, targets: dict[str, Path]) -> dict[Path, bytes]:
     """Every asked-for output of `plan`, rendered in memory (nothing is written here)."""
-    from functools import partial
+    from .export.outputs import renderers
 
-    from .export import csv as csv_export
-    from .export import json as json_export
-    from .export import pdf as pdf_export
-
-    render_ics = _calendar_renderer(ctx)
-    paper = cast(Any, ctx.params.get("paper", "letter"))
-
-    def fhir(plan: Any) -> bytes:
-        from .export import fhir as fhir_export
-
-        return fhir_export.render(plan)
-
-    renderers: dict[str, Callable[[Any], bytes]] = {
-        "json": json_export.render,
-        "csv": csv_export.render,
-        "ics": render_ics,
-        "pdf": partial(pdf_export.render, audience=render_ics.keywords["audience"], paper=paper),
-        "staff-pdf": partial(pdf_export.render, audience="staff", paper=paper),
-        "fhir": fhir,
-    }
-    return {path: renderers[name](plan) for name, path in targets.items()}
+    audience, alarms = _calendar_choices(ctx)
+    render = renderers(audience, alarms, cast(Any, ctx.params.get("paper", "letter")))
+    return {path: render[name](plan) for name, path in targets.items()}
 
 
 @cli.command()
@@ -127,7 +109,7 @@ def plan(ctx: click.Context, /, quiet: bool, **_: Any) -> None:
     from .output import write_all
 
     targets = _targets(ctx)
-    _calendar_renderer(ctx)  # bad calendar options are refused before any plan is built
+    _calendar_choices(ctx)  # bad calendar options are refused before any plan is built
     result = _checked_plan(ctx, exclude={*OUTPUT_PARAMS, "quiet", *CALENDAR_PARAMS}, targets=targets)
     outputs = {} if result.blocking else _render_outputs(ctx, result.plan, targets)
     write_all(outputs)
@@ -185,7 +167,7 @@ def export(ctx: click.Context, /, plan_file: Path, accept_edited: bool, **_: Any
             "give at least one output", field="output", choices=[flag for flag, _, _ in _OUTPUTS]
         )
     check_targets(targets, [plan_file])
-    _calendar_renderer(ctx)
+    _calendar_choices(ctx)
     plan = load_plan(plan_file, accept_edited=accept_edited)
     if plan.edited:
         plan = _recheck_edited(plan)
@@ -349,7 +331,7 @@ def reschedule(
     targets = _targets(ctx)
     policy_path = Path(policy) if policy else None
     check_targets(targets, [plan_file, *([policy_path] if policy_path else [])])
-    _calendar_renderer(ctx)
+    _calendar_choices(ctx)
     parent = load_plan(plan_file, accept_edited=accept_edited)
     action: Delay | Hold | Stop
     if delay_day is not None:
@@ -688,7 +670,7 @@ def publish(
     from .publish import Connection
     from .publish import publish as publish_plan
 
-    render = _calendar_renderer(ctx)
+    audience, alarms = _calendar_choices(ctx)
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InputError(f"'{url}' is not an http(s) URL", field="caldav", choices=["http://", "https://"])
@@ -709,7 +691,7 @@ def publish(
                 )
             password = click.prompt(f"CalDAV password for {username}", hide_input=True, err=True)
     conn = Connection(url, calendar_name, create, username, password, timeout)
-    report = publish_plan(plan, conn, render.keywords["audience"], render.keywords["alarms"])
+    report = publish_plan(plan, conn, audience, alarms)
     click.echo(f"published {len(plan.events)} events to {report.calendar_url}: {report.counts()}")
 
 
@@ -738,10 +720,8 @@ def rules() -> None:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)) + "  " + row[-1])
 
 
-def _calendar_renderer(ctx: click.Context) -> Any:
-    """The ICS renderer for the calendar options given, checked before any plan is built."""
-    from functools import partial
-
+def _calendar_choices(ctx: click.Context) -> tuple[Any, tuple[Any, ...]]:
+    """(audience, alarms) from the calendar options given, checked before any plan is built."""
     from .errors import InputError
     from .export import ics
 
@@ -755,7 +735,7 @@ def _calendar_renderer(ctx: click.Context) -> Any:
         if params.get("alarms")
         else ics.DEFAULT_ALARMS
     )
-    return partial(ics.render, audience=params.get("audience", "patient"), alarms=alarms)
+    return params.get("audience", "patient"), alarms
 
 
 def _checked_plan(ctx: click.Context, exclude: set[str], targets: dict[str, Path] | None = None) -> Any:

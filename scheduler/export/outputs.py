@@ -1,0 +1,39 @@
+"""Which renderer makes which output, for every command that writes a plan's files (plan, export,
+reschedule, batch), so they all make the same file from the same plan."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import Any
+
+from ..plan import Plan
+from .ics import DEFAULT_ALARMS, Alarm, Audience
+from .pdf_common import Paper
+
+__all__ = ["renderers"]
+
+Renderer = Callable[[Plan], bytes]
+
+
+def _fhir(plan: Plan) -> bytes:
+    from . import fhir  # fhir.resources is slow to import and optional: only when asked for
+
+    return fhir.render(plan)
+
+
+def renderers(
+    audience: Audience = "patient", alarms: Sequence[Alarm] = DEFAULT_ALARMS, paper: Paper = "letter"
+) -> dict[str, Renderer]:
+    """Output name (json, csv, ics, pdf, staff-pdf, fhir) -> plan -> bytes."""
+    from . import csv, ics, json, pdf
+
+    staff: Any = "staff"
+    return {
+        "json": json.render,
+        "csv": csv.render,
+        "ics": partial(ics.render, audience=audience, alarms=alarms),
+        "pdf": partial(pdf.render, audience=audience, paper=paper),
+        "staff-pdf": partial(pdf.render, audience=staff, paper=paper),
+        "fhir": _fhir,
+    }
