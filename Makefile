@@ -55,7 +55,7 @@ bench: $(VENV)/.runtime ## Measure start-up, one plan, and a 1,000-patient batch
 		[ $$cli -eq 0 ] && [ $$batch -eq 0 ]  # both always run; fails when a target is missed
 
 golden: $(VENV)/.dev ## Regenerate tests/golden/ from the examples (review the diff!)
-	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/test_golden.py
+	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/cli/test_golden.py
 
 screenshots: demo ## Render the example PDFs to PNG for the README (needs pdftoppm: poppler-utils)
 	@command -v pdftoppm >/dev/null || { echo "pdftoppm not found: install poppler-utils"; exit 1; }

@@ -30,7 +30,7 @@ _LAZY = {
     "SchedulerError": "errors",
     "TemplateError": "errors",
     "Plan": "plan",
-    "build_plan": "plan",
+    "build_plan": "schedule",
     "plan_from_json": "plan",
     "plan_to_json": "plan",
     "PlanRequest": "models",

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .export.text import dose_text, event_label, route_text
+from .labels import dose_text, event_label, route_words
 from .plan import Plan
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "end_text",
     "in_overload",
     "in_use_at_start",
+    "ordered",
     "over_capacity",
     "overloaded_dates",
     "render_overload_lines",
@@ -140,7 +141,7 @@ def sessions_of(plan: Plan, patient: str) -> list[Session]:
                 name=plan.patient.name,
                 event=label,
                 dose=dose_text(e),
-                route=route_text(e),
+                route=route_words(e.route),
                 uid=e.uid,
             )
         )
@@ -238,6 +239,11 @@ def check_capacity(sessions: Iterable[Session], chairs: Chairs) -> tuple[list[Da
         peak = max((count for _, _, count in segments), default=0)
         days.append(DaySummary(day, starting, peak, n_chairs, bool(ranges)))
     return days, overloads
+
+
+def ordered(sessions: Iterable[Session]) -> list[Session]:
+    """The sessions in one total order (date, time, patient, ...), whatever order they came in."""
+    return sorted(sessions, key=Session.sort_key)
 
 
 def in_overload(session: Session, overloads: Iterable[Overload]) -> bool:

@@ -1,5 +1,6 @@
-"""Many patients at once: each row of a spreadsheet (or each patient TOML file of a folder) becomes
-that patient's plan and files, and together their chair sessions become the centre's agenda.
+"""Many patients at once (the batch use case, run by `service.run_batch`): each row of a
+spreadsheet (or each patient TOML file of a folder) becomes that patient's plan and files, and
+together their chair sessions become the centre's agenda.
 
 The edge of the batch command. Rows are read and given their folders in order by the parent; the
 work for each row (plan, rules, rendering, writing the patient's files) runs in `jobs` worker
@@ -20,19 +21,18 @@ import io
 import os
 import pickle
 import re
-import sys
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 from .errors import InputError, SchedulerError
-from .export.pdf_common import Paper
-from .options import PATIENT_KEYS
+from .inputs import PATIENT_KEYS
+from .models import Clinic, Paper
 
 __all__ = [
-    "FORMATS",
     "RESERVED",
     "Job",
     "Row",
@@ -43,7 +43,6 @@ __all__ = [
     "safe_id",
 ]
 
-FORMATS = ("json", "csv", "ics", "pdf")
 # The batch's own files at the top of DIR: no patient folder may take their names.
 RESERVED = frozenset({"summary.csv", "agenda.csv", "agenda.pdf", "clinic.ics"})
 _DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
@@ -231,10 +230,10 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     from .export.outputs import renderers
     from .holiday_cache import cached_source
     from .inputs import build_request, resolve_now
-    from .output import write_all
-    from .plan import build_plan
-    from .rules import check_plan
+    from .rules import refusal
+    from .service import checked_plan
     from .templates import load_registry
+    from .writer import write_all
 
     fields = dict(row.fields)
     if job.clinic is not None and "clinic" not in fields:
@@ -245,13 +244,12 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     tz = request.clinic.tz
     now = resolve_now(job.now, tz) if job.now else job.clock
     calendar = build_calendar(request.clinic, cached_source(job.cache))
-    result = check_plan(build_plan(request, _REGISTRY, now, calendar))
+    result = checked_plan(request, now, registry=_REGISTRY, calendar=calendar)
     plan = result.plan
     findings = tuple(f"{f.severity} {f.rule}" for f in plan.findings)
     if result.blocking:
-        first = result.blocking[0]
-        more = f" (and {len(result.blocking) - 1} more)" if len(result.blocking) > 1 else ""
-        return _outcome(row, "blocked", f"{first.rule}: {first.message}{more}", findings=findings, tz=tz)
+        blocked = refusal(result.blocking, done=None)
+        return _outcome(row, "blocked", f"{blocked.rule}: {blocked.detail}", findings=findings, tz=tz)
     render = renderers(cast(Any, job.audience), paper=job.paper)
     folder = job.out / row.folder
     outputs = {folder / f"plan.{name}": render[name](plan) for name in job.formats}
@@ -346,30 +344,41 @@ def _results(rows: Sequence[Row], job: Job, jobs: int) -> Iterator[RowResult]:
 
 def _warm_imports() -> None:
     from . import agenda  # noqa: F401
-    from .export import ics, pdf_patient, pdf_staff  # noqa: F401
-    from .rules import _load_families
+    from .export import ics  # noqa: F401
+    from .export.pdf import patient, staff  # noqa: F401
+    from .rules import load_families
 
-    _load_families()
+    load_families()
     import icalendar  # noqa: F401
     import reportlab.platypus  # noqa: F401
 
 
+@contextmanager
+def _quiet(results: Iterator[RowResult], _count: int) -> Iterator[Iterable[RowResult]]:
+    yield results
+
+
 def run_batch(
-    rows: Sequence[Row], job: Job, jobs: int, centre: Any, chairs: int | None, progress: bool
+    rows: Sequence[Row],
+    job: Job,
+    jobs: int,
+    centre: Clinic | None,
+    chairs: int | None,
+    progress: Callable[[Iterator[RowResult], int], AbstractContextManager[Iterable[RowResult]]] | None = None,
 ) -> BatchReport:
     """Plan every row, stream each patient's sessions into clinic.ics, then write the summary and
-    the agenda. Returns the lines for the terminal."""
+    the agenda. Returns the lines for the terminal. `progress` (a front end's progress bar) wraps
+    the results as they come."""
     import shutil
     import tempfile
-
-    import click
 
     from . import agenda
     from .export import agenda as agenda_export
     from .export.csv import render_rows
     from .export.ics import calendar_frame
+    from .export.pdf import agenda as agenda_pdf
     from .inputs import resolve_now
-    from .output import write_all
+    from .writer import atomic, write_all
 
     results: list[RowResult] = []
     days_seen: set[dt.date] = set()
@@ -380,13 +389,7 @@ def run_batch(
     with (
         tempfile.TemporaryFile(dir=job.out) as spill,
         tempfile.TemporaryFile(dir=job.out) as body,
-        click.progressbar(
-            _results(rows, job, jobs),
-            length=len(rows),
-            label="Planning",
-            hidden=not progress,  # only on a terminal, never into a pipe or a CI log
-            file=sys.stderr,
-        ) as stream,
+        (progress or _quiet)(_results(rows, job, jobs), len(rows)) as stream,
     ):
         for result in stream:
             body.writelines(result.vevents)
@@ -402,13 +405,10 @@ def run_batch(
             max(days_seen, default=job.clock.date()),
         )
         body.seek(0)
-        fd, tmp = tempfile.mkstemp(prefix=".clinic.ics.", suffix=".tmp", dir=job.out)
-        with os.fdopen(fd, "wb") as out:
+        with atomic(job.out / "clinic.ics") as out:
             out.write(head)
             shutil.copyfileobj(body, out)
             out.write(tail)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, job.out / "clinic.ics")
         sessions = _unspill(spill)
 
     def capacity(day: dt.date) -> int | None:
@@ -424,7 +424,7 @@ def run_batch(
         {
             job.out / "summary.csv": render_rows(SUMMARY_COLUMNS, summary_rows(results, over)),
             job.out / "agenda.csv": agenda_export.render_csv(sessions, overloads, days),
-            job.out / "agenda.pdf": agenda_export.render_pdf(
+            job.out / "agenda.pdf": agenda_pdf.render_pdf(
                 sessions,
                 days,
                 overloads,

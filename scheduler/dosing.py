@@ -1,13 +1,25 @@
-"""Doses: the age band on the day of each dose, a clinician's lower order, and the ceilings."""
+"""Doses: the age band on the day of each dose, a clinician's lower order, and the ceilings.
+
+The one place a dose is computed: building a plan and moving a dose to another day (reschedule)
+both ask `it_dose` for the dose on the day."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .models import AgeBand, DoseRule, Medication, PlanRequest
+from .models import AgeBand, DoseRule, Medication, PlanRequest, Regimen
 
-__all__ = ["DoseDecision", "age_in_months", "birthday", "dose_for", "medication_dose"]
+if TYPE_CHECKING:
+    from .templates import Registry
+
+__all__ = ["DoseDecision", "age_in_months", "birthday", "dose_for", "it_dose", "medication_dose", "number"]
+
+
+def number(value: float) -> int | float:
+    """A dose as the plan stores it: 12 rather than 12.0, 2.5 as it is."""
+    return int(value) if float(value).is_integer() else value
 
 
 def age_in_months(dob: dt.date, day: dt.date) -> int:
@@ -32,7 +44,6 @@ class DoseDecision:
     limit_mg: float  # the most any order may give that day (S1, S2)
     basis: str  # what sets the limit: an age band's label, or "regimen"
     band: AgeBand | None
-    age_months: int
 
 
 def _fmt(mg: float) -> str:
@@ -60,7 +71,16 @@ def dose_for(rule: DoseRule, ceiling: DoseRule | None, request: PlanRequest, day
         if band is not None and band.mg < planned:
             limit, basis = band.mg, band.label
     mg = request.dose if request.dose is not None else planned
-    return DoseDecision(mg=mg, limit_mg=limit, basis=basis, band=band, age_months=months)
+    return DoseDecision(mg=mg, limit_mg=limit, basis=basis, band=band)
+
+
+def it_dose(regimen: Regimen, registry: Registry, request: PlanRequest, day: dt.date) -> DoseDecision | None:
+    """The IT dose of `regimen` on `day`, under the ceiling of the regimen it names (if any);
+    None for a regimen without a dose (a withdrawn product, which a rule blocks)."""
+    if regimen.dose is None:
+        return None
+    ceiling = registry.regimen(regimen.dose.ceiling_from).dose if regimen.dose.ceiling_from else None
+    return dose_for(regimen.dose, ceiling, request, day)
 
 
 def medication_dose(med: Medication, mg: float, crcl: float | None) -> tuple[float, str | None]:

@@ -1,21 +1,47 @@
-"""One exception root for everything lmsched refuses, so the CLI maps errors to exit codes in one place.
+"""One exception root for everything lmsched refuses, and the exit code of each kind, defined once.
 
-Each subclass carries the field (or template) at fault and, where there is a closed set, the
-valid choices, so the message a user sees names both.
+Each subclass carries the field (or template, or rule) at fault and, where there is a closed set,
+the valid choices, so the message a user sees names both. Messages never spell a front end's
+flags: where a message tells the user what to give, its `hint` names the option by its field name
+(`{course}`) and each front end spells it its own way when it renders the error (the CLI as
+`--course`); without a front end it reads `course`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import string
+from collections.abc import Callable, Iterable
 
 __all__ = [
+    "EXIT_BLOCKED",
+    "EXIT_DISCREPANCY",
+    "EXIT_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_OK",
+    "EXIT_SERVER",
     "BlockedError",
     "InputError",
     "PublishError",
     "SchedulerError",
+    "Spell",
     "TemplateError",
     "format_choices",
 ]
+
+EXIT_OK = 0  # done
+EXIT_DISCREPANCY = 1  # done, and the result differs: diff, reconcile, batch
+EXIT_INPUT = 2  # bad input (InputError, TemplateError): nothing created or changed
+EXIT_BLOCKED = 3  # a safety rule blocks the plan (BlockedError): nothing written
+EXIT_SERVER = 4  # a calendar server failed (PublishError)
+EXIT_INTERNAL = 70  # a bug (EX_SOFTWARE): reported in one line
+
+Spell = Callable[[str], str]
+"""How a front end names an option given by its field name: 'accept_edited' -> '--accept-edited'."""
+
+
+def plain(option: str) -> str:
+    """The spelling without a front end: the field name, as words join it ('accept-edited')."""
+    return option.replace("_", "-")
 
 
 def format_choices(choices: Iterable[str], limit: int = 0) -> str:
@@ -25,30 +51,59 @@ def format_choices(choices: Iterable[str], limit: int = 0) -> str:
     return ", ".join(items)
 
 
-class SchedulerError(Exception):
-    """Root of every error lmsched reports to a user as one line."""
+def _spelled(template: str, spell: Spell) -> str:
+    """`template` with each {option} replaced by the front end's spelling of that option."""
+    out = []
+    for literal, name, _spec, _conversion in string.Formatter().parse(template):
+        out.append(literal)
+        if name is not None:
+            out.append(spell(name))
+    return "".join(out)
 
-    exit_code = 2
+
+class SchedulerError(Exception):
+    """Root of every error lmsched reports to a user as one line.
+
+    `hint` is a developer-written sentence (never user text) saying what to do, with each option
+    it names in braces: `"say which with {course}"`. `options` are choices written the same way
+    (`"{delay} DATE {by} DAYS"`), for a choice between options rather than values."""
+
+    exit_code = EXIT_INPUT
+    spell: Spell = staticmethod(lambda option: "--" + plain(option))  # set by the CLI per command
 
     def __init__(
-        self, message: str, *, field: str | None = None, choices: Iterable[str] | None = None
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        choices: Iterable[str] | None = None,
+        hint: str | None = None,
+        options: Iterable[str] | None = None,
     ) -> None:
         self.field = field
         self.choices = list(choices) if choices is not None else None
+        self.options = list(options) if options is not None else None
         self.detail = message
+        self.hint = hint
         super().__init__(self.render())
 
-    def render(self) -> str:
+    def render(self, spell: Spell = plain) -> str:
         text = self.detail
+        if self.hint:
+            hint = _spelled(self.hint, spell)
+            text = f"{text}; {hint}" if text else hint
         if self.field:
             text = f"{self.field}: {text}"
-        if self.choices is not None:
-            text = f"{text} (valid: {format_choices(self.choices)})"
+        choices = self.choices
+        if self.options is not None:
+            choices = [_spelled(option, spell) for option in self.options]
+        if choices is not None:
+            text = f"{text} (valid: {format_choices(choices)})"
         return " ".join(text.split())
 
 
 class InputError(SchedulerError):
-    """A value the user gave (flag, patient file, clinic file) is wrong. Exit code 2."""
+    """A value the user gave (flag, patient file, clinic file, saved plan) is wrong. Exit code 2."""
 
 
 class TemplateError(SchedulerError):
@@ -67,9 +122,11 @@ class TemplateError(SchedulerError):
 
 
 class BlockedError(SchedulerError):
-    """A safety limit refuses the plan (e.g. a withdrawn product, a dose above the age band). Exit code 3."""
+    """A safety rule refuses the plan (a block, or a stop no override lifts). Exit code 3.
 
-    exit_code = 3
+    Raised with the message `rules.refusal` makes, the one place that words it."""
+
+    exit_code = EXIT_BLOCKED
 
     def __init__(
         self, message: str, *, rule: str, sources: Iterable[str] = (), field: str | None = None
@@ -78,7 +135,7 @@ class BlockedError(SchedulerError):
         self.sources = list(sources)
         super().__init__(message, field=field)
 
-    def render(self) -> str:
+    def render(self, spell: Spell = plain) -> str:
         src = f" [{', '.join(self.sources)}]" if self.sources else ""
         return f"blocked by {self.rule}: {' '.join(self.detail.split())}{src}"
 
@@ -88,4 +145,4 @@ class PublishError(SchedulerError):
 
     The message says which events were written before the failure and which were not."""
 
-    exit_code = 4
+    exit_code = EXIT_SERVER

@@ -17,9 +17,53 @@ from pydantic import ValidationError
 
 from .errors import InputError
 from .models import Clinic, PlanRequest
-from .options import CLINIC_KEYS, PATIENT_KEYS
 
-__all__ = ["Inputs", "build_request", "read_input", "read_toml", "resolve_now", "translate"]
+__all__ = [
+    "CLINIC_KEYS",
+    "PATIENT_KEYS",
+    "Inputs",
+    "build_request",
+    "read_clinic",
+    "read_input",
+    "read_toml",
+    "resolve_now",
+    "translate",
+]
+
+
+# Patient-file keys (snake_case of the flags) that set clinic fields, and the field they set.
+CLINIC_KEYS = {
+    "country": "country",
+    "subdiv": "subdiv",
+    "tz": "tz",
+    "shift": "shift",
+    "time": "session_time",
+    "duration": "duration_min",
+    "closed": "closed",
+}
+PATIENT_KEYS = (
+    "start",
+    "age",
+    "dob",
+    "route",
+    "regimen",
+    "maintenance",
+    "rt",
+    "rt_start",
+    "memantine",
+    "crcl",
+    "kps",
+    "csf_flow",
+    "shunt",
+    "formulation",
+    "systemic_mtx",
+    "parenchymal_mets",
+    "dose",
+    "clinic",
+    "patient_id",
+    "patient_name",
+    *CLINIC_KEYS,
+)
 
 _FIELD_OF = {v: k for k, v in CLINIC_KEYS.items()}
 
@@ -80,6 +124,9 @@ def translate(
     kind = err["type"]
     msg = str(err["msg"]).removeprefix("Value error, ")
     given = err.get("input")
+    if kind == "option_hint":
+        ctx = err.get("ctx", {})
+        return InputError("", field=str(ctx["field"]), hint=str(ctx["hint"]))
     if kind == "literal_error":
         expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
         return InputError(f"'{given}' is not valid", field=field, choices=expected.split(", "))
@@ -164,12 +211,21 @@ def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> Inputs
         raise translate(exc, clinic_path, from_file) from None
 
 
+def read_clinic(path: Path) -> Clinic:
+    """A clinic TOML file on its own (a batch's --clinic), validated."""
+    data = read_toml(path, "clinic")
+    try:
+        return Clinic.model_validate(data)
+    except ValidationError as exc:
+        raise translate(exc, path, frozenset(data)) from None
+
+
 def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
 def resolve_now(given: str | None, tz: str, clock: dt.datetime | None = None) -> dt.datetime:
-    """The plan's `created`: --now, else SOURCE_DATE_EPOCH, else the clock (passed in by the CLI)."""
+    """The plan's `created`: the time given, else SOURCE_DATE_EPOCH, else the clock."""
     from zoneinfo import ZoneInfo
 
     if given:

@@ -21,16 +21,20 @@ from pydantic import (
     PlainSerializer,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 __all__ = [
+    "AUDIENCES",
     "WEEKDAYS",
     "Age",
     "AgeBand",
+    "Audience",
     "Clinic",
     "Closure",
     "DoseRule",
     "Medication",
     "MedicationStep",
+    "Paper",
     "Phase",
     "PlanRequest",
     "Radiotherapy",
@@ -41,11 +45,21 @@ __all__ = [
     "TemplateBase",
 ]
 
+
+def option_hint(field: str, hint: str) -> PydanticCustomError:
+    """A validation error whose remedy names options (`{age}`): translated where input enters into
+    an error the front end spells (`--age`), never a flag written into the core."""
+    return PydanticCustomError("option_hint", "{field}: {hint}", {"field": field, "hint": hint})
+
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MIN_DATE = dt.date(1850, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
 
 Route = Literal["ommaya", "lumbar"]
+Audience = Literal["patient", "staff"]  # who an output is for: the patient sees no record number
+AUDIENCES: tuple[Audience, ...] = ("patient", "staff")
+Paper = Literal["letter", "a4"]
 Evidence = Literal["guideline", "trial", "series", "brief"]
 Status = Literal["standard", "off-label", "investigational", "withdrawn"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -298,10 +312,6 @@ class Radiotherapy(TemplateBase):
     def gy_per_fraction(self) -> float:
         return round(self.total_gy / self.fractions, 3)
 
-    @property
-    def site_name(self) -> str:
-        return {"wbrt": "whole brain", "focal": "focal", "csi": "craniospinal"}[self.site]
-
 
 class MedicationStep(Frozen):
     name: str
@@ -431,7 +441,7 @@ class PlanRequest(Frozen):
     @model_validator(mode="after")
     def _check(self) -> PlanRequest:
         if (self.age is None) == (self.dob is None):
-            raise ValueError("age/dob: give exactly one of --age or --dob")
+            raise option_hint("age/dob", "give exactly one of {age} or {dob}")
         if self.dob is not None:
             if self.dob > self.start:
                 raise ValueError(f"dob: birth date {self.dob} is after the start date {self.start}")
@@ -441,5 +451,5 @@ class PlanRequest(Frozen):
             ):
                 raise ValueError(f"dob: {self.dob} makes the patient older than 120 years on {self.start}")
         if (self.rt is None) != (self.rt_start is None):
-            raise ValueError("rt/rt_start: give --rt and --rt-start together")
+            raise option_hint("rt/rt_start", "give {rt} and {rt_start} together")
         return self

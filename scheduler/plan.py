@@ -1,36 +1,18 @@
-"""The plan: dated events, findings and the inputs they came from, as one document.
-
-`build_plan` is the pure core: request + registry + now -> Plan. It never reads the clock, files
-or the terminal. The plan loads back into the same model and carries a fingerprint of its content.
-"""
+"""The plan document: dated events, findings and the inputs they came from, its fingerprint and
+its JSON. The events are built by `schedule.build_plan`; the plan loads back into the same model
+and carries a fingerprint of its content."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import json
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import Field
 
 from ._version import __version__
-from .calendar import ClinicCalendar, build_calendar, nth_open_days, place_course
-from .dosing import dose_for, medication_dose
-from .errors import InputError
-from .expand import expand_regimen, phase_counts
-from .models import (
-    AgeField,
-    Clock,
-    Day,
-    Frozen,
-    Line,
-    Medication,
-    PlanRequest,
-    Radiotherapy,
-    Regimen,
-    SourceId,
-)
-from .templates import Registry
+from .models import AgeField, Clock, Day, Frozen, Line, PlanRequest, SourceId
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -39,9 +21,11 @@ __all__ = [
     "Finding",
     "Move",
     "Override",
+    "Patient",
     "Plan",
     "PolicyRef",
-    "build_plan",
+    "TemplateRef",
+    "digest",
     "fingerprint",
     "identity",
     "plan_from_json",
@@ -49,7 +33,6 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
-ROUTE_NAMES = {"ommaya": "Ommaya (intraventricular)", "lumbar": "lumbar puncture (intrathecal)"}
 
 
 class Event(Frozen):
@@ -181,10 +164,7 @@ class Plan(Frozen):
     fingerprint: str = Field(default="", pattern=r"^(sha256:[0-9a-f]{64})?$")
 
 
-# --- building ------------------------------------------------------------------------------------
-
-
-def _digest(*parts: object) -> str:
+def digest(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
@@ -193,247 +173,7 @@ def identity(request: PlanRequest) -> str:
     anonymous patients never share UIDs and no name or record number appears in a UID."""
     if request.patient_id:
         return f"id:{request.patient_id}"
-    return "anon:" + _digest(request.patient_name, request.dob, request.age, request.start)[:16]
-
-
-def make_uid(identity: str, template_id: str, course_start: dt.date, key: str) -> str:
-    return f"{_digest(identity, template_id, course_start, key)[:32]}@lmsched"
-
-
-def _age_at(request: PlanRequest) -> Any:
-    from .dosing import age_in_months
-
-    if request.dob is not None:
-        return {"months": age_in_months(request.dob, request.start)}
-    return request.age
-
-
-def build_plan(
-    request: PlanRequest, registry: Registry, now: dt.datetime, calendar: ClinicCalendar | None = None
-) -> Plan:
-    """Expand the request's templates onto the clinic calendar and return the dated plan."""
-    if now.tzinfo is None:
-        raise ValueError("now must be timezone-aware")
-    regimen = registry.regimen(request.regimen)
-    if request.route not in regimen.routes:
-        raise InputError(
-            f"'{request.route}' is not a route for {regimen.id}", field="route", choices=regimen.routes
-        )
-    rt = registry.radiotherapy(request.rt) if request.rt else None
-    if request.maintenance is not None and regimen.open_phase is None:
-        raise InputError(f"{regimen.id} has no phase that continues until progression", field="maintenance")
-    calendar = calendar or build_calendar(request.clinic)
-    who = identity(request)
-    notes: list[str] = []
-    events: list[Event] = []
-    templates: list[Regimen | Radiotherapy | Medication] = [regimen]
-
-    rt_events: list[Event] = []
-    if rt is not None:
-        assert request.rt_start is not None
-        rt_events = _radiotherapy_events(rt, request, calendar, who)
-        templates.append(rt)
-    events += _it_events(regimen, registry, request, calendar, who, notes)
-    events += rt_events
-    if rt is not None and rt.site == "wbrt" and request.memantine and rt_events:
-        med = registry.medication_for("wbrt")
-        if med is not None:
-            events += _medication_events(med, request, rt_events[0].date, who, notes)
-            templates.append(med)
-
-    if request.age is not None:
-        notes.append(
-            f"Doses use the age given for the start date ({request.age.describe()}) for "
-            "every dose; give a birth date (--dob) to follow birthdays."
-        )
-    events.sort(key=lambda e: (e.date, e.time, e.kind, e.number))
-    plan = Plan(
-        created=now,
-        patient=Patient(
-            id=request.patient_id,
-            name=request.patient_name,
-            dob=request.dob,
-            age_at_start=_age_at(request),
-            age_basis="dob" if request.dob is not None else "age",
-        ),
-        inputs=request,
-        templates=tuple(
-            TemplateRef(
-                id=t.id,
-                title=t.title,
-                version=t.version,
-                kind=t.kind,
-                evidence=t.evidence,
-                status=t.status,
-                sources=t.sources,
-            )
-            for t in templates
-        ),
-        notes=tuple(notes),
-        events=tuple(events),
-    )
-    return plan.model_copy(update={"fingerprint": fingerprint(plan)})
-
-
-def _it_events(
-    regimen: Regimen,
-    registry: Registry,
-    request: PlanRequest,
-    calendar: ClinicCalendar,
-    identity: str,
-    notes: list[str],
-) -> list[Event]:
-    if regimen.dose is None:  # a withdrawn product: nothing to plan; the withdrawn-product rule blocks
-        return []
-    slots = expand_regimen(regimen, request.start, request.maintenance)
-    placed = place_course(
-        [(s.planned, s.min_gap) for s in slots], calendar, request.clinic.shift, not_before=request.start
-    )
-    ceiling = None
-    if regimen.dose.ceiling_from:
-        ceiling = registry.regimen(regimen.dose.ceiling_from).dose
-    open_phase = regimen.open_phase
-    if open_phase is not None:
-        count = phase_counts(regimen, request.maintenance)[regimen.phases.index(open_phase)]
-        notes.append(
-            f"The {open_phase.name} phase continues until progression; {count} doses are "
-            "planned here (change with --maintenance N)."
-        )
-    events: list[Event] = []
-    previous_mg: float | None = None
-    for slot, where in zip(slots, placed, strict=True):
-        decision = dose_for(regimen.dose, ceiling, request, where.day)
-        event_notes: list[str] = []
-        if previous_mg is not None and decision.mg != previous_mg and decision.band is not None:
-            # only an age band moves the dose within a course
-            event_notes.append(
-                f"dose {previous_mg:g} -> {decision.mg:g} mg: age band "
-                f"{decision.band.label} from this dose ({', '.join(regimen.dose.sources)})"
-            )
-        if request.dose is not None and decision.mg < decision.limit_mg:
-            event_notes.append(f"ordered {decision.mg:g} mg; {decision.basis} dose {decision.limit_mg:g} mg")
-        if where.reason:
-            event_notes.append(f"moved from {where.shifted_from}: {where.reason}")
-        if slot.phase.until_progression:
-            event_notes.append("continues until progression")
-        previous_mg = decision.mg
-        mg = decision.mg
-        events.append(
-            Event(
-                uid=make_uid(identity, regimen.id, request.start, f"{slot.phase.name}:{slot.index}"),
-                kind="it-dose",
-                course=regimen.id,
-                date=where.day,
-                time=request.clinic.session_time,
-                tz=request.clinic.tz,
-                duration_min=request.clinic.duration_min,
-                phase=slot.phase.name,
-                number=slot.number,
-                of=len(slots),
-                status="tentative" if slot.phase.until_progression else "confirmed",
-                drug=regimen.drug,
-                dose_mg=_number(mg),
-                max_mg=_number(decision.limit_mg),
-                dose_basis=decision.basis,
-                route=request.route,
-                formulation=request.formulation if regimen.drug == "methotrexate" else regimen.formulation,
-                shifted_from=where.shifted_from,
-                shift_reason=where.reason,
-                notes=tuple(event_notes),
-            )
-        )
-    return events
-
-
-def _radiotherapy_events(
-    rt: Radiotherapy, request: PlanRequest, calendar: ClinicCalendar, identity: str
-) -> list[Event]:
-    assert request.rt_start is not None
-    gy = rt.gy_per_fraction
-    events = []
-    for n, where in enumerate(nth_open_days(calendar, request.rt_start, rt.fractions), start=1):
-        notes = (f"moved from {where.shifted_from}: {where.reason}",) if where.reason else ()
-        events.append(
-            Event(
-                uid=make_uid(identity, rt.id, request.rt_start, f"fraction:{n}"),
-                kind="rt-fraction",
-                course=rt.id,
-                date=where.day,
-                time=request.clinic.rt_time,
-                tz=request.clinic.tz,
-                duration_min=request.clinic.rt_duration_min,
-                phase=rt.site,
-                number=n,
-                of=rt.fractions,
-                dose_gy=int(gy) if float(gy).is_integer() else gy,
-                route="external beam",
-                shifted_from=where.shifted_from,
-                shift_reason=where.reason,
-                notes=notes,
-            )
-        )
-    return events
-
-
-def _medication_events(
-    med: Medication, request: PlanRequest, first_day: dt.date, identity: str, notes: list[str]
-) -> list[Event]:
-    """One event per titration step and time of day, repeated daily for the step's days."""
-    rows: list[tuple[int, str, str, float, dt.date, int]] = []
-    day = first_day
-    for i, step in enumerate(med.steps, start=1):
-        for when, clock, mg in (
-            ("morning", med.morning, step.morning_mg),
-            ("evening", med.evening, step.evening_mg),
-        ):
-            if mg > 0:
-                rows.append((i, when, clock, mg, day, step.days))
-        day += dt.timedelta(step.days)
-    total_days = (day - first_day).days
-    steps = ", ".join(f"{s.name} {_step_text(s.morning_mg, s.evening_mg)}" for s in med.steps)
-    notes.append(
-        f"{med.drug.capitalize()} {steps}: {total_days} days from the first WBRT fraction "
-        f"on {first_day} ({', '.join(med.sources)})."
-    )
-    events = []
-    for n, (i, when, clock, mg, start, days) in enumerate(rows, start=1):
-        dose, cap_note = medication_dose(med, mg, request.crcl)
-        step = med.steps[i - 1]
-        last = start + dt.timedelta(days - 1)
-        event_notes = [f"{step.name}: daily {'AM' if when == 'morning' else 'PM'} to {last}"]
-        if cap_note:
-            event_notes.append(cap_note)
-        events.append(
-            Event(
-                uid=make_uid(identity, med.id, first_day, f"step{i}:{when}"),
-                kind="medication",
-                course=med.id,
-                date=start,
-                time=clock,
-                tz=request.clinic.tz,
-                duration_min=5,
-                phase=f"step-{i}-{when}",
-                number=n,
-                of=len(rows),
-                drug=med.drug,
-                dose_mg=int(dose) if float(dose).is_integer() else dose,
-                route=med.route,
-                formulation=med.formulation,
-                repeat_days=days,
-                notes=tuple(event_notes),
-            )
-        )
-    return events
-
-
-def _number(value: float) -> int | float:
-    return int(value) if float(value).is_integer() else value
-
-
-def _step_text(am: float, pm: float) -> str:
-    if pm == 0:
-        return f"{am:g} mg AM"
-    return f"{am:g} mg twice daily" if am == pm else f"{am:g} mg AM + {pm:g} mg PM"
+    return "anon:" + digest(request.patient_name, request.dob, request.age, request.start)[:16]
 
 
 # --- fingerprint and (de)serialisation ------------------------------------------------------------

@@ -57,9 +57,10 @@ def load_plan(path: Path, field: str = "PLAN", accept_edited: bool = False) -> P
     if plan.fingerprint != actual:
         if not accept_edited:
             raise InputError(
-                f"{path} was changed after lmsched wrote it (fingerprint mismatch); re-run lmsched "
-                "plan, or give --accept-edited to use it anyway (the outputs will say it was edited)",
+                f"{path} was changed after lmsched wrote it (fingerprint mismatch)",
                 field=field,
+                hint="make the plan again, or give {accept_edited} to use it anyway (the outputs will say "
+                "it was edited)",
             )
         seen = f"recorded {plan.fingerprint or 'no fingerprint'}, content {actual}"
         plan = plan.model_copy(

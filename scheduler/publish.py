@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InputError, PublishError
-from .export.ics import Alarm, Audience, event_calendars, series_id
+from .export.ics import Alarm, event_calendars, series_id
+from .models import Audience
 from .plan import Plan
 
 __all__ = ["Connection", "PublishReport", "publish"]
@@ -27,6 +28,21 @@ class Connection:
     username: str | None = None
     password: str | None = field(default=None, repr=False)  # never in a repr, log or traceback
     timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(self.url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InputError(
+                f"'{self.url}' is not an http(s) URL", field="caldav", choices=["http://", "https://"]
+            )
+        if parts.username or parts.password:
+            raise InputError(
+                "",
+                field="caldav",
+                hint="put the user in {username} and the password in LMSCHED_CALDAV_PASSWORD",
+            )
 
 
 @dataclass
@@ -53,7 +69,7 @@ def _describe(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, dav_error.AuthorizationError):
         if "forbidden" in str(getattr(exc, "reason", "")).lower():
             return "the server refused access (403 Forbidden: this user may not use that calendar)"
-        return "the server refused the login (401: check --username and LMSCHED_CALDAV_PASSWORD)"
+        return "the server refused the login (401)"
     if isinstance(exc, dav_error.NotFoundError):
         return "no calendar at that address (404 Not Found)"
     if isinstance(exc, dav_error.DAVError):
@@ -104,9 +120,10 @@ def _open_calendar(client: Any, conn: Connection) -> Any:
             return cal
     if not conn.create:
         raise InputError(
-            f"no calendar named '{conn.calendar}' at {conn.url} (add --create to make it)",
+            f"no calendar named '{conn.calendar}' at {conn.url}",
             field="calendar",
             choices=sorted(n for n in names if n),
+            hint="add {create} to make it",
         )
     return principal.make_calendar(name=conn.calendar)
 
@@ -183,7 +200,12 @@ def publish(plan: Plan, conn: Connection, audience: Audience, alarms: Sequence[A
     except _connection_errors() as exc:
         what = _describe(exc, conn.timeout)
         progress = _progress(plan, audience, report, ours)
-        raise PublishError(f"could not {step} at {conn.url}: {what}; {progress}", field="caldav") from None
+        login = "(401)" in what
+        raise PublishError(
+            f"could not {step} at {conn.url}: {what}; {progress}",
+            field="caldav",
+            hint="check {username} and LMSCHED_CALDAV_PASSWORD" if login else None,
+        ) from None
     return report
 
 

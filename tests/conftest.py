@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from scheduler.cli import main
 from scheduler.models import PlanRequest
-from scheduler.plan import Plan, build_plan
+from scheduler.plan import Plan
+from scheduler.schedule import build_plan
 from scheduler.templates import Registry, load_registry
 
 from .radicale_server import radicale, unreachable_url  # noqa: F401 (fixtures for the CalDAV tests)

@@ -7,8 +7,8 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 
+from ..labels import EDITED_STAFF
 from ..plan import Event, Plan
-from .text import EDITED_STAFF
 
 __all__ = ["COLUMNS", "neutralise", "render", "render_rows"]
 

@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..errors import InputError
+from ..labels import route_words, site_name
 from ..plan import Event, Finding, Plan, identity
-from .text import site_name
 
 if TYPE_CHECKING:
     from fhir.resources.R4B.annotation import Annotation
@@ -64,21 +64,14 @@ __all__ = [
 ]
 
 DISCLAIMER = "A scheduling aid: verify every date and dose against the signed order."
-MISSING_PACKAGE = "--fhir needs the optional fhir.resources package: pip install 'lmsched[fhir]'"
+MISSING_PACKAGE = (
+    "the FHIR export ({fhir}) needs the optional fhir.resources package: pip install 'lmsched[fhir]'"
+)
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:lmsched:fhir")  # for the uuid5 of every fullUrl
 PLAN_SYSTEM = "urn:lmsched:plan"
 EVENT_SYSTEM = "urn:lmsched:event-uid"
 PATIENT_SYSTEM = "urn:lmsched:patient-id"
 UCUM = "http://unitsofmeasure.org"
-_ROUTE = {
-    "ommaya": "Intraventricular (Ommaya reservoir)",
-    "lumbar": "Intrathecal (lumbar puncture)",
-}
-_ROUTE_SHORT = {
-    "ommaya": "intraventricular via Ommaya",
-    "lumbar": "intrathecal via lumbar puncture",
-    "oral": "by mouth",
-}
 _STATUS = {"confirmed": "active", "tentative": "draft", "cancelled": "cancelled"}
 _FHIR_PACKAGES = ("fhir", "fhir_core")
 
@@ -92,7 +85,7 @@ def render(plan: Plan) -> bytes:
     except ImportError as exc:
         if (exc.name or "").split(".")[0] not in _FHIR_PACKAGES:
             raise
-        raise InputError(MISSING_PACKAGE, field="fhir") from None
+        raise InputError("", field="fhir", hint=MISSING_PACKAGE) from None
 
     patient_url = _full_url("patient", identity(plan.inputs))
     careplan_url = _full_url("careplan", identity(plan.inputs), plan.inputs.regimen, plan.inputs.start)
@@ -278,12 +271,12 @@ def _it_dosage(event: Event) -> Dosage:
 
     route = event.route or ""
     dose = f" {event.dose_mg:g} mg" if event.dose_mg is not None else ""
-    how = f" {_ROUTE_SHORT.get(route, route)}" if route else ""
+    how = f" {route_words(route, 'dosage')}" if route else ""
     text = f"{event.drug or event.course}{dose}{how}, dose {event.number} of {event.of} ({event.phase})"
     return Dosage(
         text=text,
         timing=Timing(event=[_local(event)]),
-        route=_text_concept(_ROUTE.get(route, route)),
+        route=_text_concept(route_words(route, "clinical")),
         doseAndRate=_dose_and_rate(event),
     )
 
@@ -296,7 +289,7 @@ def _daily_dosage(event: Event) -> Dosage:
 
     last = _last_day(event)
     dose = f" {event.dose_mg:g} mg" if event.dose_mg is not None else ""
-    route = f" {_ROUTE_SHORT.get(event.route, event.route)}" if event.route else ""
+    route = f" {route_words(event.route, 'dosage')}" if event.route else ""
     days = f"{event.repeat_days} day{'s' if event.repeat_days != 1 else ''}"
     repeat = TimingRepeat(
         boundsPeriod=Period(start=event.date, end=last),

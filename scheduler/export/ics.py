@@ -20,23 +20,22 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .._version import __version__
 from ..errors import InputError
+from ..labels import EDITED_PATIENT, EDITED_STAFF, event_title, route_words, site_name
+from ..models import AUDIENCES, Audience
 from ..plan import Event, Finding, Plan, identity
-from .text import EDITED_PATIENT, EDITED_STAFF, site_name
 
 if TYPE_CHECKING:
     from icalendar import Calendar
     from icalendar import Event as VEvent
 
 __all__ = [
-    "AUDIENCES",
     "DEFAULT_ALARMS",
     "Alarm",
-    "Audience",
     "calendar_frame",
     "event_calendars",
     "ics_uid",
@@ -46,17 +45,8 @@ __all__ = [
     "vevent_texts",
 ]
 
-Audience = Literal["patient", "staff"]
-AUDIENCES: tuple[Audience, ...] = ("patient", "staff")
 PRODID = "-//lmsched//lmsched " + __version__ + "//EN"
 VERIFY = "A scheduling aid: verify against the signed order."
-_ROUTE_SUMMARY = {"ommaya": "Ommaya", "lumbar": "lumbar puncture"}
-_ROUTE_LONG = {
-    "ommaya": "Ommaya reservoir (intraventricular)",
-    "lumbar": "lumbar puncture (intrathecal)",
-    "oral": "by mouth",
-    "external beam": "external beam radiotherapy",
-}
 _CATEGORIES = {
     "it-dose": ["Chemotherapy", "Intrathecal"],
     "rt-fraction": ["Radiotherapy"],
@@ -113,16 +103,7 @@ def ics_uid(event: Event, audience: Audience) -> str:
 
 
 def _summary(plan: Plan, event: Event, audience: Audience) -> str:
-    if event.kind == "it-dose":
-        drug = (event.drug or "").replace("-", " ")
-        text = (
-            f"Intrathecal {drug} {event.dose_mg:g} mg ({_ROUTE_SUMMARY.get(event.route or '', event.route)})"
-        )
-    elif event.kind == "rt-fraction":
-        text = f"Radiotherapy {event.number} of {event.of} ({site_name(event)})"
-    else:
-        when = "morning" if event.phase.endswith("morning") else "evening"
-        text = f"{(event.drug or '').capitalize()} {event.dose_mg:g} mg ({when})"
+    text = event_title(event)
     if audience == "staff":
         who = " ".join(p for p in (plan.patient.name, f"({plan.patient.id})" if plan.patient.id else "") if p)
         text = f"{who}: {text}" if who else text
@@ -147,7 +128,7 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
         )
     else:
         lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, daily for {event.repeat_days} days.")
-    lines.append(f"Route: {_ROUTE_LONG.get(event.route or '', event.route or '')}.")
+    lines.append(f"Route: {route_words(event.route, 'long')}.")
     if event.formulation:
         lines.append(f"Formulation: {event.formulation}.")
     if event.kind == "it-dose":

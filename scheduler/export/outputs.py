@@ -1,15 +1,14 @@
-"""Which renderer makes which output, for every command that writes a plan's files (plan, export,
-reschedule, batch), so they all make the same file from the same plan."""
+"""Which renderer makes each format (`formats.FORMATS`), for every use case that writes a plan's
+files (plan, export, reschedule, batch), so they all make the same file from the same plan."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
 
+from ..models import Audience, Paper
 from ..plan import Plan
-from .ics import DEFAULT_ALARMS, Alarm, Audience
-from .pdf_common import Paper
+from .ics import DEFAULT_ALARMS, Alarm
 
 __all__ = ["renderers"]
 
@@ -25,15 +24,14 @@ def _fhir(plan: Plan) -> bytes:
 def renderers(
     audience: Audience = "patient", alarms: Sequence[Alarm] = DEFAULT_ALARMS, paper: Paper = "letter"
 ) -> dict[str, Renderer]:
-    """Output name (json, csv, ics, pdf, staff-pdf, fhir) -> plan -> bytes."""
+    """Format name -> plan -> bytes."""
     from . import csv, ics, json, pdf
 
-    staff: Any = "staff"
     return {
         "json": json.render,
         "csv": csv.render,
         "ics": partial(ics.render, audience=audience, alarms=alarms),
         "pdf": partial(pdf.render, audience=audience, paper=paper),
-        "staff-pdf": partial(pdf.render, audience=staff, paper=paper),
+        "staff-pdf": partial(pdf.render, audience="staff", paper=paper),
         "fhir": _fhir,
     }

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..labels import WEEKDAY, dose_text, event_label, route_words
 from ..plan import Plan
-from .text import WEEKDAY, dose_text, event_label, route_text
 
 __all__ = ["DISCLAIMER", "render_lines"]
 
@@ -50,7 +50,7 @@ def render_lines(plan: Plan) -> Iterator[str]:
             event_label(e),
             e.phase,
             dose_text(e),
-            route_text(e),
+            route_words(e.route),
             "; ".join(("CANCELLED", *e.notes) if e.status == "cancelled" else e.notes),
         )
         for e in plan.events

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
+from ..labels import SITE_NAMES
 from ..models import Medication, Radiotherapy, Regimen, Template
 
 __all__ = ["describe"]
@@ -46,7 +47,7 @@ def describe(tpl: Template, sources: Mapping[str, str]) -> Iterator[str]:
         yield "schedule:" if tpl.phases else "schedule: none (cannot be planned)"
         yield from _phase_text(tpl)
     elif isinstance(tpl, Radiotherapy):
-        yield f"site:     {tpl.site_name} ({tpl.site})"
+        yield f"site:     {SITE_NAMES[tpl.site]} ({tpl.site})"
         yield (
             f"dose:     {tpl.total_gy:g} Gy in {tpl.fractions} fractions "
             f"({tpl.gy_per_fraction:g} Gy each), one per open treatment day"

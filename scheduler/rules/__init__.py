@@ -2,7 +2,8 @@
 a finding does (block, stop unless overridden, warn, info).
 
 A rule is a pure function of the plan (whose `inputs` carry the patient facts). Rules never raise;
-`check_plan` applies the site policy and the overrides and says which findings block output.
+`check_plan` applies the site policy and the overrides; `blocking` is the one decision of which
+findings keep a plan from being written, and `refusal` the one message that says so.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import InputError
+from ..errors import BlockedError, InputError
 from ..models import check_line
 from ..plan import Finding, Override, Plan, PolicyRef, fingerprint
 
@@ -24,8 +25,11 @@ __all__ = [
     "OverrideRequest",
     "Policy",
     "Rule",
+    "blocking",
     "check_plan",
     "evaluate",
+    "load_families",
+    "refusal",
 ]
 
 Severity = Literal["block", "stop", "warn", "info"]
@@ -52,13 +56,6 @@ class Rule:
     summary: str
     sources: tuple[str, ...]
     check: Callable[[Plan], list[Hit]]
-
-    def how_to_lift(self) -> str:
-        if self.severity == "block":
-            return "cannot be overridden"
-        if self.severity == "stop":
-            return f'--override {self.id} --reason "..."'
-        return "printed on every output"
 
 
 RULES: dict[str, Rule] = {}
@@ -109,9 +106,24 @@ class CheckResult:
     expired_overrides: tuple[str, ...] = ()  # carried from the parent plan, no longer needed
 
 
+def blocking(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """What keeps a plan from being written, exported or published: every `block` finding, and
+    every `stop` finding that no override lifted."""
+    return tuple(f for f in findings if f.severity == "block" or (f.severity == "stop" and not f.overridden))
+
+
+def refusal(blockers: Sequence[Finding], done: str | None = "written") -> BlockedError:
+    """The error that refuses a plan, naming its first blocking finding (and how many more), and
+    what was not done ("nothing was published")."""
+    first = blockers[0]
+    more = f" and {len(blockers) - 1} more" if len(blockers) > 1 else ""
+    tail = f"; nothing was {done}" if done else ""
+    return BlockedError(f"{first.message}{more}{tail}", rule=first.rule, sources=first.sources)
+
+
 def evaluate(plan: Plan, policy: Policy | None = None) -> tuple[Finding, ...]:
     """Run every rule; findings most severe first, then by rule id."""
-    _load_families()
+    load_families()
     findings = []
     for item in RULES.values():
         for hit in item.check(plan):
@@ -132,7 +144,7 @@ def evaluate(plan: Plan, policy: Policy | None = None) -> tuple[Finding, ...]:
 
 
 def validate_overrides(requests: Iterable[OverrideRequest]) -> None:
-    _load_families()
+    load_families()
     for req in requests:
         if req.rule not in RULES:
             raise InputError(f"'{req.rule}' is not a rule", field="override", choices=sorted(RULES))
@@ -144,8 +156,9 @@ def validate_overrides(requests: Iterable[OverrideRequest]) -> None:
         if len(req.reason.strip()) < MIN_REASON or len(words) < 2:
             raise InputError(
                 f"the reason for overriding {req.rule} must be a sentence of at least "
-                f'{MIN_REASON} characters, e.g. --reason "Discussed at tumour board 2026-11-20"',
+                f"{MIN_REASON} characters",
                 field="reason",
+                hint='e.g. {override_reasons} "Discussed at tumour board 2026-11-20"',
             )
 
 
@@ -172,15 +185,12 @@ def check_plan(
     reasons = {o.rule: o.reason for o in overrides}
     kept = {o.rule: o for o in carried if o.rule not in reasons}
     findings = []
-    blocking = []
     used: set[str] = set()
     for finding in evaluate(plan, policy):
         lifted = finding.severity == "stop" and (finding.rule in reasons or finding.rule in kept)
         if lifted:
             used.add(finding.rule)
             finding = finding.model_copy(update={"overridden": True})
-        elif finding.severity in ("block", "stop"):
-            blocking.append(finding)
         findings.append(finding)
     recorded = tuple(
         sorted(
@@ -204,10 +214,10 @@ def check_plan(
     unused = tuple(o.rule for o in overrides if o.rule not in used)
     expired = tuple(rule_id for rule_id in kept if rule_id not in used)
     return CheckResult(
-        plan=checked, blocking=tuple(blocking), unused_overrides=unused, expired_overrides=expired
+        plan=checked, blocking=blocking(findings), unused_overrides=unused, expired_overrides=expired
     )
 
 
-def _load_families() -> None:
+def load_families() -> None:
     """Import the rule modules (each registers its rules when imported)."""
     from . import medicines, patient, radiotherapy  # noqa: F401

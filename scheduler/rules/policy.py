@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import cast
 
 from ..errors import InputError
-from . import _RANK, RULES, SEVERITIES, Policy, Severity, _load_families
+from . import _RANK, RULES, SEVERITIES, Policy, Severity, load_families
 
 __all__ = ["load_policy", "parse_policy"]
 
@@ -28,7 +28,7 @@ def load_policy(path: Path) -> Policy:
 
 
 def parse_policy(data: bytes, where: str) -> Policy:
-    _load_families()
+    load_families()
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

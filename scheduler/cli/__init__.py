@@ -1,0 +1,99 @@
+"""The command line: parse, call a use case (`scheduler.service`), present the result, and map
+errors to exit codes in this one place (the codes are defined beside the errors, in `errors`).
+
+Only click is imported at start-up; each command imports the service when it runs, so
+`lmsched --help` costs little more than Python and click.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .._version import __version__
+from ..errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, SchedulerError, Spell
+
+__all__ = ["cli", "entry", "main"]
+
+
+def _speller(command: click.Command | None) -> Spell:
+    """Options as this command spells them: its own flag for each parameter ('override_reasons'
+    -> '--reason' in `plan`, '--override-reason' in `reschedule`), else the field as a flag."""
+    flags = {
+        p.name: max(p.opts, key=len)
+        for p in (command.params if command is not None else [])
+        if isinstance(p, click.Option) and p.name
+    }
+    return lambda name: flags.get(name) or f"--{name.replace('_', '-')}"
+
+
+class _Lmsched(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        """Note the command an error came from, so its message spells that command's flags."""
+        try:
+            return super().invoke(ctx)
+        except SchedulerError as exc:
+            name = ctx.invoked_subcommand
+            exc.spell = _speller(self.get_command(ctx, name) if name else None)
+            raise
+
+
+@click.group(cls=_Lmsched, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="lmsched")
+def cli() -> None:
+    """Dated, checked schedules for leptomeningeal-metastasis treatment.
+
+    A scheduling aid: verify every date and dose against the signed order.
+    """
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every error becomes one line on stderr and its exit code."""
+    try:
+        result = cli.main(args=argv, prog_name="lmsched", standalone_mode=False)
+    except SchedulerError as exc:
+        click.echo(f"lmsched: error: {exc.render(exc.spell)}", err=True)
+        return exc.exit_code
+    except click.exceptions.UsageError as exc:
+        message = " ".join(exc.format_message().split())
+        where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
+        click.echo(f"lmsched: error: {message}{where}", err=True)
+        return EXIT_INPUT
+    except click.exceptions.Abort:
+        click.echo("lmsched: aborted", err=True)
+        return EXIT_INPUT
+    except click.ClickException as exc:
+        click.echo(f"lmsched: error: {' '.join(exc.format_message().split())}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) went away; outputs were already written. Silence the
+        # interpreter's own flush of the dead pipe at exit.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for developers
+        import os
+
+        if os.environ.get("LMSCHED_DEBUG"):
+            raise
+        click.echo(
+            f"lmsched: internal error: {type(exc).__name__}: {exc} "
+            "(please report it; set LMSCHED_DEBUG=1 for the traceback)",
+            err=True,
+        )
+        return EXIT_INTERNAL
+    return result if isinstance(result, int) else EXIT_OK
+
+
+def entry() -> None:
+    sys.exit(main())
+
+
+from . import batch, catalogue, diff, export, plan, publish, reconcile, reschedule  # noqa: E402
+
+for _module in (plan, export, reschedule, diff, reconcile, batch, publish, catalogue):
+    for _command in _module.COMMANDS:
+        cli.add_command(_command)

@@ -1,0 +1,93 @@
+"""`lmsched batch`: every patient of a spreadsheet, and the centre's agenda."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..errors import EXIT_DISCREPANCY, EXIT_OK
+from .options import FORMAT_LIST
+
+T = TypeVar("T")
+
+
+def _progress_bar(results: Iterator[T], count: int) -> AbstractContextManager[Iterable[T]]:
+    """Click's progress bar on stderr, only on a terminal (never into a pipe or a CI log)."""
+    return click.progressbar(
+        results, length=count, label="Planning", hidden=not sys.stderr.isatty(), file=sys.stderr
+    )
+
+
+@click.command()
+@click.argument("patients", metavar="PATIENTS", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Folder for the outputs: DIR/<patient>/plan.*, summary.csv, agenda.csv, agenda.pdf, clinic.ics.",
+)
+@click.option(
+    "--clinic",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Clinic TOML for every row.",
+)
+@click.option(
+    "--formats",
+    type=FORMAT_LIST,
+    default="json,ics,pdf",
+    show_default=True,
+    metavar="LIST",
+    help="Which files each patient gets: any of json, csv, ics, pdf (comma-separated).",
+)
+@click.option(
+    "--audience",
+    type=click.Choice(["patient", "staff"]),
+    default="patient",
+    show_default=True,
+    help="Who each patient's ICS and PDF are for.",
+)
+@click.option(
+    "--jobs", type=click.IntRange(1, 64), metavar="N", help="Worker processes (default: the machine's cores)."
+)
+@click.option(
+    "--chairs",
+    type=click.IntRange(0, 500),
+    metavar="N",
+    help="Infusion chairs (overrides the clinic file's chairs).",
+)
+@click.option(
+    "--paper", type=click.Choice(["letter", "a4"]), default="letter", show_default=True, help="Paper size."
+)
+@click.option(
+    "--now", "now_text", metavar="ISO_DATETIME", help="The plans' creation time (default: the clock)."
+)
+def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -> int:
+    """Plan every patient of a spreadsheet (or folder of patient files) and the centre's agenda.
+
+    PATIENTS is a CSV whose header names patient-file keys (start, age or dob, route, rt, rt_start,
+    patient_id, patient_name, ...; an empty cell is not given), or a folder of patient TOML files.
+    Each patient's files go to DIR/<safe patient id>/; a row that is invalid or blocked by a safety
+    rule is reported with its line and the others go on. DIR/summary.csv lists every row's outcome;
+    DIR/agenda.csv, DIR/agenda.pdf and DIR/clinic.ics hold every IT session, with the days and
+    times over chair capacity flagged (--chairs, or `chairs` in the clinic file). Exit code 0 when
+    every row succeeded, 1 when any failed or was blocked. Example:
+
+        lmsched batch week.csv --out week/ --clinic clinic.toml --chairs 4
+    """
+    from ..service import run_batch
+
+    report = run_batch(patients, out_dir, now=now_text, progress=_progress_bar, **options)
+    for line in report.lines:
+        click.echo(line)
+    return EXIT_OK if report.all_ok else EXIT_DISCREPANCY
+
+
+COMMANDS = (batch,)

@@ -1,0 +1,298 @@
+"""Every option shared by more than one command, defined once, and the click types that check
+dates, alarms and format lists as they are parsed.
+
+Plan-input flags default to None so that a value given on the command line can be told from one
+left out: flags override the patient file, which overrides the clinic file, which overrides the
+defaults. Types raise lmsched's own errors, so a bad value reads the same as any other input error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from ..export.formats import FORMATS
+
+__all__ = [
+    "ACCEPT_EDITED",
+    "ALARM",
+    "DATE",
+    "FORMAT_LIST",
+    "PLAN_ARGUMENT",
+    "calendar_options",
+    "output_option",
+    "output_options",
+    "outputs",
+    "plan_inputs",
+    "plan_options",
+    "safety_options",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+if TYPE_CHECKING:
+    _Type = click.ParamType[Any]
+else:
+    _Type = click.ParamType  # generic only in newer click
+
+
+class _Date(_Type):
+    name = "date"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
+        from ..errors import InputError
+        from ..models import parse_date
+
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return parse_date(value)
+        except ValueError as exc:
+            raise InputError(
+                str(exc), field=param.name.replace("_", "-") if param and param.name else None
+            ) from None
+
+
+class _Alarm(_Type):
+    name = "alarm"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..export.ics import Alarm, parse_alarm
+
+        return value if isinstance(value, Alarm) else parse_alarm(value)
+
+
+class _Formats(_Type):
+    name = "formats"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, ...]:
+        from ..export.formats import check_formats
+
+        return value if isinstance(value, tuple) else check_formats(str(value).split(","))
+
+
+DATE, ALARM, FORMAT_LIST = _Date(), _Alarm(), _Formats()
+
+PLAN_ARGUMENT = click.argument(
+    "plan_file", metavar="PLAN.json", type=click.Path(dir_okay=False, path_type=Path)
+)
+ACCEPT_EDITED = click.option(
+    "--accept-edited",
+    is_flag=True,
+    help="Use a plan that was changed by hand after lmsched wrote it; every output then says so.",
+)
+
+
+def _apply(func: F, options: list[tuple[tuple[str, ...], dict[str, Any]]]) -> F:
+    for decls, kwargs in reversed(options):
+        func = click.option(*decls, **kwargs)(func)
+    return func
+
+
+_OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (("--start",), {"metavar": "DATE", "help": "First IT dose, YYYY-MM-DD."}),
+    (("--age",), {"metavar": "AGE", "help": "Age at the start: years (45) or months (8m)."}),
+    (("--dob",), {"metavar": "DATE", "help": "Birth date; doses follow the age on each dose day."}),
+    (
+        ("--route",),
+        {"type": click.Choice(["ommaya", "lumbar"]), "help": "Ommaya reservoir or lumbar puncture."},
+    ),
+    (
+        ("--regimen",),
+        {"metavar": "ID", "help": "Regimen template (default it-mtx-intensive; see `lmsched templates`)."},
+    ),
+    (
+        ("--maintenance",),
+        {
+            "type": int,
+            "metavar": "N",
+            "help": "Doses planned in the phase that continues until progression (default 6).",
+        },
+    ),
+    (("--rt",), {"metavar": "ID", "help": "Radiotherapy template, e.g. wbrt-30gy-10fx."}),
+    (("--rt-start",), {"metavar": "DATE", "help": "First radiotherapy day."}),
+    (
+        ("--memantine/--no-memantine",),
+        {"default": None, "help": "Memantine titration with WBRT (on by default)."},
+    ),
+    (("--crcl",), {"type": float, "metavar": "ML_MIN", "help": "Creatinine clearance, mL/min."}),
+    (("--kps",), {"type": int, "metavar": "N", "help": "Karnofsky performance status, 0-100."}),
+    (
+        ("--csf-flow",),
+        {"type": click.Choice(["normal", "obstructed", "unknown"]), "help": "CSF flow study result."},
+    ),
+    (("--shunt",), {"type": click.Choice(["none", "valved", "unvalved"]), "help": "Ventricular shunt."}),
+    (
+        ("--formulation",),
+        {"type": click.Choice(["preservative-free", "preserved"]), "help": "Methotrexate product."},
+    ),
+    (("--systemic-mtx",), {"is_flag": True, "default": None, "help": "Systemic methotrexate is also given."}),
+    (("--parenchymal-mets",), {"is_flag": True, "default": None, "help": "Brain parenchymal metastases."}),
+    (
+        ("--dose",),
+        {"type": float, "metavar": "MG", "help": "Ordered IT dose, never above the age band's dose."},
+    ),
+    (("--country",), {"metavar": "CC", "help": "Country for public holidays (default US)."}),
+    (("--subdiv",), {"metavar": "S", "help": "State or province for public holidays, e.g. NY."}),
+    (
+        ("--closed",),
+        {"multiple": True, "metavar": "DATE[..DATE]", "help": "Extra closed day or range (repeatable)."},
+    ),
+    (
+        ("--clinic",),
+        {
+            "type": click.Path(dir_okay=False),
+            "metavar": "FILE",
+            "help": "Clinic TOML: name, phone, location, holidays, closures, times.",
+        },
+    ),
+    (
+        ("--shift",),
+        {
+            "type": click.Choice(["next", "previous"]),
+            "help": "Where a dose due on a closed day goes (default next).",
+        },
+    ),
+    (("--time",), {"metavar": "HH:MM", "help": "IT session time (default 09:00)."}),
+    (("--duration",), {"type": int, "metavar": "MIN", "help": "IT session length in minutes (default 60)."}),
+    (("--tz",), {"metavar": "IANA_ZONE", "help": "Clinic time zone (default America/New_York)."}),
+    (("--patient-id",), {"metavar": "ID", "help": "Patient identifier (staff outputs only)."}),
+    (("--patient-name",), {"metavar": "NAME", "help": "Patient name."}),
+]
+PLAN_INPUTS = frozenset(decls[0].split("/")[0].removeprefix("--").replace("-", "_") for decls, _ in _OPTIONS)
+
+
+def plan_options(func: F) -> F:
+    """The plan inputs (and the optional PATIENT_FILE), as `lmsched plan` and `check` take them."""
+    func = _apply(func, _OPTIONS)
+    return click.argument(
+        "patient_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    )(func)
+
+
+def plan_inputs(ctx: click.Context) -> dict[str, Any]:
+    """The plan-input flags the user actually typed (not click's defaults), so they override the files."""
+    from click.core import ParameterSource
+
+    return {
+        name: value
+        for name, value in ctx.params.items()
+        if name in PLAN_INPUTS
+        and ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
+        and value not in (None, ())
+    }
+
+
+_SAFETY: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--override", "overrides"),
+        {
+            "multiple": True,
+            "metavar": "RULE_ID",
+            "help": "Go ahead despite a `stop` finding of this rule (repeatable; each needs a --reason).",
+        },
+    ),
+    (
+        ("--reason", "override_reasons"),
+        {
+            "multiple": True,
+            "metavar": "TEXT",
+            "help": "Why, as a sentence of at least 10 characters (one per --override, in order).",
+        },
+    ),
+    (("--by",), {"metavar": "NAME", "help": "Who decided the overrides (recorded in the plan)."}),
+    (
+        ("--policy",),
+        {
+            "type": click.Path(dir_okay=False, path_type=Path),
+            "metavar": "FILE",
+            "help": "Site policy TOML: raise rule severities, or lower warn to info.",
+        },
+    ),
+    (
+        ("--now", "now_text"),
+        {
+            "metavar": "ISO_DATETIME",
+            "help": "The plan's creation time (default SOURCE_DATE_EPOCH, else the clock).",
+        },
+    ),
+]
+
+
+def safety_options(func: F) -> F:
+    """--override/--reason pairs, --by, --policy and --now."""
+    return _apply(func, _SAFETY)
+
+
+_CALENDAR: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--audience",),
+        {
+            "type": click.Choice(["patient", "staff"]),
+            "default": "patient",
+            "show_default": True,
+            "help": "patient: no record number, name or staff detail; staff: all of them.",
+        },
+    ),
+    (
+        ("--alarm", "alarms"),
+        {
+            "multiple": True,
+            "type": ALARM,
+            "metavar": "SPEC",
+            "help": "Reminder before each visit: 1d@18:00 (day before at 18:00), 2h, 30m. "
+            "Repeatable; default 1d@18:00 and 2h.",
+        },
+    ),
+    (("--no-alarms",), {"is_flag": True, "help": "No reminders in the calendar."}),
+]
+
+
+def calendar_options(func: F) -> F:
+    """--audience, --alarm and --no-alarms: how a plan becomes calendar events (ICS, CalDAV)."""
+    return _apply(func, _CALENDAR)
+
+
+def output_option(flag: str, dest: str, help_text: str) -> Callable[[F], F]:
+    """An output file flag: a path (never a directory), written atomically after every check."""
+    return click.option(
+        flag, dest, type=click.Path(dir_okay=False, path_type=Path), metavar="PATH", help=help_text
+    )
+
+
+def _dest(name: str) -> str:
+    return f"{name.replace('-', '_')}_path"
+
+
+def output_options(func: F) -> F:
+    """One file option per format (--json, --csv, --ics, --pdf, --staff-pdf, --fhir) and --paper."""
+    func = click.option(
+        "--paper",
+        type=click.Choice(["letter", "a4"]),
+        default="letter",
+        show_default=True,
+        help="Paper size of the PDF.",
+    )(func)
+    for fmt in reversed(FORMATS):
+        func = output_option(f"--{fmt.name}", _dest(fmt.name), f"Write {fmt.what}.")(func)
+    return func
+
+
+def outputs(ctx: click.Context) -> Any:
+    """The service's `Outputs` from the output and calendar options given (checked before any plan
+    is built)."""
+    from ..errors import InputError
+    from ..service import Outputs
+
+    params = ctx.params
+    if params.get("no_alarms") and params.get("alarms"):
+        raise InputError("", field="alarm", hint="give {alarms} or {no_alarms}, not both")
+    alarms = () if params.get("no_alarms") else tuple(params["alarms"]) if params.get("alarms") else None
+    targets = {f.name: params[_dest(f.name)] for f in FORMATS if params.get(_dest(f.name))}
+    return Outputs(targets, params.get("audience", "patient"), alarms, params.get("paper", "letter"))

@@ -1,0 +1,68 @@
+"""`lmsched plan` and `lmsched check`: a patient's inputs -> a checked plan (and its files)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from .options import calendar_options, output_options, outputs, plan_inputs, plan_options, safety_options
+from .present import echo_lines, findings_lines, refuse_if_blocked, say_written
+
+
+def _make(ctx: click.Context, with_outputs: bool) -> Any:
+    from ..service import make_plan, overrides_from
+
+    params = ctx.params
+    return make_plan(
+        plan_inputs(ctx),
+        params["patient_file"],
+        overrides=overrides_from(params["overrides"], params["override_reasons"]),
+        by=params["by"],
+        policy=params["policy"],
+        now=params["now_text"],
+        outputs=outputs(ctx) if with_outputs else None,
+    )
+
+
+@click.command()
+@plan_options
+@safety_options
+@output_options
+@calendar_options
+@click.option("-q", "--quiet", is_flag=True, help="Do not print the findings and event table.")
+@click.pass_context
+def plan(ctx: click.Context, /, quiet: bool, **_: Any) -> None:
+    """Expand a regimen (and RT, memantine) into dated events on the clinic calendar.
+
+    PATIENT_FILE is an optional TOML file with the same fields as the flags (snake_case);
+    flags override it. Every safety rule runs first: a `block` or un-overridden `stop` finding
+    means nothing is written (exit code 3). Example:
+
+        lmsched plan --start 2026-12-01 --age 45 --route ommaya --json plan.json
+    """
+    from ..export.table import render_lines
+
+    result = _make(ctx, with_outputs=True)
+    if not quiet:
+        echo_lines((*findings_lines(result.plan), "", *render_lines(result.plan)))
+    refuse_if_blocked(result)
+    say_written(result.written)
+
+
+@click.command()
+@plan_options
+@safety_options
+@click.pass_context
+def check(ctx: click.Context, /, **_: Any) -> None:
+    """Run the safety rules on a plan's inputs and print the findings; write nothing.
+
+    Takes the same inputs as `lmsched plan`. Exit code 0 when nothing blocks, 3 when a `block`
+    or un-overridden `stop` finding does.
+    """
+    result = _make(ctx, with_outputs=False)
+    echo_lines(findings_lines(result.plan))
+    refuse_if_blocked(result)
+
+
+COMMANDS = (plan, check)

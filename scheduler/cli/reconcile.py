@@ -1,0 +1,67 @@
+"""`lmsched reconcile`: the doses given against the planned IT doses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from ..errors import EXIT_DISCREPANCY, EXIT_OK
+from .options import ACCEPT_EDITED, DATE, PLAN_ARGUMENT, output_option
+from .present import echo_lines, say_written
+
+
+@click.command()
+@PLAN_ARGUMENT
+@click.argument("given_file", metavar="GIVEN.csv", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--window",
+    type=int,
+    default=2,
+    show_default=True,
+    metavar="DAYS",
+    help="How far from its planned day a record may be and still count for that dose (0-30).",
+)
+@click.option(
+    "--as-of",
+    type=DATE,
+    metavar="DATE",
+    help="Doses due by this day count as missed when not given (default: today in the clinic's zone).",
+)
+@output_option("--csv", "csv_path", "Write the report, one row per planned dose and unplanned record (CSV).")
+@output_option("--json", "json_path", "Write the report (JSON).")
+@ACCEPT_EDITED
+def reconcile(
+    plan_file: Path,
+    given_file: Path,
+    window: int,
+    as_of: dt.date | None,
+    csv_path: Path | None,
+    json_path: Path | None,
+    accept_edited: bool,
+) -> int:
+    """Set the doses given (GIVEN.csv) against the planned IT doses, dose by dose.
+
+    GIVEN.csv has a header with the columns date, drug, dose_mg, route (ommaya or lumbar) and
+    optionally time, lot, initials. Each planned dose is reported as given, late or early (with
+    days), wrong dose, wrong route, missed or still due; records that match no planned dose are
+    reported too, and total planned and given mg per drug. Exit code 0 when everything matches,
+    1 when there are discrepancies, 2 when a row is malformed (each is named with its line).
+    Example:
+
+        lmsched reconcile plan.json given.csv --as-of 2027-01-15 --csv report.csv
+    """
+    from ..export.reconcile import render_lines
+    from ..service import reconcile_given
+
+    targets = {name: path for name, path in (("csv", csv_path), ("json", json_path)) if path}
+    result = reconcile_given(
+        plan_file, given_file, window=window, as_of=as_of, targets=targets, accept_edited=accept_edited
+    )
+    echo_lines(render_lines(result.report))
+    say_written(result.written)
+    return EXIT_OK if result.report.matches else EXIT_DISCREPANCY
+
+
+COMMANDS = (reconcile,)

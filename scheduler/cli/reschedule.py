@@ -1,0 +1,125 @@
+"""`lmsched reschedule`: the next revision of a saved plan (delay, hold or stop), checked again."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .options import ACCEPT_EDITED, DATE, PLAN_ARGUMENT, calendar_options, output_options, outputs
+from .present import echo_lines, findings_lines, refuse_if_blocked, say_written
+
+
+@click.command()
+@PLAN_ARGUMENT
+@click.option(
+    "--delay", type=DATE, metavar="DATE", help="Delay the event on DATE and every later one of its course."
+)
+@click.option("--by", type=int, metavar="DAYS", help="With --delay: by at least this many days.")
+@click.option("--hold-from", type=DATE, metavar="DATE", help="Hold clinic treatment from DATE ...")
+@click.option("--resume", type=DATE, metavar="DATE", help="... and resume on the first open day from DATE.")
+@click.option(
+    "--stop-from", type=DATE, metavar="DATE", help="Cancel every clinic event from DATE (progression)."
+)
+@click.option("--reason", metavar="TEXT", help="Why (required with --stop-from); recorded in the change log.")
+@click.option("--course", metavar="ID", help="Only this course (template id), e.g. it-mtx-intensive.")
+@click.option(
+    "--override",
+    "overrides",
+    multiple=True,
+    metavar="RULE_ID",
+    help="Go ahead despite a new `stop` finding (repeatable; each needs an --override-reason).",
+)
+@click.option(
+    "--override-reason",
+    "override_reasons",
+    multiple=True,
+    metavar="TEXT",
+    help="Why, as a sentence (one per --override, in order).",
+)
+@click.option("--decided-by", metavar="NAME", help="Who made the change (recorded with it and any override).")
+@click.option(
+    "--policy",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="Site policy TOML (required when the plan was checked with one).",
+)
+@click.option(
+    "--now", "now_text", metavar="ISO_DATETIME", help="When the change is made (default: the clock)."
+)
+@output_options
+@calendar_options
+@ACCEPT_EDITED
+@click.option("-q", "--quiet", is_flag=True, help="Print only the changes, not the findings.")
+@click.pass_context
+def reschedule(
+    ctx: click.Context,
+    /,
+    plan_file: Path,
+    delay: dt.date | None,
+    by: int | None,
+    hold_from: dt.date | None,
+    resume: dt.date | None,
+    stop_from: dt.date | None,
+    reason: str | None,
+    course: str | None,
+    **_: Any,
+) -> None:
+    """Make the next revision of a saved plan: delay, hold or stop, then check it again.
+
+    \b
+      --delay DATE --by DAYS        the event on DATE and every later event of its course move
+                                    by at least DAYS, onto open days, keeping each phase's spacing
+      --hold-from DATE --resume DATE  nothing of the clinic courses in between; each resumes on
+                                    the first open day from the resume date
+      --stop-from DATE --reason TEXT  cancel every clinic event from DATE (kept as cancelled,
+                                    so calendars remove them); --course ID for one course only
+
+    Moved events keep their UID and get SEQUENCE + 1; the new plan has revision + 1, the parent's
+    fingerprint and a change-log entry. Every safety rule runs again (a stop finding the parent
+    overrode stays overridden; a new one needs --override RULE --override-reason TEXT); exit 3 and
+    nothing written when one blocks. Prints every change as "old date -> new date". Without an
+    output option it is a dry run.
+
+    \b
+    Example:
+        lmsched reschedule plan.json --delay 2026-12-08 --by 7
+            --reason "Platelets 40" --json plan-r1.json
+    """
+    from ..reschedule import Action
+    from ..service import overrides_from, revise_plan
+
+    p = ctx.params
+    action = Action.choose(
+        delay=delay,
+        by=by,
+        hold_from=hold_from,
+        resume=resume,
+        stop_from=stop_from,
+        reason=reason,
+        course=course,
+    )
+    result = revise_plan(
+        plan_file,
+        action,
+        overrides=overrides_from(p["overrides"], p["override_reasons"], "override-reason"),
+        by=p["decided_by"],
+        policy=p["policy"],
+        now=p["now_text"],
+        outputs=outputs(ctx),
+        accept_edited=p["accept_edited"],
+    )
+    change = result.plan.changes[-1]
+    click.echo(f"revision {result.plan.revision} of {plan_file}: {change.summary}")
+    echo_lines(f"  {move.describe()}" for move in change.moves)
+    if not p["quiet"]:
+        echo_lines(("", *findings_lines(result.plan, "--override-reason")))
+    for rule_id in result.expired_overrides:
+        click.echo(f"lmsched: note: the override of {rule_id} is no longer needed; not carried", err=True)
+    refuse_if_blocked(result)
+    say_written(result.written)
+
+
+COMMANDS = (reschedule,)

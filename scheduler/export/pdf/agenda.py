@@ -1,0 +1,326 @@
+"""The infusion centre's agenda as a printed document for staff.
+
+A pure function of the sessions and the capacity check (`scheduler.agenda`): the same inputs give
+the same bytes, whatever order the batch's workers reported the sessions in.
+
+The PDF is landscape, black and white, 9 pt text or larger: a title page summary with the
+over-capacity ranges, then one table per day whose first two rows (the day's heading and the
+column headings) repeat on every page the day continues onto. Rows over capacity are bold and
+say "OVER CAPACITY" in words. ReportLab is imported inside `render_pdf` only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from ... import agenda
+from ...agenda import DaySummary, Overload, Session, end_text, in_use_at_start, over_capacity
+from ...models import Paper
+from .common import cell_padding, escape, landscape_size, long_date
+
+__all__ = ["DISCLAIMER", "PDF_COLUMNS", "day_heading", "render_pdf"]
+
+PDF_COLUMNS = ("Time", "Patient", "Name", "Event", "Dose", "Route", "Chairs in use")
+DISCLAIMER = "A scheduling aid: verify against the signed order."
+OVER = "OVER CAPACITY"
+
+FONT, BOLD = "Helvetica", "Helvetica-Bold"
+BODY = 9.0  # the smallest text anywhere in the document
+LEADING = 11.0
+MARGIN = 24.0
+HEADER_H = 16.0  # the running header above the frame: one line and a rule
+FOOTER_H = 16.0
+FRAME_PAD = 6.0  # what SimpleDocTemplate's frame pads on every side
+PAD_X, PAD_Y = 3.0, 3.0
+_PATIENT, _NAME, _EVENT = 1, 2, 3
+_MIN_NAME = 120.0  # the name takes what the other columns leave, at least this
+_SHARE = 0.22  # the most Patient or Event may take of the page while the name is short of room
+_OVERVIEW_PATIENTS = 12  # patients named per range in the overview; the day tables show all
+
+
+def _s(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+# --- PDF content (pure: no ReportLab) -------------------------------------------------------------
+
+
+def day_heading(day: DaySummary, overloads: Iterable[Overload]) -> str:
+    """'Tuesday 1 December 2026: 6 sessions, 4 chairs, peak 5 at once: OVER CAPACITY 09:00-10:00'."""
+    chairs = "chairs not set" if day.chairs is None else _s(day.chairs, "chair")
+    text = f"{long_date(day.date)}: {_s(day.sessions, 'session')}, {chairs}, peak {day.peak} at once"
+    ranges = [f"{o.start}-{o.end}" for o in overloads if o.date == day.date]
+    if ranges:
+        text += f": {OVER} " + ", ".join(ranges)
+    return text
+
+
+def _summary(
+    sessions: Sequence[Session], days: Sequence[DaySummary], overloads: Sequence[Overload]
+) -> list[str]:
+    """The sentences under the title: what the agenda covers and where it is over capacity."""
+    patients = len({s.patient for s in sessions})
+    lines = []
+    if days:
+        lines.append(
+            f"{_s(len(sessions), 'session')} for {_s(patients, 'patient')} on {_s(len(days), 'day')}, "
+            f"{days[0].date.isoformat()} to {days[-1].date.isoformat()}. Times are the centre's wall clock."
+        )
+    else:
+        lines.append("No chair sessions are planned.")
+    over_days = sorted({o.date for o in overloads})
+    if overloads:
+        lines.append(
+            f"{OVER} on {_s(len(over_days), 'day')} ({_s(len(overloads), 'time range')}): "
+            "those rows are printed in bold and say so in the Chairs in use column."
+        )
+    elif days:
+        lines.append("No day is over capacity.")
+    unchecked = sum(1 for d in days if d.chairs is None)
+    if unchecked:
+        lines.append(f"{_s(unchecked, 'day')} without a chair count: not checked against capacity.")
+    lines.append(
+        "Chairs in use: the sessions holding a chair when the row's session starts, itself included."
+    )
+    return lines
+
+
+def _row(session: Session, in_use: int, chairs: int | None, over: bool) -> tuple[str, ...]:
+    use = str(in_use) if chairs is None else f"{in_use} of {chairs}"
+    if over:
+        use += f": {OVER}"
+    return (
+        f"{session.time}-{end_text(session)}",
+        session.patient,
+        session.name or "",
+        session.event,
+        session.dose,
+        session.route,
+        use,
+    )
+
+
+# --- PDF layout -----------------------------------------------------------------------------------
+
+
+def _widths(available: float, rows: Iterable[tuple[str, ...]], measure: Any) -> list[float]:
+    """Each column as wide as its widest line (measured bold, as over-capacity rows print). The
+    Name column takes what is left; when that is too little, Patient and Event give up room down
+    to a share of the page each, then every column shrinks in proportion (text then wraps)."""
+    pad = 2 * PAD_X + 1.0
+    widths = [measure(h, BOLD, BODY) + pad for h in PDF_COLUMNS]
+    for row in rows:
+        for i, text in enumerate(row):
+            for line in text.split("\n"):
+                widths[i] = max(widths[i], measure(line, BOLD, BODY) + pad)
+    for i in (_PATIENT, _EVENT):
+        if available - (sum(widths) - widths[_NAME]) < _MIN_NAME:
+            widths[i] = min(widths[i], available * _SHARE)
+    widths[_NAME] = max(_MIN_NAME, available - (sum(widths) - widths[_NAME]))
+    total = sum(widths)
+    if total > available:  # only on a page far narrower than landscape letter
+        widths = [w * available / total for w in widths]
+    return widths
+
+
+def render_pdf(
+    sessions: Iterable[Session],
+    days: Sequence[DaySummary],
+    overloads: Sequence[Overload],
+    site_name: str,
+    paper: Paper = "letter",
+    *,
+    generated: dt.datetime,
+) -> bytes:
+    """The agenda as PDF bytes for the centre's staff (same inputs, same bytes: no clock is read,
+    `generated` is printed as given)."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    ordered = agenda.ordered(sessions)
+    in_use = in_use_at_start(ordered)
+    over = over_capacity(ordered, overloads)
+    summaries = sorted(days, key=lambda d: d.date)
+    by_day: dict[dt.date, list[Session]] = defaultdict(list)
+    for s in ordered:
+        by_day[s.date].append(s)
+    chairs = {d.date: d.chairs for d in summaries}
+    rows = {s: _row(s, in_use[s], chairs.get(s.date), s in over) for s in ordered}
+
+    width, height = landscape_size(paper)
+    available = width - 2 * MARGIN
+    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY, leading=LEADING)
+    bold = ParagraphStyle("bold", parent=body, fontName=BOLD)
+    title = ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=14, leading=18, spaceAfter=4)
+    summary = ParagraphStyle("summary", parent=body, fontSize=10, leading=13, spaceAfter=2)
+    h2 = ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=11, leading=14)
+    section = ParagraphStyle("section", parent=h2, spaceBefore=10, spaceAfter=4, keepWithNext=1)
+    widths = _widths(available, rows.values(), stringWidth)
+
+    def cell(text: str, width: float, strong: bool) -> Any:
+        """A plain string where every line fits (drawn as is, far quicker), else a paragraph;
+        either way input text is never parsed as markup."""
+        font = BOLD if strong else FONT
+        if all(stringWidth(line, font, BODY) <= width - 2 * PAD_X for line in text.split("\n")):
+            return text
+        return Paragraph(escape(text).replace("\n", "<br/>"), bold if strong else body)
+
+    def table(data: list[list[Any]], col_widths: Sequence[float], heads: int, extra: list[Any]) -> Any:
+        style: list[Any] = [
+            *cell_padding(FONT, BODY, LEADING, PAD_X, PAD_Y, PAD_Y + 1),
+            ("GRID", (0, heads - 1), (-1, -1), 0.5, colors.grey),
+            ("BOX", (0, 0), (-1, -1), 0.75, colors.black),
+            ("FONT", (0, heads - 1), (-1, heads - 1), BOLD, BODY, LEADING),
+            ("LINEBELOW", (0, heads - 1), (-1, heads - 1), 1.5, colors.black),
+            *extra,
+        ]
+        return Table(
+            data, colWidths=list(col_widths), style=TableStyle(style), hAlign="LEFT", repeatRows=heads
+        )
+
+    site = site_name.strip()
+    heading = f"Infusion agenda: {site}" if site else "Infusion agenda"
+    stamp = generated.strftime("%Y-%m-%d %H:%M %Z").strip()
+    made = f"Generated {stamp}" if stamp else ""
+    running = heading  # the running header: shortened if a long site name would meet the stamp
+    room = available - stringWidth(made, FONT, BODY) - 12
+    while stringWidth(running, BOLD, BODY) > room and len(running) > 20:
+        running = running[: len(running) - 4] + "..."
+    story: list[Any] = [Paragraph(escape(heading), title)]
+    story += [Paragraph(escape(line), summary) for line in _summary(ordered, summaries, overloads)]
+
+    if overloads:
+        ov_widths = [available * f for f in (0.2, 0.1, 0.09, 0.07)]
+        ov_widths.append(available - sum(ov_widths))
+        data: list[list[Any]] = [[OVER + ": time ranges"] + [""] * 4]
+        data.append(["Date", "Time", "At once", "Chairs", "Patients"])
+        for o in overloads:
+            names = ", ".join(o.patients[:_OVERVIEW_PATIENTS])
+            if len(o.patients) > _OVERVIEW_PATIENTS:
+                names += f" and {len(o.patients) - _OVERVIEW_PATIENTS} more (see the day)"
+            data.append(
+                [
+                    long_date(o.date),
+                    f"{o.start}-{o.end}",
+                    str(o.booked),
+                    str(o.chairs),
+                    cell(names, ov_widths[4], False),
+                ]
+            )
+        data[0][0] = Paragraph(escape(data[0][0]), h2)
+        story.append(table(data, ov_widths, 2, [("SPAN", (0, 0), (-1, 0))]))
+
+    story.append(Paragraph("Sessions by day", section))
+
+    def day_tables() -> Iterator[Any]:
+        """One table per day, made only when the layout reaches it (see `_LazyStory`)."""
+        for day in summaries:
+            data: list[list[Any]] = [
+                [Paragraph(escape(day_heading(day, overloads)), h2)] + [""] * 6,
+                list(PDF_COLUMNS),
+            ]
+            extra: list[Any] = [("SPAN", (0, 0), (-1, 0)), ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black)]
+            for s in by_day.get(day.date, ()):
+                strong = s in over
+                if strong:
+                    extra.append(("FONT", (0, len(data)), (-1, len(data)), BOLD, BODY, LEADING))
+                data.append([cell(t, w, strong) for t, w in zip(rows[s], widths, strict=True)])
+            if len(data) == 2:
+                data.append(
+                    ["No session starts on this day; sessions from the day before continue"] + [""] * 6
+                )
+                extra.append(("SPAN", (0, 2), (-1, 2)))
+            yield table(data, widths, 2, extra)
+            yield Spacer(1, 10)
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        canvas.setFont(BOLD, BODY)
+        y = height - MARGIN - BODY
+        canvas.drawString(MARGIN, y, running)
+        canvas.setFont(FONT, BODY)
+        canvas.drawRightString(width - MARGIN, y, made)
+        canvas.setLineWidth(0.75)
+        canvas.line(MARGIN, y - 4, width - MARGIN, y - 4)
+        canvas.drawString(MARGIN, MARGIN, DISCLAIMER)
+        # "Page X of Y": Y is a form drawn once at the end (`_PageCountCanvas`), so no page has
+        # to be kept in memory until the count is known.
+        of = f"Page {canvas.getPageNumber()} of "
+        canvas.drawString(width - MARGIN - COUNT_W - stringWidth(of, FONT, BODY), MARGIN, of)
+        canvas.translate(width - MARGIN - COUNT_W, MARGIN)
+        canvas.doForm(_PAGE_COUNT)
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=(width, height),
+        leftMargin=MARGIN - FRAME_PAD,
+        rightMargin=MARGIN - FRAME_PAD,
+        topMargin=MARGIN + HEADER_H - FRAME_PAD,
+        bottomMargin=MARGIN + FOOTER_H - FRAME_PAD,
+        pageCompression=1,
+        title=heading,
+        author="lmsched",
+        subject=f"Infusion centre agenda with chair capacity ({DISCLAIMER})",
+        creator="lmsched",
+        producer="lmsched (ReportLab)",
+        keywords=["lmsched", "agenda"],
+        invariant=1,  # a fixed creation date and document id: the same inputs give the same bytes
+    )
+    doc.build(
+        _LazyStory(story, day_tables()),
+        onFirstPage=on_page,
+        onLaterPages=on_page,
+        canvasmaker=_page_count_canvas(),
+    )
+    return buffer.getvalue()
+
+
+_PAGE_COUNT = "lmschedPageCount"
+COUNT_W = 24.0  # room for the page count after "Page X of " (up to 4 digits at 9 pt)
+
+
+def _page_count_canvas() -> Any:
+    """A canvas that draws the page count into the form every footer shows, once, at the end."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    class _PageCountCanvas(Canvas):
+        def save(self) -> None:
+            pages = self.getPageNumber() - 1  # the last page has been shown
+            self.beginForm(_PAGE_COUNT)
+            self.setFont(FONT, BODY)
+            self.drawString(0, 0, str(pages))
+            self.endForm()
+            super().save()
+
+    return _PageCountCanvas
+
+
+class _LazyStory(list[Any]):
+    """The platypus story, filled from `rest` as the layout consumes it: only the next few
+    flowables exist at any time, so a long agenda does not hold every day's table in memory.
+
+    `BaseDocTemplate.build` asks `len(story)` before each flowable and reads a few ahead (keep
+    with next); the story is topped up there."""
+
+    AHEAD = 4
+
+    def __init__(self, first: Iterable[Any], rest: Iterator[Any]) -> None:
+        super().__init__(first)
+        self._rest = rest
+
+    def __len__(self) -> int:
+        while super().__len__() < self.AHEAD:
+            item = next(self._rest, None)
+            if item is None:
+                break
+            self.append(item)
+        return super().__len__()

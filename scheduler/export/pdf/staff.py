@@ -1,0 +1,490 @@
+"""The staff sheet: every event of the plan as one row that a pharmacist or nurse signs off.
+
+Landscape pages, 9 pt text or larger, black and white (grey rules only). Every page carries the
+patient, the regimen and the plan's fingerprint in its header and "Page X of Y" with the
+disclaimer in its footer; the table's header row repeats on every page it continues onto, and
+each row leaves empty columns for the time given, initials and lot number. After the table: the
+total planned dose per drug, the safety findings, the overrides, the plan's notes and a sign-off
+block.
+
+Built with ReportLab platypus, imported inside `render` only (start-up time matters). Every piece
+of text that came from input goes through `escape` before it reaches paragraph markup.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...labels import WEEKDAY, dose_text, event_label, route_words, site_name
+from ...models import Paper
+from ...plan import Event, Plan
+from .common import (
+    DISCLAIMER,
+    cell_padding,
+    document_info,
+    escape,
+    generated,
+    landscape_size,
+    numbered_canvas,
+)
+
+__all__ = ["COLUMNS", "LayoutError", "Total", "render", "totals"]
+
+FONT, BOLD = "Helvetica", "Helvetica-Bold"
+BODY = 9.0  # the smallest text anywhere on the sheet
+LEADING = 11.0
+MARGIN = 24.0
+FOOTER_H = 20.0  # from the bottom margin up to the frame
+HEADER_GAP = 8.0  # between the page header's rule and the frame
+PAD_X, PAD_TOP, PAD_BOTTOM = 3.0, 5.0, 6.0  # a one-line row is 5 + 11 + 6 = 22 pt: room to write
+FRAME_PAD = 6.0  # what SimpleDocTemplate's frame pads on every side
+MIN_FLEX = 80.0  # the narrowest the Event and Moved-from columns may become
+
+COLUMNS = (
+    "#",
+    "Date",
+    "Day",
+    "Time",
+    "Event",
+    "Phase",
+    "Dose (mg)",
+    "Route",
+    "Formulation",
+    "Moved from",
+    "Given (date/time)",
+    "Initials",
+    "Lot",
+)
+# the columns sized to their content, the two that share what is left, and the write-in columns
+_COMPACT = (0, 1, 2, 3, 5, 6, 7, 8)
+_EVENT, _MOVED = 4, 9  # share what is left: Event as wide as its longest label, within limits
+_EVENT_SHARE = (0.35, 0.55)
+_WRITE_IN = {10: 0.0, 11: 44.0, 12: 56.0}  # minimum widths (Given: its heading's width)
+
+
+class LayoutError(RuntimeError):
+    """The page is too narrow for the table: a bug in the layout, never silently cropped."""
+
+
+@dataclass(frozen=True)
+class Total:
+    """One line of the totals: what, how it is given, how many events, the total."""
+
+    what: str
+    route: str
+    count: str
+    total: str
+
+
+# --- content (pure: no ReportLab) -----------------------------------------------------------------
+
+
+def _g(value: float) -> str:
+    return f"{round(value, 4):g}"
+
+
+def totals(plan: Plan) -> list[Total]:
+    """Total planned dose per drug (IT and tablets) and per radiotherapy course, in plan order."""
+    rows: list[Total] = []
+    its: dict[str, list[Event]] = {}
+    meds: dict[str, list[Event]] = {}
+    rts: dict[str, list[Event]] = {}
+    for e in plan.events:
+        if e.status == "cancelled":
+            continue
+        if e.kind == "it-dose":
+            its.setdefault(e.drug or e.course, []).append(e)
+        elif e.kind == "medication":
+            meds.setdefault(e.drug or e.course, []).append(e)
+        else:
+            rts.setdefault(e.course, []).append(e)
+    for drug, events in its.items():
+        total = sum(float(e.dose_mg or 0) for e in events)
+        tentative = [e for e in events if e.status == "tentative"]
+        text = f"{_g(total)} mg"
+        if tentative:
+            text += (
+                f" (of which {len(tentative)} tentative dose{'s' if len(tentative) != 1 else ''}, "
+                f"{_g(sum(float(e.dose_mg or 0) for e in tentative))} mg)"
+            )
+        routes = ", ".join(dict.fromkeys(route_words(e.route) for e in events))
+        rows.append(Total(f"{drug} (intrathecal)", routes, f"{len(events)} doses", text))
+    for drug, events in meds.items():
+        total = sum(float(e.dose_mg or 0) * e.repeat_days for e in events)
+        first = min(e.date for e in events)
+        last = max(e.date + dt.timedelta(days=e.repeat_days - 1) for e in events)
+        days = (last - first).days + 1
+        routes = ", ".join(dict.fromkeys(route_words(e.route) for e in events))
+        rows.append(
+            Total(
+                drug,
+                routes,
+                f"{len(events)} titration rows",
+                f"{_g(total)} mg over {days} days ({first} to {last})",
+            )
+        )
+    titles = {t.id: t.title for t in plan.templates}
+    for course, events in rts.items():
+        gy = sum(float(e.dose_gy or 0) for e in events)
+        what = f"{titles.get(course, course)} ({course})"
+        rows.append(
+            Total(what, f"RT, {site_name(events[0])}", f"{len(events)} fractions", f"{_g(gy)} Gy total")
+        )
+    return rows
+
+
+def _ranges(numbers: Sequence[int]) -> str:
+    """'1-3, 5, 7-9' for [1, 2, 3, 5, 7, 8, 9]."""
+    parts: list[str] = []
+    start = prev = None
+    for n in sorted(numbers):
+        if prev is not None and n == prev + 1:
+            prev = n
+            continue
+        if start is not None:
+            parts.append(str(start) if start == prev else f"{start}-{prev}")
+        start = prev = n
+    if start is not None:
+        parts.append(str(start) if start == prev else f"{start}-{prev}")
+    return ", ".join(parts)
+
+
+def _local(moment: dt.datetime, tz: str) -> str:
+    """A time as printed: local to the clinic, to the minute (as `generated`)."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _patient_age(plan: Plan) -> tuple[str, str]:
+    p = plan.patient
+    if p.dob is not None:
+        return "Date of birth", f"{p.dob.isoformat()} ({p.age_at_start.describe()} at start)"
+    return "Age at start", p.age_at_start.describe()
+
+
+def _regimen(plan: Plan) -> str:
+    regimens = [t for t in plan.templates if t.kind == "regimen"]
+    return "; ".join(f"{t.id} v{t.version}" for t in regimens) or "none"
+
+
+def _short_fingerprint(plan: Plan) -> str:
+    digest = plan.fingerprint.removeprefix("sha256:")
+    return f"sha256:{digest[:16]}..." if digest else "none"
+
+
+def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
+    """(markup, plain text) per column. Markup is None where the cell has no formatting: it may
+    then print as a plain string (no markup parsing at all) when it fits on its lines."""
+    moved_note = f"moved from {e.shifted_from}: {e.shift_reason}" if e.shifted_from else None
+    label = event_label(e)
+    notes = [n for n in e.notes if n != moved_note]
+    event: str | None = None
+    if e.status == "tentative" or notes:
+        head = escape(label) + (" <i>(tentative)</i>" if e.status == "tentative" else "")
+        event = "<br/>".join([head, *(f"<i>{escape(n)}</i>" for n in notes)])
+    if e.status == "cancelled":
+        event = f"<b>CANCELLED</b> <strike>{event or escape(label)}</strike>"
+    dose = dose_text(e)
+    if e.kind == "medication":
+        dose += f"\ndaily x {e.repeat_days} day{'s' if e.repeat_days != 1 else ''}"
+    moved: str | None = None
+    if e.shifted_from is not None:
+        moved = f"<b>{escape(e.shifted_from.isoformat())}</b>"
+        if e.shift_reason:
+            moved += f"<br/>{escape(e.shift_reason)}"
+    plain = (
+        str(number),
+        e.date.isoformat(),
+        WEEKDAY[e.date.weekday()],
+        e.time,
+        "\n".join([label, *notes]),
+        e.phase,
+        dose,
+        route_words(e.route) or "n/a",
+        e.formulation or "n/a",
+        f"{e.shifted_from} {e.shift_reason or ''}" if e.shifted_from else "",
+        "",
+        "",
+        "",
+    )
+    markup: list[str | None] = [None] * len(plain)
+    markup[4], markup[9] = event, moved
+    return list(zip(markup, plain, strict=True))
+
+
+# --- layout ---------------------------------------------------------------------------------------
+
+
+def _widths(
+    available: float, rows: Iterable[Sequence[str]], measure: Callable[[str, str, float], float]
+) -> list[float]:
+    """Compact columns as wide as their longest word (or heading); write-in columns fixed; the
+    Event and Moved-from columns share the rest, Event as wide as its longest label if it can."""
+    pad = 2 * PAD_X + 1.0
+    widths = [0.0] * len(COLUMNS)
+    for i in _COMPACT:
+        widths[i] = measure(COLUMNS[i], BOLD, BODY) + pad
+    label = 0.0
+    for row in rows:
+        for i in _COMPACT:
+            for word in row[i].split():
+                widths[i] = max(widths[i], measure(word, FONT, BODY) + pad)
+        label = max(label, measure(row[_EVENT].split("\n")[0], FONT, BODY) + pad)
+    for i, minimum in _WRITE_IN.items():
+        widths[i] = max(minimum, measure(COLUMNS[i], BOLD, BODY) + pad)
+    rest = available - sum(widths)
+    if rest < 2 * MIN_FLEX:
+        # squeeze the compact columns (their long words then break) rather than overflow the page
+        compact = sum(widths[i] for i in _COMPACT)
+        spare = available - sum(widths[i] for i in _WRITE_IN) - 2 * MIN_FLEX
+        if spare < 20.0 * len(_COMPACT):
+            raise LayoutError(f"a {available:.0f} pt wide page cannot hold the staff table")
+        for i in _COMPACT:
+            widths[i] *= spare / compact
+        rest = 2 * MIN_FLEX
+    low, high = (max(MIN_FLEX, rest * share) for share in _EVENT_SHARE)
+    widths[_EVENT] = min(max(label, low), min(high, rest - MIN_FLEX))
+    widths[_MOVED] = rest - widths[_EVENT]
+    return widths
+
+
+def render(plan: Plan, paper: Paper = "letter") -> bytes:
+    """The staff sheet as PDF bytes (same plan, same bytes)."""
+    from reportlab.lib import colors
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    width, height = landscape_size(paper)
+    available = width - 2 * MARGIN
+    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY, leading=LEADING)
+    head = ParagraphStyle("head", parent=body, fontName=BOLD)
+    title = ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=13, leading=16)
+    h2 = ParagraphStyle(
+        "h2",
+        parent=body,
+        fontName=BOLD,
+        fontSize=11,
+        leading=14,
+        spaceBefore=10,
+        spaceAfter=4,
+        keepWithNext=1,
+    )
+    bullet = ParagraphStyle("bullet", parent=body, leftIndent=10, bulletIndent=0, spaceAfter=2)
+
+    def para(markup: str, style: Any = body) -> Any:
+        return Paragraph(markup, style)
+
+    def grid(rows: list[list[Any]], widths: Sequence[float], header: bool = True, **kw: Any) -> Any:
+        style: list[Any] = [
+            *cell_padding(FONT, BODY, LEADING, PAD_X, PAD_TOP, PAD_BOTTOM),
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
+            ("BOX", (0, 0), (-1, -1), 0.75, colors.black),
+        ]
+        if header:
+            style.append(("FONT", (0, 0), (-1, 0), BOLD, BODY, LEADING))
+            style.append(("LINEBELOW", (0, 0), (-1, 0), 1.5, colors.black))
+        return Table(rows, colWidths=list(widths), style=TableStyle(style), hAlign="LEFT", **kw)
+
+    # --- the page header: drawn by every page's onPage, its height sets the top margin ---------
+    age_label, age_value = _patient_age(plan)
+    clinic = plan.inputs.clinic
+    facts = [
+        ("Patient", plan.patient.name or "not given"),
+        ("Patient ID", plan.patient.id or "not given"),
+        (age_label, age_value),
+        ("Route", route_words(plan.inputs.route, "staff")),
+        ("Regimen", _regimen(plan)),
+        ("Plan", _short_fingerprint(plan)),
+        ("Revision", str(plan.revision)),
+        ("Generated", generated(plan)),
+    ]
+    cells = [para(f"<b>{escape(k)}:</b> {escape(v)}") for k, v in facts]
+    quarter = available / 4
+    header_grid = Table(
+        [cells[:4], cells[4:]],
+        colWidths=[quarter] * 4,
+        style=TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        ),
+    )
+    where = escape(clinic.name) + ", " if clinic.name else ""
+    header_title = para(
+        f"Staff sheet: administration record <font name='{FONT}' size='{BODY}'>"
+        f"({where}times are {escape(clinic.tz)})</font>",
+        title,
+    )
+    _, title_h = header_title.wrap(available, height)
+    _, grid_h = header_grid.wrap(available, height)
+    header_h = title_h + 3 + grid_h + 3
+    top_margin = MARGIN + header_h + HEADER_GAP
+    if top_margin > height / 3:
+        raise LayoutError(f"the page header is {header_h:.0f} pt tall")
+
+    def on_page(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        y = height - MARGIN
+        header_title.drawOn(canvas, MARGIN, y - title_h)
+        y -= title_h + 3
+        header_grid.drawOn(canvas, MARGIN, y - grid_h)
+        y -= grid_h + 3
+        canvas.setStrokeColor(colors.black)
+        canvas.setLineWidth(1)
+        canvas.line(MARGIN, y, width - MARGIN, y)
+        canvas.restoreState()
+
+    def footer(canvas: Any, page: int, pages: int) -> None:
+        canvas.saveState()
+        canvas.setFillColor(colors.black)
+        canvas.setFont(FONT, BODY)
+        y = MARGIN
+        canvas.drawString(MARGIN, y, DISCLAIMER)
+        canvas.drawRightString(width - MARGIN, y, f"Page {page} of {pages}")
+        mid = f"{plan.patient.id or plan.patient.name or ''}  {_short_fingerprint(plan)}".strip()
+        left_end = MARGIN + stringWidth(DISCLAIMER, FONT, BODY) + 12
+        right_start = width - MARGIN - stringWidth(f"Page {pages} of {pages}", FONT, BODY) - 12
+        if stringWidth(mid, FONT, BODY) <= right_start - left_end:
+            canvas.drawCentredString((left_end + right_start) / 2, y, mid)
+        canvas.restoreState()
+
+    # --- the events ---------------------------------------------------------------------------------
+    story: list[Any] = []
+    events = [_event_cells(e, n) for n, e in enumerate(plan.events, start=1)]
+    if events:
+        widths = _widths(available, ([p for _, p in row] for row in events), stringWidth)
+
+        def cell(markup: str | None, plain: str, width: float, bold: bool = False) -> Any:
+            """A plain string where it fits (drawn as is, and far quicker), else a paragraph."""
+            room = width - 2 * PAD_X
+            if markup is None and all(
+                stringWidth(line, BOLD if bold else FONT, BODY) <= room for line in plain.split("\n")
+            ):
+                return plain
+            return para(markup or escape(plain).replace("\n", "<br/>"), head if bold else body)
+
+        rows = [[cell(None, c, w, bold=True) for c, w in zip(COLUMNS, widths, strict=True)]]
+        rows += [[cell(m, p, w) for (m, p), w in zip(row, widths, strict=True)] for row in events]
+        story.append(grid(rows, widths, repeatRows=1))
+    else:
+        story.append(para("No events are planned."))
+
+    # --- totals, findings, overrides, notes ---------------------------------------------------------
+    story.append(para("Total planned dose", h2))
+    total_rows = totals(plan)
+    if total_rows:
+        w = [available * f for f in (0.42, 0.16, 0.14, 0.28)]
+        table = [[para(h, head) for h in ("Drug or course", "Route", "Events", "Total planned")]]
+        table += [[para(escape(c)) for c in (t.what, t.route, t.count, t.total)] for t in total_rows]
+        story.append(grid(table, w, repeatRows=1))
+    else:
+        story.append(para("none"))
+
+    story.append(para("Safety findings", h2))
+    rows_of = {e.uid: n for n, e in enumerate(plan.events, start=1)}
+    if plan.findings:
+        w = [available * f for f in (0.09, 0.17, 0.46, 0.08, 0.2)]
+        table = [[para(h, head) for h in ("Severity", "Rule", "Message (staff)", "Sources", "Rows")]]
+        for f in plan.findings:
+            severity = f"<b>{escape(f.severity.upper())}</b>"
+            if f.overridden:
+                severity += "<br/>overridden (see Overrides)"
+            numbers = [rows_of[u] for u in f.event_uids if u in rows_of]
+            table.append(
+                [
+                    para(severity),
+                    para(escape(f.rule)),
+                    para(escape(f.message)),
+                    para(escape(", ".join(f.sources)) or "none"),
+                    para(_ranges(numbers) if numbers else "none" if f.event_uids else "whole plan"),
+                ]
+            )
+        story.append(grid(table, w, repeatRows=1))
+    else:
+        story.append(para("none"))
+
+    story.append(para("Overrides", h2))
+    if plan.overrides:
+        w = [available * f for f in (0.17, 0.5, 0.15, 0.18)]
+        table = [[para(h, head) for h in ("Rule", "Reason", "By", "At")]]
+        for o in plan.overrides:
+            table.append(
+                [
+                    para(escape(o.rule)),
+                    para(escape(o.reason)),
+                    para(escape(o.by) if o.by else "not recorded"),
+                    para(escape(_local(o.at, clinic.tz))),
+                ]
+            )
+        story.append(grid(table, w, repeatRows=1))
+    else:
+        story.append(para("none"))
+
+    story.append(para("Notes", h2))
+    if plan.notes:
+        story += [Paragraph(escape(n), bullet, bulletText="-") for n in plan.notes]
+    else:
+        story.append(para("none"))
+
+    story.append(para("Plan", h2))
+    story.append(para(f"<b>Fingerprint:</b> {escape(plan.fingerprint or 'none')}"))
+    if plan.parent:
+        story.append(para(f"<b>Revises:</b> {escape(plan.parent)}"))
+    for t in plan.templates:
+        story.append(
+            Paragraph(
+                f"<b>{escape(t.id)}</b> v{escape(t.version)} ({escape(t.kind)}, {escape(t.status)}, "
+                f"evidence: {escape(t.evidence)}): {escape(t.title)}",
+                bullet,
+                bulletText="-",
+            )
+        )
+    if plan.policy:
+        story.append(
+            para(f"<b>Site policy:</b> {escape(plan.policy.name)} (sha256 {escape(plan.policy.sha256[:12])})")
+        )
+    contact = ", ".join(p for p in (clinic.name, " ".join(clinic.location.split()), clinic.phone) if p)
+    if contact:
+        story.append(para(f"<b>Clinic:</b> {escape(contact)}"))
+
+    sign = [[para(h, head) for h in ("Sign-off", "Name", "Signature", "Date/time")]]
+    sign += [[r, "", "", ""] for r in ("Pharmacist verification", "Nurse check")]
+    story.append(
+        KeepTogether(
+            [
+                para("Sign-off", h2),
+                grid(sign, [available * f for f in (0.25, 0.3, 0.25, 0.2)], rowHeights=[None, 30, 30]),
+            ]
+        )
+    )
+    story.append(Spacer(1, 1))
+
+    buffer = io.BytesIO()
+    doc = SimpleDocTemplate(
+        buffer,
+        pagesize=(width, height),
+        # the frame pads its content by FRAME_PAD: the table's edges then meet the page margins
+        leftMargin=MARGIN - FRAME_PAD,
+        rightMargin=MARGIN - FRAME_PAD,
+        topMargin=top_margin - FRAME_PAD,
+        bottomMargin=MARGIN + FOOTER_H - FRAME_PAD,
+        pageCompression=1,
+        **document_info(
+            plan,
+            title="Staff sheet",
+            subject="Staff administration sheet (a scheduling aid: verify against the signed order)",
+        ),
+    )
+    canvasmaker: Any = numbered_canvas(footer)
+    doc.build(story, onFirstPage=on_page, onLaterPages=on_page, canvasmaker=canvasmaker)
+    return buffer.getvalue()

@@ -1,0 +1,136 @@
+"""One vocabulary: how lmsched names events, routes, radiotherapy sites and weekdays in every
+output, so the terminal, the calendars, the PDFs, the agenda and the FHIR bundle say the same thing.
+
+Each route has one entry with every wording an output needs (a table cell, a calendar title, a
+patient's description, the staff sheet, FHIR); a route lmsched does not know is shown as written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from .plan import Event
+
+__all__ = [
+    "EDITED_PATIENT",
+    "EDITED_STAFF",
+    "SITE_NAMES",
+    "WEEKDAY",
+    "RouteWords",
+    "dose_text",
+    "event_label",
+    "event_name",
+    "event_title",
+    "route_words",
+    "site_name",
+]
+
+# What every output says about a hand-edited plan accepted as edited (plan.edited).
+EDITED_PATIENT = "This calendar was changed by hand after it was made. Check every date with your care team."
+EDITED_STAFF = "EDITED by hand after lmsched wrote it: not computed or checked by lmsched."
+
+WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+SITE_NAMES = {"wbrt": "whole brain", "focal": "focal", "csi": "craniospinal"}
+
+
+@dataclass(frozen=True)
+class RouteWords:
+    short: str  # a table cell: staff sheet, terminal, agenda
+    title: str  # a calendar event's title
+    long: str  # a calendar event's description
+    staff: str  # the staff sheet's heading
+    clinical: str  # FHIR Dosage.route text
+    dosage: str  # FHIR Dosage.text, after the dose
+
+
+_ROUTES = {
+    "ommaya": RouteWords(
+        short="Ommaya",
+        title="Ommaya",
+        long="Ommaya reservoir (intraventricular)",
+        staff="Ommaya (intraventricular)",
+        clinical="Intraventricular (Ommaya reservoir)",
+        dosage="intraventricular via Ommaya",
+    ),
+    "lumbar": RouteWords(
+        short="lumbar",
+        title="lumbar puncture",
+        long="lumbar puncture (intrathecal)",
+        staff="lumbar puncture (intrathecal)",
+        clinical="Intrathecal (lumbar puncture)",
+        dosage="intrathecal via lumbar puncture",
+    ),
+    "oral": RouteWords(
+        short="oral", title="oral", long="by mouth", staff="oral", clinical="oral", dosage="by mouth"
+    ),
+    "external beam": RouteWords(
+        short="RT",
+        title="external beam",
+        long="external beam radiotherapy",
+        staff="external beam",
+        clinical="external beam",
+        dosage="external beam",
+    ),
+}
+
+Wording = Literal["short", "title", "long", "staff", "clinical", "dosage"]
+
+
+def route_words(route: str | None, wording: Wording = "short") -> str:
+    """The route in the wording an output needs; an unknown route as written, none as ''."""
+    words = _ROUTES.get(route or "")
+    return getattr(words, wording) if words is not None else route or ""
+
+
+def site_name(event: Event) -> str:
+    """'whole brain', 'focal', 'craniospinal' for an RT fraction (its phase is the site)."""
+    return SITE_NAMES.get(event.phase, event.phase)
+
+
+def dose_text(event: Event) -> str:
+    if event.dose_mg is not None:
+        return f"{event.dose_mg:g} mg"
+    if event.dose_gy is not None:
+        return f"{event.dose_gy:g} Gy"
+    return ""
+
+
+def _when(event: Event) -> str:
+    return "AM" if event.phase.endswith("morning") else "PM"
+
+
+def event_label(event: Event) -> str:
+    """Short, for a table row: 'IT methotrexate 3/18', 'RT 3/10 whole brain', 'Memantine AM x7d'."""
+    if event.kind == "it-dose":
+        return f"IT {event.drug} {event.number}/{event.of}"
+    if event.kind == "rt-fraction":
+        return f"RT {event.number}/{event.of} {site_name(event)}"
+    drug = (event.drug or "").capitalize()
+    return (
+        f"{drug} {_when(event)} x{event.repeat_days}d" if event.repeat_days > 1 else f"{drug} {_when(event)}"
+    )
+
+
+def event_name(event: Event) -> str:
+    """With its dose, for a change log or a diff: 'IT methotrexate 12 mg, dose 5 of 16 (weekly)',
+    'RT whole brain 3 Gy, fraction 3 of 10', 'memantine 5 mg AM, step 1'."""
+    if event.kind == "it-dose":
+        return f"IT {event.drug} {event.dose_mg:g} mg, dose {event.number} of {event.of} ({event.phase})"
+    if event.kind == "rt-fraction":
+        return f"RT {site_name(event)} {event.dose_gy:g} Gy, fraction {event.number} of {event.of}"
+    step = event.phase.rsplit("-", 1)[0].replace("-", " ")
+    return f"{event.drug} {event.dose_mg:g} mg {_when(event)}, {step}"
+
+
+def event_title(event: Event) -> str:
+    """In plain words, for a calendar: 'Intrathecal methotrexate 12 mg (Ommaya)',
+    'Radiotherapy 3 of 10 (whole brain)', 'Memantine 5 mg (morning)'."""
+    if event.kind == "it-dose":
+        drug = (event.drug or "").replace("-", " ")
+        return f"Intrathecal {drug} {event.dose_mg:g} mg ({route_words(event.route, 'title')})"
+    if event.kind == "rt-fraction":
+        return f"Radiotherapy {event.number} of {event.of} ({site_name(event)})"
+    when = "morning" if event.phase.endswith("morning") else "evening"
+    return f"{(event.drug or '').capitalize()} {event.dose_mg:g} mg ({when})"
