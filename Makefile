@@ -46,9 +46,10 @@ demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) in
 test: $(VENV)/.dev ## Install what the tests need and run the whole suite
 	$(BIN)/python -m pytest
 
-lint: $(VENV)/.dev ## ruff and mypy (strict on the package)
+lint: $(VENV)/.dev ## ruff, mypy (strict on the package) and the layer contract (.importlinter)
 	$(BIN)/ruff check scheduler tests benchmarks
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: $(VENV)/.runtime ## Measure start-up, one plan, and a 1,000-patient batch against its floor (benchmarks/)
 	$(BIN)/python benchmarks/bench_cli.py; cli=$$?; $(BIN)/python benchmarks/bench_batch.py; batch=$$?; \

@@ -7,6 +7,7 @@ Only click is imported at start-up; each command imports the service when it run
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -70,13 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; outputs were already written. Silence the
         # interpreter's own flush of the dead pipe at exit.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:  # a bug: say so in one line, keep the traceback for developers
-        import os
-
         if os.environ.get("LMSCHED_DEBUG"):
             raise
         click.echo(

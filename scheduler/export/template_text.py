@@ -21,7 +21,11 @@ def _phase_text(regimen: Regimen) -> Iterator[str]:
         else:
             pattern = "monthly" if p.months == 1 else f"every {p.months} months"
             where = " (same day of the month from one anchor, clamped to month end)"
-        tail = ", continues until progression (--maintenance N)" if p.until_progression else ""
+        tail = (
+            ", continues until progression (the maintenance count sets how many)"
+            if p.until_progression
+            else ""
+        )
         yield f"  {p.name}: {p.count} doses, {pattern}{where}; at least {p.min_days} days apart{tail}"
 
 
