@@ -227,13 +227,11 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     from . import agenda
     from .calendar import build_calendar
     from .export import ics
-    from .export.outputs import renderers
     from .holiday_cache import cached_source
     from .inputs import build_request, resolve_now
     from .rules import refusal
-    from .service import checked_plan
+    from .service import Outputs, checked_plan, write_outputs
     from .templates import load_registry
-    from .writer import write_all
 
     fields = dict(row.fields)
     if job.clinic is not None and "clinic" not in fields:
@@ -250,10 +248,9 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     if result.blocking:
         blocked = refusal(result.blocking, done=None)
         return _outcome(row, "blocked", f"{blocked.rule}: {blocked.detail}", findings=findings, tz=tz)
-    render = renderers(cast(Any, job.audience), paper=job.paper)
     folder = job.out / row.folder
-    outputs = {folder / f"plan.{name}": render[name](plan) for name in job.formats}
-    write_all(outputs)
+    targets = {name: folder / f"plan.{name}" for name in job.formats}
+    write_outputs(result, Outputs(targets, cast(Any, job.audience), paper=job.paper))
     return _outcome(
         row,
         "ok",

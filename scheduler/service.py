@@ -54,6 +54,7 @@ __all__ = [
     "revise_plan",
     "run_batch",
     "template_lines",
+    "write_outputs",
 ]
 
 T = TypeVar("T")
@@ -151,7 +152,7 @@ def checked_plan(
     return check_plan(plan, policy, overrides, by=by, at=now)
 
 
-def _write(result: CheckResult, outputs: Outputs | None) -> tuple[Path, ...]:
+def write_outputs(result: CheckResult, outputs: Outputs | None) -> tuple[Path, ...]:
     """Render and write the outputs of a checked plan, unless it is blocked."""
     from .writer import write_all
 
@@ -193,7 +194,9 @@ def make_plan(
     check_targets((outputs or Outputs()).targets, [*files, *([policy] if policy else [])])
     moment = _now(now, request.clinic.tz)
     result = checked_plan(request, moment, policy=_policy(policy), overrides=overrides, by=by)
-    return PlanResult(result.plan, result.blocking, result.unused_overrides, written=_write(result, outputs))
+    return PlanResult(
+        result.plan, result.blocking, result.unused_overrides, written=write_outputs(result, outputs)
+    )
 
 
 def load_saved(path: Path, accept_edited: bool = False, field: str = "PLAN") -> Plan:
@@ -285,7 +288,7 @@ def revise_plan(
         result.blocking,
         result.unused_overrides,
         result.expired_overrides,
-        written=_write(result, outputs),
+        written=write_outputs(result, outputs),
     )
 
 

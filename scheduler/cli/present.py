@@ -1,5 +1,6 @@
-"""What the commands print: findings, the plan table, what was written. Pure line generators
-and echoes; the only place terminal wording names the command's own flags."""
+"""What the commands print: findings, notes on overrides, what was written. Line generators and
+echoes; the terminal wording that names flags lives here and in the commands themselves (error
+hints are spelled by `cli._speller`)."""
 
 from __future__ import annotations
 
