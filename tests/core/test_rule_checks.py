@@ -77,14 +77,10 @@ def rt(template: str, start: str) -> dict[str, str]:
 
 class Case(NamedTuple):
     rule: str
+    named: int  # how many events its findings name (0: a fact of the patient or the template)
     fire: Build
+    quiet: list[Build]  # the closest plans where the rule finds nothing
     fact: str  # what the staff message must say, with its dates and doses
-    named: int  # how many events the findings name (0: a fact of the patient or the template)
-    quiet: tuple[Build, ...]  # the closest plans where the rule finds nothing
-
-
-def case(rule: str, fire: Build, fact: str, named: int, *quiet: Build) -> Case:
-    return Case(rule, fire, fact, named, quiet)
 
 
 THIOTEPA = {"regimen": "it-thiotepa"}
@@ -92,134 +88,63 @@ WBRT_BEFORE = rt("wbrt-30gy-10fx", "2026-11-16")  # ends on 2026-11-30, before t
 WBRT_DURING = rt("wbrt-30gy-10fx", "2026-11-30")
 CSI_TO_IT = rt("csi-photon-36gy-20fx", "2026-11-02")  # its last fraction on the first IT day
 CSI_PROTON = {**THIOTEPA, **rt("csi-proton-30gy-10fx", "2026-11-02")}
+CSI_BEFORE_IT = rt("csi-photon-36gy-20fx", "2026-10-26")  # ends 2026-11-23
+FOCAL = rt("focal-30gy-10fx", "2026-11-16")
 EVERY_DOSE = "2026-12-01 to 2027-06-28"
+# fmt: off
 CASES = [
-    case(
-        "vinca-intrathecal",
-        lambda: edit(make_plan(**THIOTEPA), is_it, drug="Vincristine sulfate"),
-        "Vincristine sulfate is planned by the ommaya route on 2026-12-01, 2026-12-04, 2026-12-08, 2026-12-11, 2026-12-15, 2026-12-18 and 2 more",
-        8,
-        lazy(**THIOTEPA),
-    ),
-    case(
-        "preserved-formulation-intrathecal",
-        lazy(formulation="preserved"),
-        f"18 doses ({EVERY_DOSE})",
-        18,
-        lazy(),
-    ),
-    case(
-        "withdrawn-product",
-        lazy(regimen="it-liposomal-cytarabine"),
-        "it-liposomal-cytarabine (Liposomal cytarabine (DepoCyt): withdrawn, cannot be planned) is a withdrawn product: manufacture stopped in 2017",
-        0,
-        lazy(**THIOTEPA),
-    ),
-    case(
-        "dose-above-age-band",
-        lazy(dose=15.5),
-        f"ordered methotrexate 15.5 mg is above the adult (18+) dose of 15 mg on 18 dates ({EVERY_DOSE})",
-        18,
-        lazy(dose=15),
-    ),
-    case(
-        "dose-above-age-band",
-        third_dose(16),
-        "it-mtx-intensive gives methotrexate 16 mg, above the adult (18+) dose of 15 mg on 1 date (2026-12-08)",
-        1,
-        third_dose(15),
-    ),
-    case(  # 3 on the day of the last dose; the day after; a dose lowered by hand; an order below both bands
-        "age-band-dose-change",
-        lazy(age=None, dob="2024-06-28"),
-        "from 10 mg to 12 mg on 2027-06-28: age band 3 to under 18 years (age 3 from 2027-06-28)",
-        1,
-        lazy(age=None, dob="2024-06-29"),
-        third_dose(12),
-        lazy(age=None, dob="2024-06-28", dose=10),
-    ),
-    case(
-        "memantine-renal",
-        lazy(**WBRT_BEFORE, crcl=29.9),
-        "CrCl 29.9 mL/min is below 30: memantine target capped at 5 mg twice daily (every dose at most 5 mg) from 2026-11-16",
-        7,
-        lazy(**WBRT_BEFORE, crcl=30),
-    ),
-    case(
-        "investigational-template",
-        lazy(regimen="it-trastuzumab"),
-        "it-trastuzumab is investigational: give it only within a protocol",
-        18,
-        standard(regimen="it-trastuzumab"),
-    ),
-    case("investigational-template", lazy(), "it-mtx-intensive is off-label in solid-tumour", 18, standard()),
-    case(
-        "csf-flow-obstructed",
-        lazy(csf_flow="obstructed"),
-        "CSF flow is obstructed and IT therapy starts on 2026-12-01",
-        18,
-        lazy(csf_flow="normal"),
-    ),
-    case(
-        "shunt-without-valve",
-        lazy(shunt="unvalved"),
-        "intraventricular (Ommaya) therapy from 2026-12-01 with a ventriculoperitoneal shunt",
-        18,
-        lazy(shunt="valved"),
-        lazy(shunt="unvalved", route="lumbar"),
-    ),
-    case("low-performance-status", lazy(kps=69), "KPS 69 is below 70", 0, lazy(kps=70)),
-    case(
-        "parenchymal-metastases",
-        lazy(parenchymal_mets=True, **rt("focal-30gy-10fx", "2026-11-16")),
-        "brain parenchymal metastases with IT therapy + RT",
-        28,
-        lazy(parenchymal_mets=True),
-    ),
-    case(
-        "parenchymal-metastases",
-        lazy(parenchymal_mets=True, systemic_mtx=True, **THIOTEPA),
-        "brain parenchymal metastases with IT therapy + systemic methotrexate",
-        8,
-        lazy(parenchymal_mets=False, systemic_mtx=True, **THIOTEPA),
-    ),
-    case(  # one lumbar dose left is not continuing therapy
-        "lumbar-route-continuing",
-        lazy(route="lumbar"),
-        "18 doses by lumbar puncture",
-        18,
-        lazy(route="ommaya"),
-        cancelled(lambda e: is_it(e) and e.number > 1, route="lumbar"),
-    ),
-    case(
-        "csi-with-methotrexate",
-        lazy(**CSI_TO_IT),
-        f"csi-photon-36gy-20fx 2026-11-02 to 2026-12-01 is in the same plan as IT methotrexate (18 doses, {EVERY_DOSE})",
-        38,
-        lazy(**rt("focal-30gy-10fx", "2026-11-02")),
-    ),
-    case(
-        "csi-with-methotrexate",
-        lazy(**CSI_PROTON, systemic_mtx=True),
-        "csi-proton-30gy-10fx 2026-11-02 to 2026-11-16 is in the same plan as systemic methotrexate",
-        10,
-        lazy(**CSI_PROTON, systemic_mtx=False),
-    ),
-    case(
-        "it-methotrexate-during-csi",
-        lazy(**CSI_TO_IT),
-        "IT methotrexate on 2026-12-01 falls inside the craniospinal RT course 2026-11-02 to 2026-12-01",
-        21,
-        lazy(**rt("csi-photon-36gy-20fx", "2026-10-26")),
-    ),
-    case(
-        "wbrt-overlap-it-methotrexate",
-        lazy(**WBRT_DURING),
-        "on 2026-12-01, 2026-12-04, 2026-12-08, 2026-12-11 fall inside the WBRT course 2026-11-30 to 2026-12-11",
-        4,
-        lazy(**WBRT_BEFORE),
-    ),
+    Case("vinca-intrathecal", 8, lambda: edit(make_plan(**THIOTEPA), is_it, drug="Vincristine sulfate"),
+         [lazy(**THIOTEPA)],
+         "Vincristine sulfate is planned by the ommaya route on 2026-12-01, 2026-12-04, 2026-12-08, "
+         "2026-12-11, 2026-12-15, 2026-12-18 and 2 more"),
+    Case("preserved-formulation-intrathecal", 18, lazy(formulation="preserved"), [lazy()],
+         f"18 doses ({EVERY_DOSE})"),
+    Case("withdrawn-product", 0, lazy(regimen="it-liposomal-cytarabine"), [lazy(**THIOTEPA)],
+         "it-liposomal-cytarabine (Liposomal cytarabine (DepoCyt): withdrawn, cannot be planned) is a "
+         "withdrawn product: manufacture stopped in 2017"),
+    Case("dose-above-age-band", 18, lazy(dose=15.5), [lazy(dose=15)],
+         f"ordered methotrexate 15.5 mg is above the adult (18+) dose of 15 mg on 18 dates ({EVERY_DOSE})"),
+    Case("dose-above-age-band", 1, third_dose(16), [third_dose(15)],
+         "it-mtx-intensive gives methotrexate 16 mg, above the adult (18+) dose of 15 mg on 1 date "
+         "(2026-12-08)"),
+    # 3 on the day of the last dose; quiet: 3 the day after, a dose lowered by hand, an order below both bands
+    Case("age-band-dose-change", 1, lazy(age=None, dob="2024-06-28"),
+         [lazy(age=None, dob="2024-06-29"), third_dose(12), lazy(age=None, dob="2024-06-28", dose=10)],
+         "from 10 mg to 12 mg on 2027-06-28: age band 3 to under 18 years (age 3 from 2027-06-28)"),
+    Case("memantine-renal", 7, lazy(**WBRT_BEFORE, crcl=29.9), [lazy(**WBRT_BEFORE, crcl=30)],
+         "CrCl 29.9 mL/min is below 30: memantine target capped at 5 mg twice daily (every dose at most "
+         "5 mg) from 2026-11-16"),
+    Case("investigational-template", 18, lazy(regimen="it-trastuzumab"), [standard(regimen="it-trastuzumab")],
+         "it-trastuzumab is investigational: give it only within a protocol, with consent"),
+    Case("investigational-template", 18, lazy(), [standard()],
+         "it-mtx-intensive is off-label in solid-tumour leptomeningeal disease"),
+    Case("csf-flow-obstructed", 18, lazy(csf_flow="obstructed"), [lazy(csf_flow="normal")],
+         "CSF flow is obstructed and IT therapy starts on 2026-12-01"),
+    Case("shunt-without-valve", 18, lazy(shunt="unvalved"),
+         [lazy(shunt="valved"), lazy(shunt="unvalved", route="lumbar")],
+         "intraventricular (Ommaya) therapy from 2026-12-01 with a ventriculoperitoneal shunt"),
+    Case("low-performance-status", 0, lazy(kps=69), [lazy(kps=70)], "KPS 69 is below 70"),
+    Case("parenchymal-metastases", 28, lazy(parenchymal_mets=True, **FOCAL), [lazy(parenchymal_mets=True)],
+         "brain parenchymal metastases with IT therapy + RT"),
+    Case("parenchymal-metastases", 8, lazy(parenchymal_mets=True, systemic_mtx=True, **THIOTEPA),
+         [lazy(parenchymal_mets=False, systemic_mtx=True, **THIOTEPA)],
+         "brain parenchymal metastases with IT therapy + systemic methotrexate"),
+    # quiet: by Ommaya, or a single lumbar dose (not continuing therapy)
+    Case("lumbar-route-continuing", 18, lazy(route="lumbar"),
+         [lazy(route="ommaya"), cancelled(lambda e: is_it(e) and e.number > 1, route="lumbar")],
+         "18 doses by lumbar puncture"),
+    Case("csi-with-methotrexate", 38, lazy(**CSI_TO_IT), [lazy(**rt("focal-30gy-10fx", "2026-11-02"))],
+         "craniospinal RT csi-photon-36gy-20fx 2026-11-02 to 2026-12-01 is in the same plan as IT "
+         f"methotrexate (18 doses, {EVERY_DOSE})"),
+    Case("csi-with-methotrexate", 10, lazy(**CSI_PROTON, systemic_mtx=True), [lazy(**CSI_PROTON)],
+         "csi-proton-30gy-10fx 2026-11-02 to 2026-11-16 is in the same plan as systemic methotrexate"),
+    Case("it-methotrexate-during-csi", 21, lazy(**CSI_TO_IT), [lazy(**CSI_BEFORE_IT)],
+         "IT methotrexate on 2026-12-01 falls inside the craniospinal RT course 2026-11-02 to 2026-12-01"),
+    Case("wbrt-overlap-it-methotrexate", 4, lazy(**WBRT_DURING), [lazy(**WBRT_BEFORE)],
+         "IT methotrexate on 2026-12-01, 2026-12-04, 2026-12-08, 2026-12-11 fall inside the WBRT course "
+         "2026-11-30 to 2026-12-11"),
 ]
+# fmt: on
 IDS = [f"{c.rule}-{i}" for i, c in enumerate(CASES)]
 QUIET = [
     pytest.param(c.rule, q, id=f"{c.rule}-{i}-{j}")
@@ -273,11 +198,7 @@ RE_CHECK = "RT focal-30gy-10fx ends on 2026-11-23, before the first IT dose on"
     [  # RT to restore flow that ends before the first IT dose lowers the stop to a re-check (warn)
         (lazy(**RT_FIRST), "warn", f"{RE_CHECK} 2026-12-01: re-check flow"),
         (cancelled(lambda e: is_it(e) and e.number == 1, **RT_FIRST), "warn", f"{RE_CHECK} 2026-12-04"),
-        (
-            cancelled(lambda e: e.kind == "rt-fraction", **RT_FIRST),
-            "stop",
-            "restore flow (e.g. RT) and re-check",
-        ),
+        (cancelled(lambda e: e.kind == "rt-fraction", **RT_FIRST), "stop", "restore flow (e.g. RT)"),
         (lazy(csf_flow="obstructed", **rt("focal-30gy-10fx", "2026-11-17")), "stop", "starts on 2026-12-01"),
     ],
     ids=["rt-first", "first-it-cancelled", "rt-cancelled", "rt-ends-on-the-first-it-day"],
