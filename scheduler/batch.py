@@ -26,11 +26,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from .errors import InputError, SchedulerError
 from .inputs import PATIENT_KEYS
-from .models import Clinic, Paper
+from .models import Audience, Clinic, Paper
 
 __all__ = [
     "RESERVED",
@@ -74,7 +74,7 @@ class Job:
     out: Path
     clinic: Path | None
     formats: tuple[str, ...]
-    audience: str
+    audience: Audience
     now: str | None  # --now as given (ISO), resolved in each row's clinic time zone
     clock: dt.datetime  # the parent's clock, read once, when --now is not given
     paper: Paper = "letter"
@@ -95,6 +95,10 @@ class RowResult:
     sessions: tuple[Any, ...] = ()  # agenda.Session records of the patient's chair sessions
     vevents: tuple[bytes, ...] = ()  # the chair sessions as staff VEVENTs, for clinic.ics
     findings: tuple[str, ...] = field(default=())  # "severity rule" of each finding written
+
+
+Progress = Callable[[Iterator[RowResult], int], AbstractContextManager[Iterable[RowResult]]]
+"""How a front end shows a batch's progress: wraps the results as they come (given their count)."""
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -225,12 +229,10 @@ def _outcome(row: Row, outcome: str, reason: str = "", **details: Any) -> RowRes
 def _plan_row(row: Row, job: Job) -> RowResult:
     global _REGISTRY
     from . import agenda
-    from .calendar import build_calendar
     from .export import ics
-    from .holiday_cache import cached_source
     from .inputs import build_request, resolve_now
     from .rules import refusal
-    from .service import Outputs, checked_plan, write_outputs
+    from .service import Outputs, checked_plan, clinic_calendar, write_outputs
     from .templates import load_registry
 
     fields = dict(row.fields)
@@ -241,7 +243,7 @@ def _plan_row(row: Row, job: Job) -> RowResult:
         _REGISTRY = load_registry()
     tz = request.clinic.tz
     now = resolve_now(job.now, tz) if job.now else job.clock
-    calendar = build_calendar(request.clinic, cached_source(job.cache))
+    calendar = clinic_calendar(request.clinic, job.cache)
     result = checked_plan(request, now, registry=_REGISTRY, calendar=calendar)
     plan = result.plan
     findings = tuple(f"{f.severity} {f.rule}" for f in plan.findings)
@@ -250,7 +252,7 @@ def _plan_row(row: Row, job: Job) -> RowResult:
         return _outcome(row, "blocked", f"{blocked.rule}: {blocked.detail}", findings=findings, tz=tz)
     folder = job.out / row.folder
     targets = {name: folder / f"plan.{name}" for name in job.formats}
-    write_outputs(result, Outputs(targets, cast(Any, job.audience), paper=job.paper))
+    write_outputs(result, Outputs(targets, job.audience, paper=job.paper))
     return _outcome(
         row,
         "ok",
@@ -361,7 +363,7 @@ def run_batch(
     jobs: int,
     centre: Clinic | None,
     chairs: int | None,
-    progress: Callable[[Iterator[RowResult], int], AbstractContextManager[Iterable[RowResult]]] | None = None,
+    progress: Progress | None = None,
 ) -> BatchReport:
     """Plan every row, stream each patient's sessions into clinic.ics, then write the summary and
     the agenda. Returns the lines for the terminal. `progress` (a front end's progress bar) wraps

@@ -69,7 +69,7 @@ class SchedulerError(Exception):
     (`"{delay} DATE {by} DAYS"`), for a choice between options rather than values."""
 
     exit_code = EXIT_INPUT
-    spell: Spell = staticmethod(lambda option: "--" + plain(option))  # set by the CLI per command
+    spell: Spell | None = None  # how the front end that caught it spells options (the CLI sets it)
 
     def __init__(
         self,

@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .models import Audience, Paper, PlanRequest, check_line
 from .plan import Finding, Plan
 
 if TYPE_CHECKING:
-    from .batch import BatchReport
+    from .batch import BatchReport, Progress
     from .calendar import ClinicCalendar
     from .diff import Difference
     from .export.ics import Alarm
@@ -42,6 +41,7 @@ __all__ = [
     "ReconcileResult",
     "check_plan_file",
     "checked_plan",
+    "clinic_calendar",
     "diff_files",
     "export_plan",
     "list_rules",
@@ -56,10 +56,6 @@ __all__ = [
     "template_lines",
     "write_outputs",
 ]
-
-T = TypeVar("T")
-Progress = Callable[[Iterator[T], int], AbstractContextManager[Iterable[T]]]
-"""How a front end shows a batch's progress: wraps the results as they come (and their count)."""
 
 
 @dataclass(frozen=True)
@@ -121,11 +117,18 @@ def _registry() -> Registry:
     return load_registry()
 
 
-def _calendar(clinic: Clinic) -> ClinicCalendar:
+def clinic_calendar(clinic: Clinic, cache: Path | None) -> ClinicCalendar:
+    """The clinic's calendar, its public holidays read through the holiday cache in `cache`."""
     from .calendar import build_calendar
-    from .holiday_cache import cache_dir, cached_source
+    from .holiday_cache import cached_source
 
-    return build_calendar(clinic, cached_source(cache_dir(os.environ)))
+    return build_calendar(clinic, cached_source(cache))
+
+
+def _calendar(clinic: Clinic) -> ClinicCalendar:
+    from .holiday_cache import cache_dir
+
+    return clinic_calendar(clinic, cache_dir(os.environ))
 
 
 def _policy(path: Path | None) -> Policy | None:
@@ -385,7 +388,7 @@ def run_batch(
     chairs: int | None = None,
     paper: Paper = "letter",
     now: str | None = None,
-    progress: Progress[Any] | None = None,
+    progress: Progress | None = None,
 ) -> BatchReport:
     """Plan every patient of a spreadsheet (or folder of patient files) into DIR/<patient>/, and
     the centre's agenda. Everything the whole batch depends on is checked before any row runs."""

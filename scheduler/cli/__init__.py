@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="lmsched", standalone_mode=False)
     except SchedulerError as exc:
-        click.echo(f"lmsched: error: {exc.render(exc.spell)}", err=True)
+        click.echo(f"lmsched: error: {exc.render(exc.spell or _speller(None))}", err=True)
         return exc.exit_code
     except click.exceptions.UsageError as exc:
         message = " ".join(exc.format_message().split())
