@@ -24,6 +24,9 @@ $(VENV)/.dev: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[dev]'
 	@touch $(VENV)/.runtime $@
 
+# The demo's patient calendars are keyed with the demo-only site key shipped in examples/ (the
+# saved-plan commands do not read clinic.toml): nothing is created in the user's home.
+demo: export LMSCHED_SITE_KEY_FILE := $(CURDIR)/examples/demo-site-key
 demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) into examples/out/
 	@mkdir -p $(OUT)
 	$(BIN)/lmsched plan examples/patient-adult.toml --now $(DEMO_NOW) \
@@ -34,7 +37,7 @@ demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) in
 	$(BIN)/lmsched plan examples/patient-child.toml --now $(DEMO_NOW) --quiet \
 		--json $(OUT)/plan-child.json --csv $(OUT)/plan-child.csv --ics $(OUT)/plan-child-patient.ics \
 		--pdf $(OUT)/patient-calendar-child.pdf --staff-pdf $(OUT)/staff-sheet-child.pdf
-	$(BIN)/lmsched reschedule $(OUT)/plan-adult.json --delay 2026-12-17 --by 7 --quiet \
+	$(BIN)/lmsched reschedule $(OUT)/plan-adult.json --delay 2026-12-17 --days 7 --quiet \
 		--reason "Platelets 45 on 2026-12-16" --decided-by "Dr Rivera" --now 2026-12-16T15:00:00-05:00 \
 		--json $(OUT)/plan-adult-r1.json --ics $(OUT)/plan-adult-r1-patient.ics --pdf $(OUT)/patient-calendar-r1.pdf
 	$(BIN)/lmsched diff $(OUT)/plan-adult.json $(OUT)/plan-adult-r1.json > $(OUT)/diff-adult-r1.txt \

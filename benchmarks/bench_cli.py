@@ -43,7 +43,9 @@ PYDANTIC_FLOOR = "from pydantic import BaseModel\nclass M(BaseModel):\n    x: in
 
 def measure(argv: list[str], cwd: Path, cache: str) -> list[float]:
     """Wall times in ms; exit codes 0 and 1 (diff found differences) are both a finished run."""
-    env = {**os.environ, "LMSCHED_CACHE_DIR": cache}
+    # The demo-only site key (unless one is set), so a benchmark never creates a key in the home.
+    demo_key = str(Path(__file__).resolve().parent.parent / "examples" / "demo-site-key")
+    env = {"LMSCHED_SITE_KEY_FILE": demo_key, **os.environ, "LMSCHED_CACHE_DIR": cache}
 
     def once() -> None:
         done = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=False)
@@ -96,7 +98,18 @@ def main() -> int:
         # The saved-plan commands (issue 7) work from a plan file written once here.
         saved, revised, given = out / "saved.json", out / "revised.json", out / "given.csv"
         subprocess.run([*plan[:-5], "--json", str(saved), "-q"], check=True, capture_output=True)
-        delay = [*lmsched, "reschedule", str(saved), "--delay", "2026-12-17", "--by", "7", "--now", NOW, "-q"]
+        delay = [
+            *lmsched,
+            "reschedule",
+            str(saved),
+            "--delay",
+            "2026-12-17",
+            "--days",
+            "7",
+            "--now",
+            NOW,
+            "-q",
+        ]
         subprocess.run([*delay, "--json", str(revised)], check=True, capture_output=True)
         doses = [e for e in json.loads(saved.read_text())["events"] if e["kind"] == "it-dose"][:5]
         given.write_text(

@@ -79,6 +79,8 @@ class Job:
     clock: dt.datetime  # the parent's clock, read once, when --now is not given
     paper: Paper = "letter"
     cache: Path | None = None
+    key: bytes | None = field(default=None, repr=False)  # the site key, resolved once by the parent
+    site_key: Path | None = None  # --site-key FILE: beats each row's clinic file's site_key
 
 
 @dataclass(frozen=True)
@@ -252,7 +254,7 @@ def _plan_row(row: Row, job: Job) -> RowResult:
         return _outcome(row, "blocked", f"{blocked.rule}: {blocked.detail}", findings=findings, tz=tz)
     folder = job.out / row.folder
     targets = {name: folder / f"plan.{name}" for name in job.formats}
-    write_outputs(result, Outputs(targets, job.audience, paper=job.paper))
+    write_outputs(result, Outputs(targets, job.audience, paper=job.paper, site_key=job.site_key, key=job.key))
     return _outcome(
         row,
         "ok",

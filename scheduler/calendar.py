@@ -152,7 +152,11 @@ class Placement:
 
 
 def place_course(
-    planned: list[tuple[dt.date, int]], calendar: ClinicCalendar, shift: str, not_before: dt.date
+    planned: list[tuple[dt.date, int]],
+    calendar: ClinicCalendar,
+    shift: str,
+    not_before: dt.date,
+    previous: dt.date | None = None,
 ) -> list[Placement]:
     """Put each planned (day, min_gap) on an open day, in order.
 
@@ -160,9 +164,9 @@ def place_course(
     day before it when that keeps the minimum gap and the start; otherwise forward). A dose that
     would come sooner than its minimum gap after the previous dose is pushed later, which is how one
     closure moves the doses after it. No dose ever lands on a closed day or before the previous one.
+    `previous`: the day of the dose before these (when a course is placed phase by phase).
     """
     placed: list[Placement] = []
-    previous: dt.date | None = None
     for day, min_gap in planned:
         reasons: list[str] = []
         earliest = not_before if previous is None else max(not_before, previous + dt.timedelta(min_gap))

@@ -17,6 +17,7 @@ __all__ = [
     "EXIT_DISCREPANCY",
     "EXIT_INPUT",
     "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_SERVER",
     "BlockedError",
@@ -34,6 +35,7 @@ EXIT_INPUT = 2  # bad input (InputError, TemplateError): nothing created or chan
 EXIT_BLOCKED = 3  # a safety rule blocks the plan (BlockedError): nothing written
 EXIT_SERVER = 4  # a calendar server failed (PublishError)
 EXIT_INTERNAL = 70  # a bug (EX_SOFTWARE): reported in one line
+EXIT_INTERRUPTED = 130  # Ctrl-C during a publish (128 + SIGINT): says how far it got
 
 Spell = Callable[[str], str]
 """How a front end names an option given by its field name: 'accept_edited' -> '--accept-edited'."""

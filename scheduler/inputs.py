@@ -23,6 +23,7 @@ __all__ = [
     "PATIENT_KEYS",
     "Inputs",
     "build_request",
+    "check_region_zone",
     "read_clinic",
     "read_input",
     "read_toml",
@@ -186,9 +187,11 @@ def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> Inputs
             clinic_path = Path(value)
         else:
             data[key] = value
+    allow_fixed = bool(data.pop("allow_fixed_offset", False))
     clinic: dict[str, Any] = {}
     if clinic_path is not None:
         clinic = read_toml(clinic_path, "clinic")
+        allow_fixed = _allow_fixed_offset(clinic, clinic_path) or allow_fixed
         unknown = sorted(set(clinic) - set(Clinic.model_fields))
         if unknown:
             raise InputError(
@@ -197,6 +200,7 @@ def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> Inputs
                 choices=sorted(Clinic.model_fields),
             )
         closed = list(_as_list(clinic.pop("closed", []))) + closed
+        _site_key_beside(clinic, clinic_path)
     from_file = frozenset(clinic)
     from_file = from_file - {f for k, f in CLINIC_KEYS.items() if k in data}
     for key, field in CLINIC_KEYS.items():
@@ -206,18 +210,69 @@ def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> Inputs
     data["clinic"] = clinic
     files = tuple(p for p in (patient_file, clinic_path) if p is not None)
     try:
-        return Inputs(PlanRequest.model_validate(data), files)
+        request = PlanRequest.model_validate(data)
     except ValidationError as exc:
         raise translate(exc, clinic_path, from_file) from None
+    if not allow_fixed:
+        where = f"tz (clinic file {clinic_path})" if "tz" in from_file else "tz (--tz)"
+        check_region_zone(request.clinic.tz, where)
+    return Inputs(request, files)
 
 
 def read_clinic(path: Path) -> Clinic:
     """A clinic TOML file on its own (a batch's --clinic), validated."""
     data = read_toml(path, "clinic")
+    _site_key_beside(data, path)
+    allow_fixed = _allow_fixed_offset(data, path)
     try:
-        return Clinic.model_validate(data)
+        clinic = Clinic.model_validate(data)
     except ValidationError as exc:
         raise translate(exc, path, frozenset(data)) from None
+    if not allow_fixed:
+        check_region_zone(clinic.tz, f"tz (clinic file {path})")
+    return clinic
+
+
+def _allow_fixed_offset(clinic: dict[str, Any], clinic_path: Path) -> bool:
+    """A clinic file's `allow_fixed_offset = true` (taken out: it is how the file is read, not
+    part of the clinic a plan records), the file's form of --allow-fixed-offset."""
+    value = clinic.pop("allow_fixed_offset", False)
+    if not isinstance(value, bool):
+        raise InputError(
+            f"{clinic_path}: '{value}' is not valid: expected true or false", field="allow_fixed_offset"
+        )
+    return value
+
+
+def check_region_zone(tz: str, field: str = "tz") -> None:
+    """Refuse a fixed-offset or legacy zone name (`EST`, `Etc/GMT+5`, `US/Eastern`) for a new
+    plan: its wall-clock times drift from the patient's clock at the next daylight-saving change
+    (scheduler.zones). Saved plans are not checked here: they load with a warning."""
+    from .zones import zone_problem
+
+    problem = zone_problem(tz)
+    if problem is not None:
+        raise InputError(problem, field=field, hint="or give {allow_fixed_offset} if this zone is meant")
+
+
+def _site_key_beside(clinic: dict[str, Any], clinic_path: Path) -> None:
+    """A clinic file's `site_key` names a file relative to the clinic file (so one clinic folder,
+    shared by every scheduler of the site, carries its key file beside it)."""
+    if "site_key_id" in clinic:
+        raise InputError(
+            f"{clinic_path}: site_key_id is recorded by lmsched from site_key, not set by hand",
+            field="site_key_id",
+            hint='name the key file instead: site_key = "PATH"',
+        )
+    value = clinic.get("site_key")
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.strip():
+        raise InputError(f"{clinic_path}: expected the path of the site key file", field="site_key")
+    from .sitekey import key_id, read_key
+
+    clinic["site_key"] = str(clinic_path.parent / Path(value).expanduser())
+    clinic["site_key_id"] = key_id(read_key(Path(clinic["site_key"]), "site_key").key)
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -137,11 +137,14 @@ def parse_zone(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ValueError("expected an IANA time zone name such as America/New_York")
     try:
+        if len(value.strip()) > 64:  # the longest IANA name has 32 characters
+            raise ValueError(value)
         ZoneInfo(value.strip())
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder ("America"), a long name
+        shown = value if len(value) <= 40 else value[:40] + "..."
         raise ValueError(
-            f"'{value}' is not an IANA time zone; use a name such as America/New_York, "
-            "Europe/Amsterdam or UTC"
+            f"'{shown}' is not an IANA time zone; use a region such as America/New_York, "
+            "Europe/Amsterdam or Asia/Kolkata"
         ) from None
     return value.strip()
 
@@ -283,6 +286,12 @@ class Regimen(TemplateBase):
     formulation: str
     dose: DoseRule | None = None
     phases: tuple[Phase, ...] = ()
+    # Where a phase's first dose falls. "after-last-dose" (the default): one interval of the new
+    # phase after the previous phase's last dose (weekly: 7 days; monthly: the same day of the next
+    # month), so "weekly for 4 weeks, then monthly" gives 4 weekly doses and then a dose a month
+    # after the last. "window": the phase starts where the previous phase's weeks end (week 5,
+    # week 9, ...), as trial protocols counted in weeks state it.
+    phase_start: Literal["after-last-dose", "window"] = "after-last-dose"
 
     @model_validator(mode="after")
     def _check(self) -> Regimen:
@@ -391,6 +400,15 @@ class Clinic(Frozen):
     # Infusion chairs for IT sessions (batch agenda): one number for every open day, or per weekday
     # ({mon = 4, fri = 2}). A centre's capacity, not part of any patient's plan: never serialised.
     chairs: int | dict[Weekday, int] | None = Field(default=None, exclude=True)
+    # The site key file (`scheduler.sitekey`) that keys patient calendars' UIDs, relative to the
+    # clinic file (read_clinic and build_request resolve it). A secret's location, not part of any
+    # plan: never serialised, so plans and their fingerprints do not depend on it.
+    site_key: str | None = Field(default=None, exclude=True, min_length=1, max_length=4096)
+    # Which key that file holds (`sitekey.key_id`: a digest of the key that reveals nothing of it),
+    # recorded in the plan, so that `export`, `reschedule` and `publish`, which start from the saved
+    # plan and never read the clinic file, refuse another key instead of making a patient calendar
+    # whose UIDs duplicate every event. Set by the input layer from `site_key`, never by hand.
+    site_key_id: str | None = Field(default=None, pattern=r"^[0-9a-f]{16}$")
 
     @model_validator(mode="after")
     def _check(self) -> Clinic:

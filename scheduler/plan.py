@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -179,11 +179,17 @@ def identity(request: PlanRequest) -> str:
 # --- fingerprint and (de)serialisation ------------------------------------------------------------
 
 
+def _unset(plan: Plan) -> dict[str, Any]:
+    """Fields added after schema 1 was first written, left out of the JSON and the fingerprint
+    while empty, so plans written before them load and keep their fingerprints."""
+    empty: dict[str, Any] = {name: True for name in ("changes", "edited") if not getattr(plan, name)}
+    if plan.inputs.clinic.site_key_id is None:
+        empty["inputs"] = {"clinic": {"site_key_id": True}}
+    return empty
+
+
 def _canonical(plan: Plan) -> bytes:
-    # Fields added after schema 1 was first written are left out while empty, so the fingerprints
-    # of plans written before them still match.
-    empty = {name for name in ("changes", "edited") if not getattr(plan, name)}
-    data = plan.model_dump(mode="json", exclude={"created", "fingerprint", *empty})
+    data = plan.model_dump(mode="json", exclude={"created": True, "fingerprint": True, **_unset(plan)})
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -193,8 +199,7 @@ def fingerprint(plan: Plan) -> str:
 
 
 def plan_to_json(plan: Plan) -> bytes:
-    empty = {name for name in ("changes", "edited") if not getattr(plan, name)}
-    text = json.dumps(plan.model_dump(mode="json", exclude=empty), indent=2, ensure_ascii=False)
+    text = json.dumps(plan.model_dump(mode="json", exclude=_unset(plan)), indent=2, ensure_ascii=False)
     return (text + "\n").encode("utf-8")
 
 

@@ -32,6 +32,7 @@ from .labels import event_name
 from .models import check_line
 from .plan import Change, Event, Move, Plan, fingerprint
 from .templates import Registry
+from .zones import ZONE_NOTE_PREFIX, clock_notes_for_days, resolve_clock
 
 __all__ = ["CLINIC_KINDS", "MAX_DELAY_DAYS", "Action", "Delay", "Hold", "Stop", "reschedule"]
 
@@ -57,7 +58,7 @@ class Action:
     def choose(
         *,
         delay: dt.date | None = None,
-        by: int | None = None,
+        days: int | None = None,
         hold_from: dt.date | None = None,
         resume: dt.date | None = None,
         stop_from: dt.date | None = None,
@@ -75,17 +76,17 @@ class Action:
                 field="action",
                 hint=f"give exactly one change{got}",
                 options=[
-                    "{delay} DATE {by} DAYS",
+                    "{delay} DATE {days} N",
                     "{hold_from} DATE {resume} DATE",
                     "{stop_from} DATE {reason} TEXT",
                 ],
             )
-        if (delay is None) != (by is None):
-            raise InputError("", field="by", hint="{delay} and {by} go together")
+        if (delay is None) != (days is None):
+            raise InputError("", field="days", hint="{delay} and {days} go together")
         if (hold_from is None) != (resume is None):
             raise InputError("", field="resume", hint="{hold_from} and {resume} go together")
-        if delay is not None and by is not None:
-            return Delay(delay, by, course, reason=reason)
+        if delay is not None and days is not None:
+            return Delay(delay, days, course, reason=reason)
         if hold_from is not None and resume is not None:
             return Hold(hold_from, resume, course, reason=reason)
         assert stop_from is not None
@@ -101,7 +102,7 @@ class Delay(Action):
     def __post_init__(self) -> None:
         super().__post_init__()
         if not 1 <= self.days <= MAX_DELAY_DAYS:
-            raise InputError(f"{self.days} is not a delay; give 1 to {MAX_DELAY_DAYS} days", field="by")
+            raise InputError(f"{self.days} is not a delay; give 1 to {MAX_DELAY_DAYS} days", field="days")
 
 
 @dataclass(frozen=True)
@@ -376,12 +377,16 @@ def _spacing(plan: Plan, course: str, registry: Registry) -> _Gap:
 def _moved(plan: Plan, e: Event, new_day: dt.date, reason: str, registry: Registry) -> Event:
     """`e` on its new day: SEQUENCE + 1, the move recorded, and an IT dose's age band re-read for
     the new day (a birthday may fall between the old day and the new one)."""
+    clinic = plan.inputs.clinic
+    clock = resolve_clock(new_day, clinic.session_time if e.kind == "it-dose" else clinic.rt_time, e.tz)
+    kept = tuple(n for n in e.notes if not n.startswith(("moved from ", ZONE_NOTE_PREFIX)))
     update: dict[str, object] = {
         "date": new_day,
+        "time": clock.time,  # the clinic's time, read again for the new day (a clock change)
         "sequence": e.sequence + 1,
         "shifted_from": e.date,
         "shift_reason": reason,
-        "notes": tuple(n for n in e.notes if not n.startswith("moved from ")),
+        "notes": (*kept, clock.note) if clock.note else kept,
     }
     if e.kind == "it-dose" and e.dose_mg is not None:
         regimen = registry.regimen(e.course)
@@ -407,7 +412,13 @@ def _retimed(e: Event, update: dict[str, object]) -> Event:
     """`e` with `update`, its "daily AM to DATE" note following its new first day and length."""
     changed = e.model_copy(update=update)
     last = changed.date + dt.timedelta(changed.repeat_days - 1)
-    notes = tuple(_LAST_DAY.sub(lambda m: f"{m.group(1)}{last}", n) for n in changed.notes)
+    notes = tuple(
+        _LAST_DAY.sub(lambda m: f"{m.group(1)}{last}", n)
+        for n in changed.notes
+        if not n.startswith(ZONE_NOTE_PREFIX)
+    )
+    # the clock changes within the new days (a step moved onto or off a spring-forward day)
+    notes += tuple(clock_notes_for_days(changed.date, changed.repeat_days, changed.time, changed.tz))
     return changed.model_copy(update={"notes": notes})
 
 

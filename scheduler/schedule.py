@@ -9,15 +9,17 @@ clock, files or the terminal.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from .calendar import ClinicCalendar, build_calendar, nth_open_days, place_course
+from .calendar import ClinicCalendar, Placement, build_calendar, nth_open_days, place_course
 from .dosing import age_in_months, it_dose, medication_dose, number
 from .errors import InputError
-from .expand import expand_regimen, phase_counts
+from .expand import Slot, expand_regimen, phase_counts
 from .models import Medication, PlanRequest, Radiotherapy, Regimen
 from .plan import Event, Patient, Plan, TemplateRef, digest, fingerprint, identity
 from .templates import Registry
+from .zones import clock_notes_for_days, resolve_clock
 
 __all__ = ["build_plan", "make_uid"]
 
@@ -110,10 +112,21 @@ def _it_events(
 ) -> list[Event]:
     if regimen.dose is None:  # a withdrawn product: nothing to plan; the withdrawn-product rule blocks
         return []
-    slots = expand_regimen(regimen, request.start, request.maintenance)
-    placed = place_course(
-        [(s.planned, s.min_gap) for s in slots], calendar, request.clinic.shift, not_before=request.start
-    )
+    placed: list[Placement] = []
+
+    def settle(batch: Sequence[Slot]) -> list[dt.date]:
+        """One phase onto the clinic calendar, after the doses already placed."""
+        where = place_course(
+            [(s.planned, s.min_gap) for s in batch],
+            calendar,
+            request.clinic.shift,
+            not_before=request.start,
+            previous=placed[-1].day if placed else None,
+        )
+        placed.extend(where)
+        return [p.day for p in where]
+
+    slots = expand_regimen(regimen, request.start, request.maintenance, settle)
     open_phase = regimen.open_phase
     if open_phase is not None:
         count = phase_counts(regimen, request.maintenance)[regimen.phases.index(open_phase)]
@@ -139,6 +152,9 @@ def _it_events(
             event_notes.append(f"moved from {where.shifted_from}: {where.reason}")
         if slot.phase.until_progression:
             event_notes.append("continues until progression")
+        clock = resolve_clock(where.day, request.clinic.session_time, request.clinic.tz)
+        if clock.note:
+            event_notes.append(clock.note)
         previous_mg = decision.mg
         mg = decision.mg
         events.append(
@@ -147,7 +163,7 @@ def _it_events(
                 kind="it-dose",
                 course=regimen.id,
                 date=where.day,
-                time=request.clinic.session_time,
+                time=clock.time,
                 tz=request.clinic.tz,
                 duration_min=request.clinic.duration_min,
                 phase=slot.phase.name,
@@ -175,14 +191,16 @@ def _radiotherapy_events(
     gy = rt.gy_per_fraction
     events = []
     for n, where in enumerate(nth_open_days(calendar, request.rt_start, rt.fractions), start=1):
-        notes = (f"moved from {where.shifted_from}: {where.reason}",) if where.reason else ()
+        clock = resolve_clock(where.day, request.clinic.rt_time, request.clinic.tz)
+        moved = f"moved from {where.shifted_from}: {where.reason}" if where.reason else None
+        notes = tuple(n for n in (moved, clock.note) if n)
         events.append(
             Event(
                 uid=make_uid(identity, rt.id, request.rt_start, f"fraction:{n}"),
                 kind="rt-fraction",
                 course=rt.id,
                 date=where.day,
-                time=request.clinic.rt_time,
+                time=clock.time,
                 tz=request.clinic.tz,
                 duration_min=request.clinic.rt_duration_min,
                 phase=rt.site,
@@ -226,6 +244,7 @@ def _medication_events(
         event_notes = [f"{step.name}: daily {'AM' if when == 'morning' else 'PM'} to {last}"]
         if cap_note:
             event_notes.append(cap_note)
+        event_notes += clock_notes_for_days(start, days, clock, request.clinic.tz)
         events.append(
             Event(
                 uid=make_uid(identity, med.id, first_day, f"step{i}:{when}"),

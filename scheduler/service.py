@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .reconcile import Report
     from .reschedule import Delay, Hold, Stop
     from .rules import CheckResult, OverrideRequest, Policy, Rule
+    from .sitekey import SiteKey
     from .templates import Registry
 
 __all__ = [
@@ -49,10 +50,12 @@ __all__ = [
     "load_saved",
     "make_plan",
     "overrides_from",
+    "patient_key",
     "publish_plan",
     "reconcile_given",
     "revise_plan",
     "run_batch",
+    "site_key",
     "template_lines",
     "write_outputs",
 ]
@@ -60,19 +63,134 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Outputs:
-    """The files a use case is asked to write (format name -> path), and how."""
+    """The files a use case is asked to write (format name -> path), and how.
+
+    A patient calendar (ics, audience patient) is keyed with the site key: `site_key` (a front
+    end's --site-key FILE), else the clinic's `site_key`, else `key` (already resolved: a batch
+    resolves it once for every row), else LMSCHED_SITE_KEY_FILE, else the user's default key,
+    created on first use; `notice` is told, in one line, when that happens. No key is read when
+    no patient calendar is written."""
 
     targets: Mapping[str, Path] = field(default_factory=dict)
     audience: Audience = "patient"
     alarms: tuple[Alarm, ...] | None = None  # None: the default reminders
     paper: Paper = "letter"
+    site_key: Path | None = None
+    key: bytes | None = field(default=None, repr=False)
+    notice: Callable[[str], None] | None = field(default=None, compare=False)
+
+    @property
+    def needs_key(self) -> bool:
+        """Whether these outputs include a patient calendar (the only output keyed by the site key)."""
+        return self.audience == "patient" and "ics" in self.targets
 
     def render(self, plan: Plan) -> dict[Path, bytes]:
         from .export.ics import DEFAULT_ALARMS
         from .export.outputs import renderers
 
-        render = renderers(self.audience, DEFAULT_ALARMS if self.alarms is None else self.alarms, self.paper)
+        key = None
+        if self.needs_key:
+            key = site_key(
+                plan.inputs.clinic,
+                explicit=self.site_key,
+                fallback=self.key,
+                notice=self.notice,
+                protect=self.targets,
+            )
+        alarms = DEFAULT_ALARMS if self.alarms is None else self.alarms
+        render = renderers(self.audience, alarms, self.paper, key=key)
         return {path: render[name](plan) for name, path in self.targets.items()}
+
+
+def site_key(
+    clinic: Clinic | None = None,
+    *,
+    explicit: Path | None = None,
+    fallback: bytes | None = None,
+    notice: Callable[[str], None] | None = None,
+    protect: Mapping[str, Path] | None = None,
+) -> bytes:
+    """The site key that keys patient calendars (`scheduler.sitekey`): `explicit` (a front end's
+    option), else the clinic's `site_key` file, else `fallback` (a key resolved earlier in the same
+    run), else LMSCHED_SITE_KEY_FILE, else the user's default key file, created on first use (then
+    `notice` gets the one line that says where and what to do with it). An output of `protect`
+    (format name -> path) that would overwrite the key file is refused: a lost key duplicates
+    every patient's events."""
+    from .sitekey import key_id, resolve
+
+    clinic_file = Path(clinic.site_key) if clinic is not None and clinic.site_key else None
+    recorded = clinic.site_key_id if clinic is not None else None
+    if explicit is None and clinic_file is None and fallback is not None:
+        if recorded is not None and key_id(fallback) != recorded:
+            raise _other_key(recorded, None)
+        return fallback
+    # a plan that records its clinic's key never gets a new default key made for it
+    try:
+        found = resolve(explicit=explicit, clinic=clinic_file, environ=os.environ, create=recorded is None)
+    except InputError as exc:
+        if recorded is None or explicit is not None or clinic_file is not None:
+            raise
+        raise _other_key(recorded, None, f"no key here ({exc.detail})") from None
+    if recorded is not None and key_id(found.key) != recorded:
+        raise _other_key(recorded, found.path)
+    for name, target in (protect or {}).items():
+        if target.resolve() == found.path.resolve():
+            raise InputError(f"'{target}' is the site key file; choose another output path", field=name)
+    if notice is not None:
+        if found.created:
+            notice(found.notice())
+        elif explicit is None and clinic_file is not None:
+            _saved_plans_differ(found, notice)
+    return found.key
+
+
+def _other_key(recorded: str, path: Path | None, found: str | None = None) -> InputError:
+    """A saved plan made with its clinic file's site key, and another key (or none) found now: its
+    patient calendar would get other UIDs, and every event would show twice."""
+    if found is None:
+        found = f"{path} holds another key" if path is not None else "the key given holds another"
+    return InputError(
+        f"this plan's patient calendars are keyed with the site key its clinic file named "
+        f"(key id {recorded}); {found}",
+        field="site_key",
+        hint="give that key file with {site_key} or set LMSCHED_SITE_KEY_FILE to it",
+    )
+
+
+def _saved_plans_differ(found: SiteKey, notice: Callable[[str], None]) -> None:
+    """A key named only by the clinic file: the commands that start from a saved plan (export,
+    reschedule, publish) do not read the clinic file (a plan records its settings and which key,
+    not its files), so unless LMSCHED_SITE_KEY_FILE holds the same key they refuse to make its
+    patient calendar (`_other_key`). Said once per run, in one line."""
+    from .errors import SchedulerError
+    from .sitekey import ENV, read_key
+
+    named = os.environ.get(ENV, "")
+    if named:
+        try:
+            if read_key(Path(named), ENV).key == found.key:
+                return
+        except SchedulerError:
+            pass
+    notice(
+        f"lmsched: note: the clinic file's site key {found.path} is not in {ENV}; export, reschedule "
+        f"and publish of this plan read the key from there (or --site-key), not from the clinic "
+        f"file, and refuse another key: set {ENV}={found.path} for every scheduler of the site"
+    )
+
+
+def patient_key(
+    audience: Audience,
+    clinic: Clinic | None = None,
+    *,
+    explicit: Path | None = None,
+    notice: Callable[[str], None] | None = None,
+) -> bytes | None:
+    """The site key when `audience` is the patient (for publishing and other patient-facing
+    calendars), None for staff calendars, which are not keyed."""
+    if audience != "patient":
+        return None
+    return site_key(clinic, explicit=explicit, notice=notice)
 
 
 @dataclass(frozen=True)
@@ -93,7 +211,7 @@ class PlanResult:
 
 
 def overrides_from(
-    rules: Sequence[str], reasons: Sequence[str], field: str = "reason"
+    rules: Sequence[str], reasons: Sequence[str], field: str = "override-reason"
 ) -> list[OverrideRequest]:
     """Each overridden rule with its reason, given as two lists in the same order (`field`: what
     the front end calls the reasons)."""
@@ -143,7 +261,7 @@ def checked_plan(
     *,
     policy: Policy | None = None,
     overrides: Sequence[OverrideRequest] = (),
-    by: str | None = None,
+    decided_by: str | None = None,
     registry: Registry | None = None,
     calendar: ClinicCalendar | None = None,
 ) -> CheckResult:
@@ -152,7 +270,7 @@ def checked_plan(
     from .schedule import build_plan
 
     plan = build_plan(request, registry or _registry(), now, calendar or _calendar(request.clinic))
-    return check_plan(plan, policy, overrides, by=by, at=now)
+    return check_plan(plan, policy, overrides, by=decided_by, at=now)
 
 
 def write_outputs(result: CheckResult, outputs: Outputs | None) -> tuple[Path, ...]:
@@ -180,7 +298,7 @@ def make_plan(
     patient_file: Path | None = None,
     *,
     overrides: Sequence[OverrideRequest] = (),
-    by: str | None = None,
+    decided_by: str | None = None,
     policy: Path | None = None,
     now: str | None = None,
     outputs: Outputs | None = None,
@@ -196,7 +314,7 @@ def make_plan(
     request, files = build_request(fields, patient_file)
     check_targets((outputs or Outputs()).targets, [*files, *([policy] if policy else [])])
     moment = _now(now, request.clinic.tz)
-    result = checked_plan(request, moment, policy=_policy(policy), overrides=overrides, by=by)
+    result = checked_plan(request, moment, policy=_policy(policy), overrides=overrides, decided_by=decided_by)
     return PlanResult(
         result.plan, result.blocking, result.unused_overrides, written=write_outputs(result, outputs)
     )
@@ -212,7 +330,23 @@ def load_saved(path: Path, accept_edited: bool = False, field: str = "PLAN") -> 
     plan = load_plan(path, field=field, accept_edited=accept_edited)
     if plan.edited:
         plan = check_plan(plan.model_copy(update={"findings": ()}), carried=plan.overrides).plan
+    _warn_zone(path, plan)
     return plan
+
+
+def _warn_zone(path: Path, plan: Plan) -> None:
+    """A saved plan in a fixed-offset or legacy zone (`EST`) still loads and exports exactly as
+    saved; the front end shows this warning (a ZoneWarning) so the user can make it again."""
+    import warnings
+
+    from .zones import ZoneWarning, zone_problem
+
+    problem = zone_problem(plan.inputs.clinic.tz)
+    if problem is not None:
+        warnings.warn(
+            ZoneWarning(f"{path}: tz: {problem} (the plan is used as saved; make it again to change it)"),
+            stacklevel=3,
+        )
 
 
 def _refuse_blocked(plan: Plan, done: str) -> None:
@@ -256,7 +390,7 @@ def revise_plan(
     action: Delay | Hold | Stop,
     *,
     overrides: Sequence[OverrideRequest] = (),
-    by: str | None = None,
+    decided_by: str | None = None,
     policy: Path | None = None,
     now: str | None = None,
     outputs: Outputs | None = None,
@@ -269,11 +403,11 @@ def revise_plan(
     from .rules import check_plan
     from .writer import check_targets
 
-    if by is not None:
+    if decided_by is not None:
         try:
-            check_line(by)
+            check_line(decided_by)
         except ValueError as exc:
-            raise InputError(str(exc), field="decided-by") from None
+            raise InputError(str(exc), field="decided_by") from None
     check_targets((outputs or Outputs()).targets, [path, *([policy] if policy else [])])
     parent = load_saved(path, accept_edited)
     site_policy = _policy(policy)
@@ -284,8 +418,8 @@ def revise_plan(
             hint="give it again with {policy} FILE",
         )
     moment = _now(now, parent.inputs.clinic.tz)
-    revised = reschedule(parent, action, _registry(), _calendar(parent.inputs.clinic), moment, by=by)
-    result = check_plan(revised, site_policy, overrides, by=by, at=moment, carried=parent.overrides)
+    revised = reschedule(parent, action, _registry(), _calendar(parent.inputs.clinic), moment, by=decided_by)
+    result = check_plan(revised, site_policy, overrides, by=decided_by, at=moment, carried=parent.overrides)
     return PlanResult(
         result.plan,
         result.blocking,
@@ -361,17 +495,27 @@ def publish_plan(
     timeout: float = 30.0,
     audience: Audience = "patient",
     alarms: Sequence[Alarm] | None = None,
+    allow_older: bool = False,
+    key: bytes | None = None,
+    site_key_file: Path | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> tuple[Plan, PublishReport]:
     """Put a saved plan's events on a CalDAV calendar; publishing again updates it in place.
 
-    The address and the plan are checked before `password` is asked for (a front end's prompt)."""
+    `timeout` is a deadline for the whole publish. An older revision (or another branch) than the
+    calendar's is refused unless `allow_older`. A patient calendar is keyed with the site key:
+    `key` when given, else as `patient_key` finds it (`site_key_file`, the plan's clinic, the
+    environment, the user's default; `notice` hears when one is created). The address, the plan
+    and the key are checked before `password` is asked for (a front end's prompt)."""
     from .export.ics import DEFAULT_ALARMS
     from .publish import Connection, publish
 
     Connection(url)
     plan = check_plan_file(path)
-    connection = Connection(url, calendar, create, username, password(), timeout)
-    return plan, publish(plan, connection, audience, DEFAULT_ALARMS if alarms is None else alarms)
+    if key is None:
+        key = patient_key(audience, plan.inputs.clinic, explicit=site_key_file, notice=notice)
+    connection = Connection(url, calendar, create, username, password(), timeout, allow_older)
+    return plan, publish(plan, connection, audience, DEFAULT_ALARMS if alarms is None else alarms, key=key)
 
 
 # --- batch ------------------------------------------------------------------------------------------
@@ -389,9 +533,12 @@ def run_batch(
     paper: Paper = "letter",
     now: str | None = None,
     progress: Progress | None = None,
+    site_key_file: Path | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> BatchReport:
     """Plan every patient of a spreadsheet (or folder of patient files) into DIR/<patient>/, and
-    the centre's agenda. Everything the whole batch depends on is checked before any row runs."""
+    the centre's agenda. Everything the whole batch depends on is checked before any row runs,
+    the site key too (read or created once, here, when the rows get patient calendars)."""
     from . import batch
     from .export.formats import check_formats
     from .holiday_cache import cache_dir
@@ -407,6 +554,9 @@ def run_batch(
             raise InputError(f"'{given}' would be overwritten by the batch's own {given.name}", field=what)
     centre = read_clinic(clinic) if clinic else None
     rows = list(batch.prepare_rows(batch.read_rows(patients)))
+    key = None
+    if audience == "patient" and "ics" in wanted:
+        key = site_key(centre, explicit=site_key_file, notice=notice)
     job = batch.Job(
         out=out,
         clinic=clinic,
@@ -416,6 +566,8 @@ def run_batch(
         clock=dt.datetime.now(dt.UTC).replace(microsecond=0),
         paper=paper,
         cache=cache_dir(os.environ),
+        key=key,
+        site_key=site_key_file,
     )
     out.mkdir(parents=True, exist_ok=True)
     return batch.run_batch(rows, job, jobs or batch.default_jobs(), centre, chairs, progress)

@@ -39,9 +39,10 @@ def check_targets(targets: Mapping[str, Path], inputs: list[Path]) -> None:
 
 
 @contextmanager
-def _staged(path: Path, temps: list[tuple[str, Path]]) -> Iterator[BinaryIO]:
-    """A temporary file beside `path`, synced and given the mode outputs have when closed; its
-    name is added to `temps` for the caller to rename over `path` (or remove)."""
+def _staged(path: Path, temps: list[tuple[str, Path]], mode: int = 0o644) -> Iterator[BinaryIO]:
+    """A temporary file beside `path`, synced and given `mode` (the mode outputs have) when
+    closed; its name is added to `temps` for the caller to rename over `path` (or remove). The
+    temporary file is created 0600, so a secret (a site key) is never readable by others."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     temps.append((tmp, path))
@@ -49,28 +50,48 @@ def _staged(path: Path, temps: list[tuple[str, Path]]) -> Iterator[BinaryIO]:
         yield fh
         fh.flush()
         os.fsync(fh.fileno())
-    os.chmod(tmp, 0o644)
+    os.chmod(tmp, mode)
+
+
+def _link_new(tmp: str, path: Path) -> None:
+    """Put `tmp` at `path` only if nothing is there (FileExistsError otherwise), atomically where
+    the file system has hard links."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (some network and FAT file systems)
+        if os.path.lexists(path):
+            raise FileExistsError(path) from None
+        os.replace(tmp, path)
+        return
+    os.unlink(tmp)
 
 
 @contextmanager
-def _replacing() -> Iterator[list[tuple[str, Path]]]:
-    """Renames every staged file over its target when the block succeeds; removes what is left."""
+def _replacing(exclusive: bool = False) -> Iterator[list[tuple[str, Path]]]:
+    """Renames every staged file over its target when the block succeeds (`exclusive`: only onto
+    a path where nothing is, else FileExistsError); removes what is left."""
     temps: list[tuple[str, Path]] = []
     try:
         yield temps
         for tmp, path in temps:
-            os.replace(tmp, path)
+            if exclusive:
+                _link_new(tmp, path)
+            else:
+                os.replace(tmp, path)
     finally:
         for tmp, _ in temps:
             if os.path.exists(tmp):
                 os.unlink(tmp)
 
 
-def write_all(outputs: Mapping[Path, bytes]) -> None:
-    """Write every output; none replaces its target until all are written."""
-    with _replacing() as temps:
+def write_all(outputs: Mapping[Path, bytes], *, mode: int = 0o644, exclusive: bool = False) -> None:
+    """Write every output; none replaces its target until all are written. `mode`: the files'
+    mode (0600 for a secret); `exclusive`: never replace an existing file (FileExistsError)."""
+    with _replacing(exclusive) as temps:
         for path, data in outputs.items():
-            with _staged(path, temps) as fh:
+            with _staged(path, temps, mode) as fh:
                 fh.write(data)
 
 

@@ -19,6 +19,7 @@ from scheduler.schedule import build_plan
 from scheduler.templates import Registry, load_registry
 
 from .radicale_server import radicale, unreachable_url  # noqa: F401 (fixtures for the CalDAV tests)
+from .xandikos_server import xandikos  # noqa: F401 (a second CalDAV server)
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -37,6 +38,22 @@ class Result:
 def _private_holiday_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     """Keep the holiday cache of every CLI run in the tests out of the user's home."""
     os.environ["LMSCHED_CACHE_DIR"] = str(tmp_path_factory.mktemp("holiday-cache"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _demo_site_key(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every run in the tests uses the demo site key shipped in examples/ (as `make demo` does),
+    and any configuration folder lmsched would create a key in is a private temporary one."""
+    os.environ["LMSCHED_SITE_KEY_FILE"] = str(EXAMPLES / "demo-site-key")
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("xdg-config"))
+
+
+def demo_key() -> bytes:
+    """The demo site key's bytes (examples/demo-site-key), for tests that render patient calendars
+    directly (`ics.render(plan, key=demo_key())`), as the CLI does with the same file."""
+    from scheduler.sitekey import read_key
+
+    return read_key(EXAMPLES / "demo-site-key", "site_key").key
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +85,16 @@ def run_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | No
         check=False,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def window_reading(registry: Registry) -> Registry:
+    """The registry with it-mtx-intensive in the "window" reading (each phase starts where the
+    previous phase's weeks end: the dates of template 1.0.0). For tests about something other than
+    the date engine (matching given doses, say) whose cases were written against those dates."""
+    import dataclasses
+
+    mtx = registry.regimen("it-mtx-intensive").model_copy(update={"phase_start": "window"})
+    return dataclasses.replace(registry, templates={**registry.templates, mtx.id: mtx})
 
 
 def make_plan(registry: Registry, **fields: object) -> Plan:

@@ -32,13 +32,29 @@ def _speller(command: click.Command | None) -> Spell:
 
 class _Lmsched(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
-        """Note the command an error came from, so its message spells that command's flags."""
-        try:
-            return super().invoke(ctx)
-        except SchedulerError as exc:
-            name = ctx.invoked_subcommand
-            exc.spell = _speller(self.get_command(ctx, name) if name else None)
-            raise
+        """Note the command an error came from, so its message spells that command's flags; show
+        the use cases' warnings (a saved plan's legacy zone) as one `lmsched: warning:` line each."""
+        import warnings
+
+        from ..zones import ZoneWarning
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", ZoneWarning)
+            shown = warnings.showwarning
+
+            def show(message: Any, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+                if issubclass(category, ZoneWarning):
+                    click.echo(f"lmsched: warning: {message}", err=True)
+                else:
+                    shown(message, category, *args, **kwargs)
+
+            warnings.showwarning = show
+            try:
+                return super().invoke(ctx)
+            except SchedulerError as exc:
+                name = ctx.invoked_subcommand
+                exc.spell = _speller(self.get_command(ctx, name) if name else None)
+                raise
 
 
 @click.group(cls=_Lmsched, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -89,8 +105,8 @@ def entry() -> None:
     sys.exit(main())
 
 
-from . import batch, catalogue, diff, export, plan, publish, reconcile, reschedule  # noqa: E402
+from . import batch, catalogue, diff, export, plan, publish, reconcile, reschedule, sitekey  # noqa: E402
 
-for _module in (plan, export, reschedule, diff, reconcile, batch, publish, catalogue):
+for _module in (plan, export, reschedule, diff, reconcile, batch, publish, catalogue, sitekey):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

@@ -69,6 +69,14 @@ def _progress_bar(results: Iterator[T], count: int) -> AbstractContextManager[It
 @click.option(
     "--now", "now_text", metavar="ISO_DATETIME", help="The plans' creation time (default: the clock)."
 )
+@click.option(
+    "--site-key",
+    "site_key_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="The site key file for the patient calendars (default: the clinic file's site_key, else "
+    "LMSCHED_SITE_KEY_FILE, else ~/.config/lmsched/site-key).",
+)
 def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -> int:
     """Plan every patient of a spreadsheet (or folder of patient files) and the centre's agenda.
 
@@ -83,8 +91,11 @@ def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -
         lmsched batch week.csv --out week/ --clinic clinic.toml --chairs 4
     """
     from ..service import run_batch
+    from .options import site_key_notice
 
-    report = run_batch(patients, out_dir, now=now_text, progress=_progress_bar, **options)
+    report = run_batch(
+        patients, out_dir, now=now_text, progress=_progress_bar, notice=site_key_notice, **options
+    )
     for line in report.lines:
         click.echo(line)
     return EXIT_OK if report.all_ok else EXIT_DISCREPANCY

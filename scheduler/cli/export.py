@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from .options import ACCEPT_EDITED, PLAN_ARGUMENT, calendar_options, output_options, outputs
-from .present import say_written
+from .present import revised_calendar_hint, say_written
 
 
 @click.command()
@@ -28,10 +28,12 @@ def export(ctx: click.Context, /, plan_file: Path, accept_edited: bool, **_: Any
     """
     from ..service import export_plan
 
-    result = export_plan(plan_file, outputs(ctx), accept_edited)
+    wanted = outputs(ctx)
+    result = export_plan(plan_file, wanted, accept_edited)
     if result.plan.edited:
         click.echo(f"lmsched: warning: {plan_file} was edited by hand; the outputs say so", err=True)
     say_written(result.written)
+    revised_calendar_hint(result.plan, wanted.targets)
 
 
 COMMANDS = (export,)

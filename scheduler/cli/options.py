@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,13 +24,16 @@ __all__ = [
     "DATE",
     "FORMAT_LIST",
     "PLAN_ARGUMENT",
+    "Alias",
     "calendar_options",
+    "deprecated_aliases",
     "output_option",
     "output_options",
     "outputs",
     "plan_inputs",
     "plan_options",
     "safety_options",
+    "site_key_notice",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -161,7 +165,23 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     ),
     (("--time",), {"metavar": "HH:MM", "help": "IT session time (default 09:00)."}),
     (("--duration",), {"type": int, "metavar": "MIN", "help": "IT session length in minutes (default 60)."}),
-    (("--tz",), {"metavar": "IANA_ZONE", "help": "Clinic time zone (default America/New_York)."}),
+    (
+        ("--tz",),
+        {
+            "metavar": "IANA_ZONE",
+            "help": "Clinic time zone, a region such as America/New_York or Europe/Berlin (default "
+            "America/New_York).",
+        },
+    ),
+    (
+        ("--allow-fixed-offset",),
+        {
+            "is_flag": True,
+            "default": None,
+            "help": "Accept a fixed-offset or legacy --tz (EST, Etc/GMT+5, US/Eastern): its times do not "
+            "follow daylight saving.",
+        },
+    ),
     (("--patient-id",), {"metavar": "ID", "help": "Patient identifier (staff outputs only)."}),
     (("--patient-name",), {"metavar": "NAME", "help": "Patient name."}),
 ]
@@ -195,18 +215,19 @@ _SAFETY: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         {
             "multiple": True,
             "metavar": "RULE_ID",
-            "help": "Go ahead despite a `stop` finding of this rule (repeatable; each needs a --reason).",
+            "help": "Go ahead despite a `stop` finding of this rule (repeatable; each needs an "
+            "--override-reason).",
         },
     ),
     (
-        ("--reason", "override_reasons"),
+        ("--override-reason", "override_reasons"),
         {
             "multiple": True,
             "metavar": "TEXT",
             "help": "Why, as a sentence of at least 10 characters (one per --override, in order).",
         },
     ),
-    (("--by",), {"metavar": "NAME", "help": "Who decided the overrides (recorded in the plan)."}),
+    (("--decided-by",), {"metavar": "NAME", "help": "Who decided the overrides (recorded in the plan)."}),
     (
         ("--policy",),
         {
@@ -226,8 +247,13 @@ _SAFETY: list[tuple[tuple[str, ...], dict[str, Any]]] = [
 
 
 def safety_options(func: F) -> F:
-    """--override/--reason pairs, --by, --policy and --now."""
-    return _apply(func, _SAFETY)
+    """--override/--override-reason pairs, --decided-by, --policy and --now (and the old
+    spellings --reason and --by, kept for now as hidden aliases)."""
+    func = _apply(func, _SAFETY)
+    return deprecated_aliases(
+        Alias("--reason", "override_reasons", "--override-reason", multiple=True),
+        Alias("--by", "decided_by", "--decided-by"),
+    )(func)
 
 
 _CALENDAR: list[tuple[tuple[str, ...], dict[str, Any]]] = [
@@ -251,11 +277,26 @@ _CALENDAR: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
     (("--no-alarms",), {"is_flag": True, "help": "No reminders in the calendar."}),
+    (
+        ("--site-key", "site_key"),
+        {
+            "type": click.Path(dir_okay=False, path_type=Path),
+            "metavar": "FILE",
+            "help": "The site key file that keys patient calendars' UIDs (default: the clinic "
+            "file's site_key, else LMSCHED_SITE_KEY_FILE, else ~/.config/lmsched/site-key).",
+        },
+    ),
 ]
 
 
+def site_key_notice(line: str) -> None:
+    """How the CLI says it created the default site key: one line on stderr."""
+    click.echo(line, err=True)
+
+
 def calendar_options(func: F) -> F:
-    """--audience, --alarm and --no-alarms: how a plan becomes calendar events (ICS, CalDAV)."""
+    """--audience, --alarm, --no-alarms and --site-key: how a plan becomes calendar events (ICS,
+    CalDAV)."""
     return _apply(func, _CALENDAR)
 
 
@@ -295,4 +336,72 @@ def outputs(ctx: click.Context) -> Any:
         raise InputError("", field="alarm", hint="give {alarms} or {no_alarms}, not both")
     alarms = () if params.get("no_alarms") else tuple(params["alarms"]) if params.get("alarms") else None
     targets = {f.name: params[_dest(f.name)] for f in FORMATS if params.get(_dest(f.name))}
-    return Outputs(targets, params.get("audience", "patient"), alarms, params.get("paper", "letter"))
+    return Outputs(
+        targets,
+        params.get("audience", "patient"),
+        alarms,
+        params.get("paper", "letter"),
+        site_key=params.get("site_key"),
+        notice=site_key_notice,
+    )
+
+
+# --- old spellings ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alias:
+    """An old flag kept working for now: its value goes to the parameter `name` (spelled `new`),
+    with a one-line deprecation note on stderr."""
+
+    old: str
+    name: str
+    new: str
+    multiple: bool = False
+    type: Any = None
+
+    @property
+    def dest(self) -> str:
+        return "deprecated_" + self.old.removeprefix("--").replace("-", "_")
+
+
+def deprecated_aliases(*aliases: Alias) -> Callable[[F], F]:
+    """Hidden options for the old spellings of some flags. Each value given is moved to the
+    parameter it now belongs to (in `ctx.params` too, where the commands read it), after a note
+    saying the new flag; giving both spellings of a single-valued flag is a usage error."""
+    import functools
+
+    def decorate(func: F) -> F:
+        for alias in aliases:
+            func = click.option(alias.old, alias.dest, hidden=True, multiple=alias.multiple, type=alias.type)(
+                func
+            )
+
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            ctx = click.get_current_context()
+            for alias in aliases:
+                value = kwargs.pop(alias.dest, None)
+                ctx.params.pop(alias.dest, None)
+                if value is None or value == ():
+                    continue
+                click.echo(
+                    f"lmsched: note: {alias.old} is now {alias.new} here; {alias.old} will stop working "
+                    "in a later version",
+                    err=True,
+                )
+                current = ctx.params.get(alias.name)
+                if alias.multiple:
+                    value = (*(current or ()), *value)
+                elif current is not None:
+                    raise click.UsageError(
+                        f"{alias.old} and {alias.new} are the same option: give {alias.new}"
+                    )
+                ctx.params[alias.name] = value
+                if alias.name in kwargs:
+                    kwargs[alias.name] = value
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

@@ -18,7 +18,7 @@ def _make(ctx: click.Context, with_outputs: bool) -> Any:
         plan_inputs(ctx),
         params["patient_file"],
         overrides=overrides_from(params["overrides"], params["override_reasons"]),
-        by=params["by"],
+        decided_by=params["decided_by"],
         policy=params["policy"],
         now=params["now_text"],
         outputs=outputs(ctx) if with_outputs else None,

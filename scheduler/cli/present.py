@@ -20,7 +20,7 @@ _HEADINGS = {
 }
 
 
-def findings_lines(plan: Any, reason_flag: str = "--reason") -> Iterator[str]:
+def findings_lines(plan: Any) -> Iterator[str]:
     """Safety findings grouped by severity, most severe first, with how to lift each stop."""
     if not plan.findings:
         yield "Safety rules: no findings."
@@ -44,7 +44,7 @@ def findings_lines(plan: Any, reason_flag: str = "--reason") -> Iterator[str]:
                 by = f" by {o.by}" if o.by else ""
                 yield f"      overridden{by} at {o.at.isoformat()}: {o.reason}"
             elif severity == "stop":
-                yield f'      to go ahead: --override {f.rule} {reason_flag} "why, in a sentence"'
+                yield f'      to go ahead: --override {f.rule} --override-reason "why, in a sentence"'
     if plan.policy:
         yield f"  site policy: {plan.policy.name} (sha256 {plan.policy.sha256[:12]})"
 
@@ -66,3 +66,14 @@ def refuse_if_blocked(result: Any, done: str = "written") -> None:
 def say_written(paths: Iterable[Path]) -> None:
     for path in paths:
         click.echo(f"wrote {path}", err=True)
+
+
+def revised_calendar_hint(plan: Any, targets: Any) -> None:
+    """One line when an .ics of a revised plan is written: not every calendar updates on import."""
+    if plan.revision > 0 and "ics" in targets:
+        click.echo(
+            f"lmsched: note: revision {plan.revision}: Apple Calendar and Thunderbird update the imported "
+            "events; Google Calendar and Nextcloud duplicate or refuse them (publish to CalDAV, or delete "
+            "the old imported calendar first)",
+            err=True,
+        )

@@ -31,12 +31,18 @@ def _password(username: str | None) -> str | None:
 
 @click.command()
 @PLAN_ARGUMENT
-@click.option("--caldav", "url", required=True, metavar="URL", help="CalDAV server (or calendar) URL.")
+@click.option(
+    "--caldav",
+    "url",
+    required=True,
+    metavar="URL",
+    help="The calendar's URL; or, with --calendar, the server, principal or calendar home.",
+)
 @click.option(
     "--calendar",
     "calendar_name",
     metavar="NAME",
-    help="Calendar display name under the user's principal (default: URL is the calendar itself).",
+    help="Calendar display name under the user's principal, when URL is not the calendar itself.",
 )
 @click.option("--create", is_flag=True, help="Create the --calendar if it does not exist.")
 @click.option(
@@ -44,7 +50,18 @@ def _password(username: str | None) -> str | None:
     metavar="USER",
     help="Login name; the password comes from LMSCHED_CALDAV_PASSWORD or a prompt, never a flag.",
 )
-@click.option("--timeout", type=click.FloatRange(1, 600), default=30.0, show_default=True, help="Seconds.")
+@click.option(
+    "--allow-older",
+    is_flag=True,
+    help="Publish even over a newer revision (or another branch) on the calendar; recorded in the events.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 600),
+    default=30.0,
+    show_default=True,
+    help="Deadline in seconds for the whole publish.",
+)
 @calendar_options
 @click.pass_context
 def publish(
@@ -55,14 +72,19 @@ def publish(
     calendar_name: str | None,
     create: bool,
     username: str | None,
+    allow_older: bool,
     timeout: float,
     **_: Any,
 ) -> None:
     """Put a plan's events on a CalDAV calendar; publishing again updates it in place.
 
-    Same plan twice: nothing changes. A revised plan: changed events are updated (same UID, higher
-    SEQUENCE) and events the plan no longer has are removed. Only this patient's lmsched events
-    are ever touched. Exit code 4 when the server cannot be reached, refuses the login or fails.
+    URL is a calendar, or (with --calendar NAME) a principal, calendar home or server root; a
+    calendar is created only with --create. Same plan twice: nothing changes. A revised plan:
+    changed events are updated (same UID, higher SEQUENCE) and events the plan no longer has are
+    removed. Only this patient's lmsched events are ever touched. An older revision than the
+    calendar's, or another branch, is refused (exit 2) unless --allow-older. Exit code 4 when the
+    server cannot be reached, refuses the login, fails, answers garbage or misses the deadline;
+    130 when interrupted.
 
     \b
     Example:
@@ -82,8 +104,13 @@ def publish(
         timeout=timeout,
         audience=how.audience,
         alarms=how.alarms,
+        allow_older=allow_older,
+        site_key_file=how.site_key,
+        notice=how.notice,
     )
-    click.echo(f"published {len(plan.events)} events to {report.calendar_url}: {report.counts()}")
+    made = " (created the calendar)" if report.made_calendar else ""
+    over = f"; {report.over}" if report.over else ""
+    click.echo(f"published {len(plan.events)} events to {report.calendar_url}{made}: {report.counts()}{over}")
 
 
 COMMANDS = (publish,)

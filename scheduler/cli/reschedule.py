@@ -8,22 +8,34 @@ from typing import Any
 
 import click
 
-from .options import ACCEPT_EDITED, DATE, PLAN_ARGUMENT, calendar_options, output_options, outputs
-from .present import echo_lines, findings_lines, refuse_if_blocked, say_written
+from .options import (
+    ACCEPT_EDITED,
+    DATE,
+    PLAN_ARGUMENT,
+    Alias,
+    calendar_options,
+    deprecated_aliases,
+    output_options,
+    outputs,
+)
+from .present import echo_lines, findings_lines, refuse_if_blocked, revised_calendar_hint, say_written
 
 
 @click.command()
+@deprecated_aliases(Alias("--by", "days", "--days", type=int))
 @PLAN_ARGUMENT
 @click.option(
     "--delay", type=DATE, metavar="DATE", help="Delay the event on DATE and every later one of its course."
 )
-@click.option("--by", type=int, metavar="DAYS", help="With --delay: by at least this many days.")
+@click.option("--days", type=int, metavar="N", help="With --delay: by at least this many days.")
 @click.option("--hold-from", type=DATE, metavar="DATE", help="Hold clinic treatment from DATE ...")
 @click.option("--resume", type=DATE, metavar="DATE", help="... and resume on the first open day from DATE.")
 @click.option(
     "--stop-from", type=DATE, metavar="DATE", help="Cancel every clinic event from DATE (progression)."
 )
-@click.option("--reason", metavar="TEXT", help="Why (required with --stop-from); recorded in the change log.")
+@click.option(
+    "--reason", metavar="TEXT", help="Why the change (required with --stop-from); recorded in the change log."
+)
 @click.option("--course", metavar="ID", help="Only this course (template id), e.g. it-mtx-intensive.")
 @click.option(
     "--override",
@@ -59,7 +71,7 @@ def reschedule(
     /,
     plan_file: Path,
     delay: dt.date | None,
-    by: int | None,
+    days: int | None,
     hold_from: dt.date | None,
     resume: dt.date | None,
     stop_from: dt.date | None,
@@ -70,8 +82,8 @@ def reschedule(
     """Make the next revision of a saved plan: delay, hold or stop, then check it again.
 
     \b
-      --delay DATE --by DAYS        the event on DATE and every later event of its course move
-                                    by at least DAYS, onto open days, keeping each phase's spacing
+      --delay DATE --days N         the event on DATE and every later event of its course move
+                                    by at least N days, onto open days, keeping each phase's spacing
       --hold-from DATE --resume DATE  nothing of the clinic courses in between; each resumes on
                                     the first open day from the resume date
       --stop-from DATE --reason TEXT  cancel every clinic event from DATE (kept as cancelled,
@@ -85,7 +97,7 @@ def reschedule(
 
     \b
     Example:
-        lmsched reschedule plan.json --delay 2026-12-08 --by 7
+        lmsched reschedule plan.json --delay 2026-12-08 --days 7
             --reason "Platelets 40" --json plan-r1.json
     """
     from ..reschedule import Action
@@ -94,32 +106,34 @@ def reschedule(
     p = ctx.params
     action = Action.choose(
         delay=delay,
-        by=by,
+        days=days,
         hold_from=hold_from,
         resume=resume,
         stop_from=stop_from,
         reason=reason,
         course=course,
     )
+    wanted = outputs(ctx)
     result = revise_plan(
         plan_file,
         action,
-        overrides=overrides_from(p["overrides"], p["override_reasons"], "override-reason"),
-        by=p["decided_by"],
+        overrides=overrides_from(p["overrides"], p["override_reasons"]),
+        decided_by=p["decided_by"],
         policy=p["policy"],
         now=p["now_text"],
-        outputs=outputs(ctx),
+        outputs=wanted,
         accept_edited=p["accept_edited"],
     )
     change = result.plan.changes[-1]
     click.echo(f"revision {result.plan.revision} of {plan_file}: {change.summary}")
     echo_lines(f"  {move.describe()}" for move in change.moves)
     if not p["quiet"]:
-        echo_lines(("", *findings_lines(result.plan, "--override-reason")))
+        echo_lines(("", *findings_lines(result.plan)))
     for rule_id in result.expired_overrides:
         click.echo(f"lmsched: note: the override of {rule_id} is no longer needed; not carried", err=True)
     refuse_if_blocked(result)
     say_written(result.written)
+    revised_calendar_hint(result.plan, wanted.targets if result.written else {})
 
 
 COMMANDS = (reschedule,)

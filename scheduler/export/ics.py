@@ -6,6 +6,20 @@ used, so 09:00 stays 09:00 local across daylight-saving changes. UIDs come from 
 from patient, template and event key), DTSTAMP from the plan's `created`: the same plan always
 gives the same bytes, and a revised plan's events replace the old ones in a calendar client.
 
+Everything a patient sees is keyed with the site key (`scheduler.sitekey`): the plan's UIDs and the
+series are digests of the record number, so a patient calendar carries only HMAC-SHA256 digests of
+them under the key (trying every record number against it finds nothing), and its content digest
+is keyed too. The plan keeps its own UIDs; the patient-facing ones are derived when rendering, so
+a saved plan exported again with the same key gives the same bytes. A pure exporter cannot read a
+key file, so a patient-audience render without a key is refused (InputError), never made unkeyed.
+Staff calendars (which name the patient anyway) keep the plan's UIDs with "-staff".
+
+Moves: a patient calendar never shows the reason a revision gives (`reschedule --reason`, which
+may name a record number or a diagnosis): it says the visit was moved by the care team
+(`move_note`). A move the clinic calendar made when the plan was made (a closure, a public
+holiday, the minimum gap between doses) still shows its reason, which comes from the clinic's
+closures and the holiday calendar, not from a revision.
+
 Two audiences. `patient` (the default) carries no record number, no name and no staff-only
 detail (age-band limits, staff wording of findings, sources, overrides); a lost phone or a shared
 family calendar must not disclose who is being treated. `staff` adds the patient id and name,
@@ -17,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -28,6 +43,7 @@ from ..errors import InputError
 from ..labels import EDITED_PATIENT, EDITED_STAFF, event_title, route_words, site_name
 from ..models import AUDIENCES, Audience
 from ..plan import Event, Finding, Plan, identity
+from ..zones import session_end
 
 if TYPE_CHECKING:
     from icalendar import Calendar
@@ -39,7 +55,10 @@ __all__ = [
     "calendar_frame",
     "event_calendars",
     "ics_uid",
+    "legacy_series_id",
+    "move_note",
     "parse_alarm",
+    "patient_note",
     "render",
     "series_id",
     "vevent_texts",
@@ -91,15 +110,81 @@ def parse_alarm(spec: str) -> Alarm:
 DEFAULT_ALARMS: tuple[Alarm, ...] = (parse_alarm("1d@18:00"), parse_alarm("2h"))
 
 
-def series_id(plan: Plan, audience: Audience) -> str:
+def _patient_key(audience: Audience, key: bytes | None) -> bytes | None:
+    """The key for this audience: a patient calendar needs one (an unkeyed one would give the
+    record number away); a staff calendar is not keyed."""
+    if audience != "patient":
+        return None
+    if not key:
+        raise InputError(
+            "a patient calendar needs the site key (its UIDs would give the record number away)",
+            field="site_key",
+            hint="give the site key (LMSCHED_SITE_KEY_FILE, the clinic file's site_key, or {site_key})",
+        )
+    return key
+
+
+def _keyed(key: bytes, purpose: str, text: str) -> str:
+    return hmac.new(key, f"{purpose}\x1f{text}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def series_id(plan: Plan, audience: Audience, key: bytes | None = None) -> str:
     """Names this patient's lmsched events on a shared calendar, without the record number: the
-    same for every revision of the patient's plan, so a publish finds the events it put there."""
+    same for every revision of the patient's plan, so a publish finds the events it put there.
+    Patient calendars: keyed with the site `key` (required); staff calendars: unkeyed."""
+    text = f"{identity(plan.inputs)}\x1f{audience}"
+    keyed = _patient_key(audience, key)
+    if keyed is not None:
+        return _keyed(keyed, "series", text)
+    return hashlib.sha256(f"series\x1f{text}".encode()).hexdigest()[:32]
+
+
+def legacy_series_id(plan: Plan, audience: Audience) -> str:
+    """The unkeyed series lmsched wrote before patient calendars were keyed: never written now,
+    only recognised (a publish may remove events it put on a server under that series)."""
     return hashlib.sha256(f"series\x1f{identity(plan.inputs)}\x1f{audience}".encode()).hexdigest()[:32]
 
 
-def ics_uid(event: Event, audience: Audience) -> str:
-    """The event's UID in a calendar for this audience (staff calendars get their own UIDs)."""
-    return event.uid if audience == "patient" else event.uid.replace("@", "-staff@", 1)
+def ics_uid(event: Event, audience: Audience, key: bytes | None = None) -> str:
+    """The event's UID in a calendar for this audience: for patients, a digest of the plan's UID
+    under the site `key` (required); for staff, the plan's UID marked "-staff" (so the two never
+    replace each other in one calendar)."""
+    keyed = _patient_key(audience, key)
+    if keyed is not None:
+        return f"{_keyed(keyed, 'uid', event.uid)}@lmsched"
+    return event.uid.replace("@", "-staff@", 1)
+
+
+def move_note(event: Event, audience: Audience) -> str | None:
+    """Why the event is not on its planned day, in the words this audience may see.
+
+    Staff: the recorded reason. Patients: a move the clinic calendar made when the plan was made
+    (the event was never revised: SEQUENCE 0) keeps its reason, which names a closure, a public
+    holiday or the minimum gap between doses; a move made by a revision only says the care team
+    moved it, never the revision's reason (free text that may hold a record number or a
+    diagnosis)."""
+    if event.shifted_from is None:
+        return None
+    if audience == "staff":
+        return f"Moved from {event.shifted_from}: {event.shift_reason or 'clinic closed'}."
+    if event.sequence == 0:
+        return f"Moved from {event.shifted_from}: {event.shift_reason or 'clinic closed'}."
+    what = "This tablet step was" if event.kind == "medication" else "This visit was"
+    return f"{what} moved by your care team from {event.shifted_from}."
+
+
+_REVISION_NOTE = re.compile(r"(?:\s+in)?\s*\brevision \d+:")
+
+
+def patient_note(note: str) -> str:
+    """A tablet event's note as a patient may read it. A revision's notes end with the revision's
+    note ("stopped after 20 days in revision 1: <reason>"), and the reason is free text for staff:
+    the patient reads who changed it, not why ("stopped after 20 days by your care team")."""
+    found = _REVISION_NOTE.search(note)
+    if found is None:
+        return note
+    before = note[: found.start()].rstrip(" ;,:")
+    return f"{before} by your care team" if before else "changed by your care team"
 
 
 def _summary(plan: Plan, event: Event, audience: Audience) -> str:
@@ -134,11 +219,13 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
     if event.kind == "it-dose":
         lines.append(f"Phase: {event.phase}.")
     elif event.kind == "medication":
-        lines.extend(f"{n[0].upper()}{n[1:]}." for n in event.notes)
+        notes = event.notes if audience == "staff" else [patient_note(n) for n in event.notes]
+        lines.extend(f"{n[0].upper()}{n[1:]}." for n in notes if n)
     if event.status == "tentative":
         lines.append("Tentative: maintenance continues until progression; the team confirms each date.")
-    if event.shifted_from is not None:
-        lines.append(f"Moved from {event.shifted_from}: {event.shift_reason or 'clinic closed'}.")
+    moved = move_note(event, audience)
+    if moved is not None:
+        lines.append(moved)
     if audience == "staff":
         if event.max_mg is not None:
             lines.append(f"Age-band / regimen maximum: {event.max_mg:g} mg ({event.dose_basis}).")
@@ -214,16 +301,17 @@ def _vevent(
     findings: Sequence[Finding],
     series: str,
     sequence: int,
+    key: bytes | None,
 ) -> VEvent:
     from icalendar import Event as VEvent
 
     start = _local(event)
     summary = _summary(plan, event, audience)
     props: list[tuple[str, Any]] = [
-        ("uid", ics_uid(event, audience)),
+        ("uid", ics_uid(event, audience, key)),
         ("summary", summary),
         ("dtstart", start),
-        ("dtend", start + dt.timedelta(minutes=event.duration_min)),
+        ("dtend", session_end(start, event.duration_min)),  # elapsed minutes, across a clock change
     ]
     if event.kind == "medication" and event.repeat_days > 1:
         props.append(("rrule", {"freq": "daily", "count": event.repeat_days}))
@@ -246,8 +334,14 @@ def _vevent(
     # The digest covers the content (properties and alarms), not DTSTAMP and SEQUENCE, which
     # change without the event changing. It is taken from the values, not the serialised text,
     # so an event is not serialised twice.
-    # The alarms follow from the event, the audience and the alarm specs.
-    digest = hashlib.sha256(repr((props, audience, [a.spec for a in alarms])).encode()).hexdigest()[:32]
+    # The alarms follow from the event, the audience and the alarm specs. A patient calendar's
+    # digest is keyed like its UIDs (its content includes the dates, which narrow a search).
+    content = repr((props, audience, [a.spec for a in alarms]))
+    keyed = _patient_key(audience, key)
+    if keyed is not None:
+        digest = _keyed(keyed, "digest", content)
+    else:
+        digest = hashlib.sha256(content.encode()).hexdigest()[:32]
     vevent.add("x-lmsched-digest", digest)
     vevent.add("sequence", sequence)
     vevent.add("dtstamp", plan.created.astimezone(dt.UTC))
@@ -276,43 +370,59 @@ def _calendar(plan: Plan, audience: Audience) -> Calendar:
 
 
 def _add_timezones(cal: Calendar, events: Sequence[Event]) -> None:
+    """A VTIMEZONE for each zone the events use, first in the calendar: yearly STANDARD and
+    DAYLIGHT rules from the zone's TZif data plus dated changes the rule does not describe, for
+    the years from the first event to the last day of the last repeat (export/vtimezone.py)."""
+    from .vtimezone import vtimezone
+
     if not events:
         return
-    first = min(e.date for e in events).replace(month=1, day=1)
-    last_day = max(e.date + dt.timedelta(days=e.repeat_days) for e in events)
-    cal.add_missing_timezones(first_date=first, last_date=dt.date(last_day.year + 1, 1, 1))
+    first = min(e.date for e in events)
+    last = max(e.date + dt.timedelta(days=e.repeat_days) for e in events)
+    for position, tz in enumerate(sorted({e.tz for e in events} - {"UTC"})):
+        cal.subcomponents.insert(position, vtimezone(tz, first, last))
 
 
 def event_calendars(
     plan: Plan,
     audience: Audience = "patient",
     alarms: Sequence[Alarm] = DEFAULT_ALARMS,
+    key: bytes | None = None,
 ) -> list[tuple[str, str, Calendar]]:
     """One (uid, digest, VCALENDAR) per event, for CalDAV (one resource per UID). The digest
-    covers the event's content but not DTSTAMP or SEQUENCE."""
+    covers the event's content but not DTSTAMP or SEQUENCE. `key`: the site key (required for
+    the patient audience)."""
     findings = _findings_for(plan)
-    series = series_id(plan, audience)
+    series = series_id(plan, audience, key)
     out = []
     for event in plan.events:
-        uid = ics_uid(event, audience)
+        uid = ics_uid(event, audience, key)
         cal = _calendar(plan, audience)
-        vevent = _vevent(plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence)
+        vevent = _vevent(
+            plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence, key
+        )
         cal.add_component(vevent)
         _add_timezones(cal, [event])
         out.append((uid, str(vevent["x-lmsched-digest"]), cal))
     return out
 
 
-def render(plan: Plan, audience: Audience = "patient", alarms: Sequence[Alarm] = DEFAULT_ALARMS) -> bytes:
-    """The whole plan as one iCalendar file."""
+def render(
+    plan: Plan,
+    audience: Audience = "patient",
+    alarms: Sequence[Alarm] = DEFAULT_ALARMS,
+    key: bytes | None = None,
+) -> bytes:
+    """The whole plan as one iCalendar file. `key`: the site key (required for the patient
+    audience: without it the render is refused, never made unkeyed)."""
     if audience not in AUDIENCES:
         raise InputError(f"'{audience}' is not an audience", field="audience", choices=AUDIENCES)
     findings = _findings_for(plan)
-    series = series_id(plan, audience)
+    series = series_id(plan, audience, key)
     cal = _calendar(plan, audience)
     for event in plan.events:
         cal.add_component(
-            _vevent(plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence)
+            _vevent(plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence, key)
         )
     _add_timezones(cal, plan.events)
     return bytes(cal.to_ical())
@@ -323,13 +433,15 @@ def vevent_texts(
     audience: Audience = "staff",
     alarms: Sequence[Alarm] = (),
     kinds: Sequence[str] = ("it-dose", "rt-fraction", "medication"),
+    key: bytes | None = None,
 ) -> list[bytes]:
     """Each VEVENT of `plan` (of the given kinds, not cancelled) as iCalendar text, to be put into a
-    calendar of many patients (the batch's clinic.ics) without holding them all in memory."""
+    calendar of many patients (the batch's clinic.ics) without holding them all in memory. `key`:
+    the site key (required for the patient audience)."""
     findings = _findings_for(plan)
-    series = series_id(plan, audience)
+    series = series_id(plan, audience, key)
     return [
-        _vevent(plan, e, audience, alarms, findings.get(e.uid, []), series, e.sequence).to_ical()
+        _vevent(plan, e, audience, alarms, findings.get(e.uid, []), series, e.sequence, key).to_ical()
         for e in plan.events
         if e.kind in kinds and e.status != "cancelled"
     ]
@@ -338,7 +450,9 @@ def vevent_texts(
 def calendar_frame(name: str, tz: str, first: dt.date, last: dt.date) -> tuple[bytes, bytes]:
     """The text before and after the VEVENTs of a calendar called `name`: its properties and the
     VTIMEZONE of `tz` covering `first` to `last` (RFC 5545 3.6.5)."""
-    from icalendar import Calendar, Timezone
+    from icalendar import Calendar
+
+    from .vtimezone import vtimezone
 
     cal = Calendar()
     for prop, value in (
@@ -352,14 +466,7 @@ def calendar_frame(name: str, tz: str, first: dt.date, last: dt.date) -> tuple[b
     ):
         cal.add(prop, value)
     if tz != "UTC":
-        cal.add_component(
-            Timezone.from_tzinfo(
-                ZoneInfo(tz),
-                tzid=tz,
-                first_date=first.replace(month=1, day=1),
-                last_date=dt.date(last.year + 1, 1, 1),
-            )
-        )
+        cal.add_component(vtimezone(tz, first, last))
     text = cal.to_ical()
     end = b"END:VCALENDAR\r\n"
     assert text.endswith(end)

@@ -22,15 +22,19 @@ def _fhir(plan: Plan) -> bytes:
 
 
 def renderers(
-    audience: Audience = "patient", alarms: Sequence[Alarm] = DEFAULT_ALARMS, paper: Paper = "letter"
+    audience: Audience = "patient",
+    alarms: Sequence[Alarm] = DEFAULT_ALARMS,
+    paper: Paper = "letter",
+    key: bytes | None = None,
 ) -> dict[str, Renderer]:
-    """Format name -> plan -> bytes."""
+    """Format name -> plan -> bytes. `key`: the site key, which a patient-audience ICS needs (its
+    renderer refuses to run without one); the other formats carry no keyed digest."""
     from . import csv, ics, json, pdf
 
     return {
         "json": json.render,
         "csv": csv.render,
-        "ics": partial(ics.render, audience=audience, alarms=alarms),
+        "ics": partial(ics.render, audience=audience, alarms=alarms, key=key),
         "pdf": partial(pdf.render, audience=audience, paper=paper),
         "staff-pdf": partial(pdf.render, audience="staff", paper=paper),
         "fhir": _fhir,

@@ -181,7 +181,7 @@ def check_plan(
         try:
             check_line(by)
         except ValueError as exc:
-            raise InputError(str(exc), field="by") from None
+            raise InputError(str(exc), field="decided_by") from None
     reasons = {o.rule: o.reason for o in overrides}
     kept = {o.rule: o for o in carried if o.rule not in reasons}
     findings = []

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 from pathlib import Path
 
 import icalendar
@@ -143,6 +144,7 @@ def test_an_over_full_day_is_flagged_everywhere(run, tmp_path: Path) -> None:  #
 def test_chairs_from_the_clinic_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     clinic = tmp_path / "clinic.toml"
     clinic.write_text("chairs = { tue = 2 }\n" + (EXAMPLES / "clinic.toml").read_text())
+    shutil.copy(EXAMPLES / "demo-site-key", tmp_path / "demo-site-key")  # named by clinic.toml
     patients = write_csv(tmp_path / "p.csv", *[f"D-{n},,2026-12-01,45,ommaya,,," for n in range(3)])
     out = tmp_path / "out"
     result = run(
@@ -183,7 +185,7 @@ def test_jobs_1_and_2_give_identical_outputs(run, tmp_path: Path) -> None:  # ty
 def test_a_folder_of_patient_files(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     folder = tmp_path / "patients"
     folder.mkdir()
-    for name in ("patient-adult.toml", "patient-child.toml", "clinic.toml"):
+    for name in ("patient-adult.toml", "patient-child.toml", "clinic.toml", "demo-site-key"):
         (folder / name).write_text((EXAMPLES / name).read_text())
     out = tmp_path / "out"
     result = run("batch", str(folder), "--out", str(out), "--formats", "json", "--now", NOW)

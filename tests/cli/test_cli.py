@@ -142,6 +142,9 @@ BAD_INPUT = [
     ),
     # clinic calendar
     Bad("tz-unknown", base("--tz", "Mars/Olympus_Mons"), ("tz",)),
+    Bad("tz-folder", base("--tz", "America"), ("tz", "not an IANA time zone")),
+    Bad("tz-300-characters", base("--tz", "A" * 300), ("tz", "not an IANA time zone")),
+    Bad("tz-fixed-offset", base("--tz", "EST"), ("tz", "America/New_York", "--allow-fixed-offset")),
     Bad("country-unknown", base("--country", "XX"), ("country",), ("US", "GB", "DE", "NL")),
     Bad("subdiv-unknown", base("--country", "US", "--subdiv", "ZZ"), ("subdiv",), ("NY", "CA", "TX")),
     Bad("time-hour-25", base("--time", "25:00"), ("time",)),
@@ -300,7 +303,7 @@ BAD_INPUT = [
             "obstructed",
             "--override",
             "csf-flow-obstructed",
-            "--reason",
+            "--override-reason",
             "Discussed at board\x1b[2J today",
         ),
         ("reason",),
@@ -536,6 +539,7 @@ def test_no_temporary_files_after_success(run, tmp_path: Path) -> None:  # type:
 def test_patient_file_clinic_path_is_relative_to_the_patient_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     shutil.copy(EXAMPLES / "patient-child.toml", tmp_path / "patient.toml")
     shutil.copy(EXAMPLES / "clinic.toml", tmp_path / "clinic.toml")
+    shutil.copy(EXAMPLES / "demo-site-key", tmp_path / "demo-site-key")  # named by clinic.toml
     _, out = _plan(run, tmp_path, str(tmp_path / "patient.toml"), "--now", NOW, "-q")
     doc = json.loads((out / "plan.json").read_text(encoding="utf-8"))
     assert doc["inputs"]["clinic"]["name"] == "Riverside Cancer Centre, Infusion Unit"

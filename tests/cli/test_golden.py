@@ -61,7 +61,7 @@ def test_rescheduled_example_matches_golden_files(run, tmp_path: Path) -> None: 
         str(plan),
         "--delay",
         "2026-12-17",
-        "--by",
+        "--days",
         "7",
         "--reason",
         "Platelets 45 on 2026-12-16",

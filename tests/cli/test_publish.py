@@ -15,8 +15,9 @@ import caldav
 import icalendar
 import pytest
 
+from scheduler.export.ics import ics_uid
 from scheduler.models import PlanRequest
-from scheduler.plan import plan_to_json
+from scheduler.plan import plan_from_json, plan_to_json
 from scheduler.rules import check_plan
 from scheduler.schedule import build_plan
 
@@ -24,6 +25,13 @@ from ..conftest import EXAMPLES, NOW, NOW_DT
 from ..radicale_server import RadicaleServer as Radicale
 
 ADULT = str(EXAMPLES / "patient-adult.toml")
+
+
+def demo_key() -> bytes:
+    """The demo site key every run in the tests uses (tests/conftest.py)."""
+    from scheduler.sitekey import read_key
+
+    return read_key(EXAMPLES / "demo-site-key", "site_key").key
 
 
 @pytest.fixture
@@ -86,9 +94,16 @@ def server_events(radicale: Radicale, name: str, user: str = "alice") -> dict[st
     return found
 
 
+def calendar_uids(path: Path, audience: str = "patient") -> dict[str, str]:
+    """The plan's UIDs -> the UIDs its events have on a calendar for `audience` (patient
+    calendars: keyed with the site key)."""
+    plan = plan_from_json(path.read_bytes())
+    key = demo_key() if audience == "patient" else None
+    return {e.uid: ics_uid(e, audience, key=key) for e in plan.events}  # type: ignore[arg-type]
+
+
 def plan_uids(path: Path, audience: str = "patient") -> set[str]:
-    uids = {e["uid"] for e in json.loads(path.read_text())["events"]}
-    return uids if audience == "patient" else {u.replace("@", "-staff@", 1) for u in uids}
+    return set(calendar_uids(path, audience).values())
 
 
 def test_publishing_twice_leaves_one_copy_of_each_event(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
@@ -101,16 +116,28 @@ def test_publishing_twice_leaves_one_copy_of_each_event(run, radicale: Radicale,
     stored = server_events(radicale, "Treatment")
     assert set(stored) == plan_uids(plans["first"])
     doc = json.loads(plans["first"].read_text())
+    uids = calendar_uids(plans["first"])
     for event in doc["events"]:
-        vevent = stored[event["uid"]]
+        vevent = stored[uids[event["uid"]]]
         assert vevent["DTSTART"].dt.strftime("%Y-%m-%d %H:%M") == f"{event['date']} {event['time']}"
         assert int(vevent["SEQUENCE"]) == 0
 
 
-def test_a_revised_plan_updates_in_place_and_removes_what_it_dropped(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_plan_replaces_the_old_one_only_when_asked_and_removes_what_it_dropped(
+    run, radicale: Radicale, plans
+) -> None:  # type: ignore[no-untyped-def]
+    """`revised` is a new plan (`lmsched plan` again, revision 0), not a revision of `first`: it
+    is refused until --allow-older says to replace the calendar's plan; then every event of the
+    series is rewritten (SEQUENCE 1), the dropped ones removed, and each event says so."""
     assert publish(run, radicale, plans["first"], "--calendar", "Treatment", "--create").code == 0
     before = server_events(radicale, "Treatment")
-    result = publish(run, radicale, plans["revised"], "--calendar", "Treatment")
+    refused = publish(run, radicale, plans["revised"], "--calendar", "Treatment")
+    assert refused.code == 2 and refused.err.count("\n") == 1, refused.err
+    assert "the calendar has revision 0 from another branch" in refused.err and "--allow-older" in refused.err
+    assert {u: v.to_ical() for u, v in server_events(radicale, "Treatment").items()} == {
+        u: v.to_ical() for u, v in before.items()
+    }
+    result = publish(run, radicale, plans["revised"], "--calendar", "Treatment", "--allow-older")
     assert result.code == 0, result.err
     after = server_events(radicale, "Treatment")
     assert set(after) == plan_uids(plans["revised"])
@@ -118,13 +145,17 @@ def test_a_revised_plan_updates_in_place_and_removes_what_it_dropped(run, radica
     assert len(removed) == 5  # 10 maintenance doses became 5
     changed = {u for u in after if after[u]["X-LMSCHED-DIGEST"] != before[u]["X-LMSCHED-DIGEST"]}
     assert changed, "the revision changed some events"
-    for uid, vevent in after.items():
-        assert int(vevent["SEQUENCE"]) == (1 if uid in changed else 0)
-    assert f"updated {len(changed)}, unchanged {len(after) - len(changed)}, removed 5" in result.out
+    for vevent in after.values():
+        assert int(vevent["SEQUENCE"]) == 1
+        assert str(vevent["X-LMSCHED-PUBLISHED"]) == "revision 0 over revision 0 (--allow-older)"
+    assert f"updated {len(after)}, unchanged 0, removed 5" in result.out
+    uids = calendar_uids(plans["revised"])
     moved = [
         e for e in json.loads(plans["revised"].read_text())["events"] if e["shifted_from"] == "2026-12-17"
     ]
-    assert moved and after[moved[0]["uid"]]["DTSTART"].dt.date().isoformat() == moved[0]["date"]
+    assert moved and after[uids[moved[0]["uid"]]]["DTSTART"].dt.date().isoformat() == moved[0]["date"]
+    again = publish(run, radicale, plans["revised"], "--calendar", "Treatment")
+    assert again.code == 0 and "created 0, updated 0, unchanged 34, removed 0" in again.out, again.err
 
 
 def test_other_patients_and_foreign_events_are_never_touched(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
@@ -137,7 +168,7 @@ def test_other_patients_and_foreign_events_are_never_touched(run, radicale: Radi
         "UID:staff-meeting@example.org\r\nDTSTAMP:20261101T000000Z\r\nDTSTART:20261210T150000Z\r\n"
         "SUMMARY:Staff meeting\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    assert publish(run, radicale, plans["revised"], "--calendar", "Clinic").code == 0
+    assert publish(run, radicale, plans["revised"], "--calendar", "Clinic", "--allow-older").code == 0
     stored = set(server_events(radicale, "Clinic"))
     assert stored == plan_uids(plans["revised"]) | plan_uids(plans["other"]) | {"staff-meeting@example.org"}
 
@@ -169,7 +200,8 @@ def test_unreachable_server(run, plans, unreachable_url: str) -> None:  # type: 
     assert result.code == 4
     assert result.err.count("\n") == 1 and "Traceback" not in result.err
     assert "connection refused" in result.err
-    assert "written: none" in result.err and "not written: 39 (2026-11-30 to 2027-11-08)" in result.err
+    dates = sorted(e["date"] for e in json.loads(plans["first"].read_text())["events"])
+    assert "written: none" in result.err and f"not written: 39 ({dates[0]} to {dates[-1]})" in result.err
 
 
 def test_refused_login_writes_nothing(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
@@ -293,3 +325,26 @@ def test_without_a_password_and_without_a_terminal_it_says_how_to_give_one(plans
     assert proc.stderr == (
         "lmsched: error: password: set LMSCHED_CALDAV_PASSWORD (there is no terminal to ask for the password on)\n"
     )
+
+
+def test_events_published_before_the_site_key_are_replaced_not_duplicated(
+    run, radicale: Radicale, plans
+) -> None:  # type: ignore[no-untyped-def]
+    """An older lmsched put patient events up under the unkeyed series and the plan's own UIDs;
+    the first keyed publish removes them and writes the keyed ones (no duplicate visits)."""
+    from scheduler.export.ics import event_calendars, legacy_series_id
+
+    plan = plan_from_json(plans["first"].read_bytes())
+    client = caldav.DAVClient(url=radicale.url, username="alice", password=radicale.users["alice"])
+    calendar = client.principal().make_calendar(name="Treatment")
+    for (_, _, cal), event in zip(event_calendars(plan, "patient", key=demo_key()), plan.events, strict=True):
+        vevent = cal.walk("VEVENT")[0]
+        vevent.pop("UID")
+        vevent.add("uid", event.uid)
+        vevent.pop("X-LMSCHED-SERIES")
+        vevent.add("x-lmsched-series", legacy_series_id(plan, "patient"))
+        calendar.add_event(cal.to_ical().decode(), increase_seqno=False)
+    assert set(server_events(radicale, "Treatment")) == {e.uid for e in plan.events}
+    result = publish(run, radicale, plans["first"], "--calendar", "Treatment")
+    assert result.code == 0 and "created 39, updated 0, unchanged 0, removed 39" in result.out, result.err
+    assert set(server_events(radicale, "Treatment")) == plan_uids(plans["first"])

@@ -19,7 +19,7 @@ from scheduler.plan import Plan, fingerprint, plan_from_json, plan_to_json
 from scheduler.planfile import load_plan
 from scheduler.reschedule import Delay, Hold, Stop, reschedule
 
-from ..conftest import EXAMPLES, NOW, NOW_DT, checked, make_plan
+from ..conftest import EXAMPLES, NOW, NOW_DT, checked, demo_key, make_plan
 from ..radicale_server import RadicaleServer as Radicale
 from .test_publish import publish, server_events
 
@@ -39,6 +39,14 @@ def saved(run, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
 
 def events(path: Path) -> dict[str, dict[str, Any]]:
     return {e["uid"]: e for e in json.loads(path.read_text())["events"]}
+
+
+def patient_uids(path: Path) -> dict[str, str]:
+    """The saved plan's UIDs -> its events' UIDs in a patient calendar (keyed with the demo site
+    key, which the tests' LMSCHED_SITE_KEY_FILE names)."""
+    from scheduler.export.ics import ics_uid
+
+    return {e.uid: ics_uid(e, "patient", demo_key()) for e in plan_from_json(path.read_bytes()).events}
 
 
 def it_doses(path: Path) -> list[dict[str, Any]]:
@@ -223,7 +231,7 @@ def test_delay_moves_the_dose_and_every_later_one_of_its_course(run, saved: Path
     doses = it_doses(saved)
     target = doses[4]  # induction dose 5
     result = reschedule_cli(
-        run, saved, out, "--delay", target["date"], "--by", "3", "--reason", "Platelets 40 today"
+        run, saved, out, "--delay", target["date"], "--days", "3", "--reason", "Platelets 40 today"
     )
     assert result.code == 0, result.err
     before, after = events(saved), events(out)
@@ -278,7 +286,7 @@ def test_delay_keeps_the_phase_spacing_and_skips_closures(registry) -> None:  # 
 def test_delay_needs_an_event_on_the_day_and_one_course(run, saved: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "r.json"
     one_error_line(
-        reschedule_cli(run, saved, out, "--delay", "2026-12-13", "--by", "2"),
+        reschedule_cli(run, saved, out, "--delay", "2026-12-13", "--days", "2"),
         "delay:",
         "nothing is planned on 2026-12-13",
         "nearest",
@@ -287,14 +295,14 @@ def test_delay_needs_an_event_on_the_day_and_one_course(run, saved: Path, tmp_pa
     args = ["--start", "2026-12-01", "--age", "45", "--route", "ommaya", "--rt", "wbrt-30gy-10fx"]
     assert run("plan", *args, "--rt-start", "2026-12-01", "--now", NOW, "-q", "--json", str(both)).code == 0
     one_error_line(
-        reschedule_cli(run, both, out, "--delay", "2026-12-01", "--by", "2"),
+        reschedule_cli(run, both, out, "--delay", "2026-12-01", "--days", "2"),
         "course:",
         "--course",
         "valid: it-mtx-intensive, wbrt-30gy-10fx",
     )
     assert not out.exists()
     result = reschedule_cli(
-        run, both, out, "--delay", "2026-12-01", "--by", "2", "--course", "wbrt-30gy-10fx"
+        run, both, out, "--delay", "2026-12-01", "--days", "2", "--course", "wbrt-30gy-10fx"
     )
     assert result.code == 0, result.err
     changed = {e["course"] for uid, e in events(out).items() if e != events(both)[uid]}
@@ -302,7 +310,7 @@ def test_delay_needs_an_event_on_the_day_and_one_course(run, saved: Path, tmp_pa
     tablets = [e for e in events(out).values() if e["kind"] == "medication"]
     assert min(e["date"] for e in tablets) == "2026-12-03"
     # A day with a clinic visit and a tablet step: the visit is what moves.
-    result = reschedule_cli(run, saved, out, "--delay", "2026-12-14", "--by", "1")
+    result = reschedule_cli(run, saved, out, "--delay", "2026-12-14", "--days", "1")
     assert result.code == 0 and "delay it-mtx-intensive from 2026-12-14" in result.out
 
 
@@ -312,7 +320,7 @@ def test_a_birthday_between_the_old_and_new_day_changes_the_dose(run, tmp_path: 
     assert run("plan", CHILD, "--now", NOW, "--json", str(plan), "-q").code == 0
     before = [e for e in it_doses(plan) if e["date"] < "2027-01-08"][-1]
     assert before["dose_mg"] == 10
-    result = reschedule_cli(run, plan, out, "--delay", before["date"], "--by", "7")
+    result = reschedule_cli(run, plan, out, "--delay", before["date"], "--days", "7")
     assert result.code == 0, result.err
     after = events(out)[before["uid"]]
     assert after["date"] >= "2027-01-08" and after["dose_mg"] == 12 and after["max_mg"] == 12
@@ -356,8 +364,9 @@ def test_stop_cancels_later_clinic_events_and_keeps_them(run, saved: Path, tmp_p
     assert all(after[u]["sequence"] == 1 for u in cancelled)
     assert result.out.count("-> cancelled") == len(cancelled)
     calendar = icalendar.Calendar.from_ical(ics.read_bytes())
+    keyed = patient_uids(out)
     for vevent in calendar.walk("VEVENT"):
-        if str(vevent["UID"]) in cancelled:
+        if str(vevent["UID"]) in {keyed[u] for u in cancelled}:
             assert vevent["STATUS"] == "CANCELLED" and int(vevent["SEQUENCE"]) == 1
             assert not vevent.walk("VALARM") and str(vevent["SUMMARY"]).startswith("Cancelled:")
         else:
@@ -403,13 +412,18 @@ def test_a_delay_into_a_csi_course_is_caught(run, tmp_path: Path) -> None:  # ty
     plan, out = tmp_path / "csi.json", tmp_path / "csi-r1.json"
     base = ["--start", "2026-12-01", "--age", "45", "--route", "ommaya", "--now", NOW, "-q"]
     csi = ["--rt", "csi-proton-30gy-10fx", "--rt-start", "2027-02-01"]
-    lift = ["--override", "csi-with-methotrexate", "--reason", "Tumour board: CSI between maintenance doses."]
+    lift = [
+        "--override",
+        "csi-with-methotrexate",
+        "--override-reason",
+        "Tumour board: CSI between maintenance doses.",
+    ]
     result = run("plan", *base, *csi, *lift, "--json", str(plan))
     assert result.code == 0, result.err
     doses = it_doses(plan)
     before_csi = [e for e in doses if e["date"] < "2027-02-01"][-1]
     days = (dt.date(2027, 2, 3) - dt.date.fromisoformat(before_csi["date"])).days
-    blocked = reschedule_cli(run, plan, out, "--delay", before_csi["date"], "--by", str(days))
+    blocked = reschedule_cli(run, plan, out, "--delay", before_csi["date"], "--days", str(days))
     assert blocked.code == 3, blocked.err
     assert "blocked by it-methotrexate-during-csi" in blocked.err and not out.exists()
     assert "it-methotrexate-during-csi" in blocked.out  # the findings are printed
@@ -419,7 +433,7 @@ def test_a_delay_into_a_csi_course_is_caught(run, tmp_path: Path) -> None:  # ty
         out,
         "--delay",
         before_csi["date"],
-        "--by",
+        "--days",
         str(days),
         "--override",
         "it-methotrexate-during-csi",
@@ -443,11 +457,11 @@ def test_a_plan_checked_with_a_site_policy_needs_it_again(run, tmp_path: Path) -
     base = ["--start", "2026-12-01", "--age", "45", "--route", "ommaya", "--now", NOW, "-q"]
     assert run("plan", *base, "--policy", str(policy), "--json", str(plan)).code == 0
     one_error_line(
-        reschedule_cli(run, plan, out, "--delay", "2026-12-01", "--by", "1"), "policy:", "Riverside 2026"
+        reschedule_cli(run, plan, out, "--delay", "2026-12-01", "--days", "1"), "policy:", "Riverside 2026"
     )
     assert not out.exists()
     assert (
-        reschedule_cli(run, plan, out, "--delay", "2026-12-01", "--by", "1", "--policy", str(policy)).code
+        reschedule_cli(run, plan, out, "--delay", "2026-12-01", "--days", "1", "--policy", str(policy)).code
         == 0
     )
 
@@ -457,22 +471,25 @@ def test_a_plan_checked_with_a_site_policy_needs_it_again(run, tmp_path: Path) -
     [
         ((), ["action:", "give exactly one change"]),
         (("--delay", "2026-12-15", "--stop-from", "2027-01-01"), ["action:", "--delay and --stop-from"]),
-        (("--delay", "2026-12-15"), ["by:", "go together"]),
-        (("--delay", "2026-12-15", "--by", "0"), ["by:", "1 to 366"]),
-        (("--delay", "2026-13-01", "--by", "2"), ["delay:", "not a real calendar date"]),
+        (("--delay", "2026-12-15"), ["days:", "go together"]),
+        (("--delay", "2026-12-15", "--days", "0"), ["days:", "1 to 366"]),
+        (("--delay", "2026-13-01", "--days", "2"), ["delay:", "not a real calendar date"]),
         (("--hold-from", "2026-12-20"), ["resume:", "go together"]),
         (("--hold-from", "2026-12-20", "--resume", "2026-12-20"), ["resume:", "must be after"]),
         (("--hold-from", "2030-01-01", "--resume", "2030-02-01"), ["hold-from:", "nothing to hold"]),
         (("--stop-from", "2027-03-01"), ["reason:", "say why"]),
         (("--stop-from", "2030-03-01", "--reason", "Progression."), ["stop-from:", "nothing to stop"]),
         (("--stop-from", "2027-03-01", "--reason", "two\nlines"), ["reason:", "one line"]),
-        (("--delay", "2026-12-15", "--by", "2", "--course", "nope"), ["course:", "valid: it-mtx-intensive"]),
         (
-            ("--delay", "2026-12-15", "--by", "2", "--override", "csi-with-methotrexate"),
+            ("--delay", "2026-12-15", "--days", "2", "--course", "nope"),
+            ["course:", "valid: it-mtx-intensive"],
+        ),
+        (
+            ("--delay", "2026-12-15", "--days", "2", "--override", "csi-with-methotrexate"),
             ["override-reason:", "1 override(s), 0 reason(s)"],
         ),
-        (("--delay", "2026-12-15", "--by", "x"), ["--by", "not a valid integer"]),
-        (("--delay", "2026-12-15", "--by", "2", "--alarm", "soon"), ["alarm"]),
+        (("--delay", "2026-12-15", "--days", "x"), ["--days", "not a valid integer"]),
+        (("--delay", "2026-12-15", "--days", "2", "--alarm", "soon"), ["alarm"]),
     ],
 )
 def test_reschedule_bad_input(
@@ -486,7 +503,7 @@ def test_reschedule_bad_input(
 def test_reschedule_is_deterministic_and_chains(run, saved: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     a, b, c = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "c.json"
     for out in (a, b):
-        assert reschedule_cli(run, saved, out, "--delay", "2026-12-14", "--by", "2").code == 0
+        assert reschedule_cli(run, saved, out, "--delay", "2026-12-14", "--days", "2").code == 0
     assert a.read_bytes() == b.read_bytes()
     assert reschedule_cli(run, a, c, "--stop-from", "2027-04-01", "--reason", "Progression on MRI.").code == 0
     doc = json.loads(c.read_text())
@@ -619,7 +636,7 @@ def test_publish_reschedule_publish_moves_events_in_place(
     first = publish(run, radicale, saved, "--calendar", "Treatment", "--create")
     assert first.code == 0, first.err
     delayed, stopped = tmp_path / "r1.json", tmp_path / "r2.json"
-    assert reschedule_cli(run, saved, delayed, "--delay", "2026-12-14", "--by", "3").code == 0
+    assert reschedule_cli(run, saved, delayed, "--delay", "2026-12-14", "--days", "3").code == 0
     assert (
         reschedule_cli(
             run, delayed, stopped, "--stop-from", "2027-05-01", "--reason", "Progression on MRI."
@@ -630,9 +647,10 @@ def test_publish_reschedule_publish_moves_events_in_place(
     assert again.code == 0, again.err
     stored = server_events(radicale, "Treatment")  # asserts there are no duplicate UIDs
     plan = events(stopped)
-    assert set(stored) == set(plan)  # nothing added twice, nothing lost
+    keyed = patient_uids(stopped)
+    assert set(stored) == {keyed[uid] for uid in plan}  # nothing added twice, nothing lost
     for uid, e in plan.items():
-        vevent = stored[uid]
+        vevent = stored[keyed[uid]]
         assert vevent["DTSTART"].dt.strftime("%Y-%m-%d %H:%M") == f"{e['date']} {e['time']}"
         assert int(vevent["SEQUENCE"]) == e["sequence"]
         assert (vevent["STATUS"] == "CANCELLED") == (e["status"] == "cancelled")
@@ -678,3 +696,50 @@ def test_stopping_before_the_first_visit_cancels_everything(run, tmp_path: Path)
         if e.resource.get_resource_type() == "CarePlan"
     ]
     assert care_plan.status == "revoked"
+
+
+def test_old_spellings_still_work_with_a_note(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`reschedule --by DAYS`, `plan --reason TEXT` and `plan --by NAME` are the old spellings of
+    --days, --override-reason and --decided-by: hidden aliases that say so, until removed."""
+    plan, old, new = tmp_path / "plan.json", tmp_path / "old.json", tmp_path / "new.json"
+    base = ["--start", "2026-12-01", "--age", "45", "--route", "ommaya", "--now", NOW, "-q"]
+    lift = ["--shunt", "unvalved", "--override", "shunt-without-valve"]
+    reason = "Valve placement declined; neurosurgery agreed."
+    legacy = run("plan", *base, *lift, "--reason", reason, "--by", "Dr Ruiz", "--json", str(plan))
+    assert legacy.code == 0, legacy.err
+    assert "--reason is now --override-reason" in legacy.err and "--by is now --decided-by" in legacy.err
+    saved = json.loads(plan.read_text())
+    assert [(o["reason"], o["by"]) for o in saved["overrides"]] == [(reason, "Dr Ruiz")]
+    assert "--reason" not in run("plan", "--help").out.split("--override-reason")[0].split("Options:")[1]
+
+    delayed = run(
+        "reschedule", str(plan), "--delay", "2026-12-01", "--by", "3", "--now", LATER, "--json", str(old)
+    )
+    assert delayed.code == 0, delayed.err
+    assert "--by is now --days" in delayed.err
+    current = run(
+        "reschedule", str(plan), "--delay", "2026-12-01", "--days", "3", "--now", LATER, "--json", str(new)
+    )
+    assert current.code == 0 and "note" not in current.err
+    assert old.read_bytes() == new.read_bytes()
+    both = run("reschedule", str(plan), "--delay", "2026-12-01", "--days", "3", "--by", "3")
+    assert both.code == 2 and "--by and --days are the same option" in both.err
+
+
+def test_a_revised_calendar_file_says_which_apps_update_on_import(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    plan, revised = tmp_path / "plan.json", tmp_path / "r1.json"
+    base = ["--start", "2026-12-01", "--age", "45", "--route", "ommaya", "--now", NOW, "-q"]
+    assert run("plan", *base, "--json", str(plan)).code == 0
+    first = run("export", str(plan), "--ics", str(tmp_path / "r0.ics"))
+    assert first.code == 0 and "Google Calendar" not in first.err  # revision 0: nothing to update
+    moved = run(
+        "reschedule", str(plan), "--delay", "2026-12-01", "--days", "3", "--now", LATER,
+        "--json", str(revised), "--ics", str(tmp_path / "r1.ics"),
+    )  # fmt: skip
+    assert moved.code == 0, moved.err
+    hint = [line for line in moved.err.splitlines() if "Google Calendar" in line]
+    assert len(hint) == 1 and "revision 1" in hint[0] and "publish to CalDAV" in hint[0]
+    again = run("export", str(revised), "--ics", str(tmp_path / "again.ics"))
+    assert again.code == 0 and "Google Calendar and Nextcloud" in again.err
+    dry = run("reschedule", str(plan), "--delay", "2026-12-01", "--days", "3", "--now", LATER)
+    assert dry.code == 0 and "Google Calendar" not in dry.err  # nothing written

@@ -136,7 +136,7 @@ CASES = [
         "fall inside the craniospinal RT course 2026-12-07 to 2027-01-05",
         [
             *("--rt", "csi-photon-36gy-20fx", "--rt-start", "2026-10-26"),
-            *("--override", "csi-with-methotrexate", "--reason", "CSI completed before IT starts."),
+            *("--override", "csi-with-methotrexate", "--override-reason", "CSI completed before IT starts."),
         ],
     ),
     (
@@ -186,7 +186,7 @@ CASES = [
         "age-band-dose-change",
         ["--age", "", "--dob", "2024-01-08"],
         0,
-        "methotrexate dose changes from 10 mg to 12 mg on 2027-01-12",
+        "methotrexate dose changes from 10 mg to 12 mg on 2027-01-11",
         ["--age", "", "--dob", "2020-01-08"],
     ),
     (
@@ -290,9 +290,9 @@ def test_stop_is_lifted_by_a_reasoned_override(run, tmp_path: Path) -> None:  # 
         "unvalved",
         "--override",
         "shunt-without-valve",
-        "--reason",
+        "--override-reason",
         "Valve placement declined; neurosurgery agreed 2026-11-20",
-        "--by",
+        "--decided-by",
         "Dr Ruiz",
         "--json",
         str(out),
@@ -318,22 +318,22 @@ def test_stop_is_lifted_by_a_reasoned_override(run, tmp_path: Path) -> None:  # 
     ("extra", "code", "text"),
     [
         (
-            ["--shunt", "unvalved", "--override", "shunt-without-valve", "--reason", "ok fine"],
+            ["--shunt", "unvalved", "--override", "shunt-without-valve", "--override-reason", "ok fine"],
             2,
             "reason: the reason for overriding",
         ),
         (
-            ["--shunt", "unvalved", "--override", "shunt-without-valve", "--reason", "1234567890!"],
+            ["--shunt", "unvalved", "--override", "shunt-without-valve", "--override-reason", "1234567890!"],
             2,
             "reason:",
         ),
         (
             ["--shunt", "unvalved", "--override", "shunt-without-valve"],
             2,
-            "give one --reason for each --override",
+            "give one --override-reason for each --override",
         ),
         (
-            ["--override", "no-such-rule", "--reason", "Because the board said so."],
+            ["--override", "no-such-rule", "--override-reason", "Because the board said so."],
             2,
             "override: 'no-such-rule' is not a rule (valid: age-band-dose-change",
         ),
@@ -343,7 +343,7 @@ def test_stop_is_lifted_by_a_reasoned_override(run, tmp_path: Path) -> None:  # 
                 "preserved",
                 "--override",
                 "preserved-formulation-intrathecal",
-                "--reason",
+                "--override-reason",
                 "Only product in stock today.",
             ],
             3,
@@ -357,7 +357,7 @@ def test_stop_is_lifted_by_a_reasoned_override(run, tmp_path: Path) -> None:  # 
                 "obstructed",
                 "--override",
                 "shunt-without-valve",
-                "--reason",
+                "--override-reason",
                 "Neurosurgery agreed in writing.",
             ],
             3,
@@ -389,7 +389,7 @@ def test_an_override_with_nothing_to_lift_is_not_recorded(run, tmp_path: Path) -
         *BASE,
         "--override",
         "shunt-without-valve",
-        "--reason",
+        "--override-reason",
         "Just in case it fires.",
         "--json",
         str(out),
@@ -427,7 +427,7 @@ def test_policy_raises_and_lowers(run, tmp_path: Path) -> None:  # type: ignore[
         policy,
         "--override",
         "wbrt-overlap-it-methotrexate",
-        "--reason",
+        "--override-reason",
         "Radiation oncology accepts the overlap.",
         "--json",
         str(out),
@@ -484,7 +484,7 @@ def test_check_writes_nothing_and_exits_by_severity(run, tmp_path: Path) -> None
         "obstructed",
         "--override",
         "csf-flow-obstructed",
-        "--reason",
+        "--override-reason",
         "Flow study repeated and normal on 2026-11-22.",
     )
     assert lifted.code == 0
@@ -534,7 +534,7 @@ def test_no_blocked_plan_is_ever_written(
             args += [flag, value]
     args += ["--systemic-mtx"] * systemic + ["--parenchymal-mets"] * parenchymal
     for rule_id in overrides:
-        args += ["--override", rule_id, "--reason", "Reviewed by the tumour board on 2026-11-20."]
+        args += ["--override", rule_id, "--override-reason", "Reviewed by the tumour board on 2026-11-20."]
     with tempfile.TemporaryDirectory() as tmp:
         out, csv = Path(tmp) / "plan.json", Path(tmp) / "plan.csv"
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -49,10 +49,10 @@ def test_child_turning_three_mid_plan(registry: Registry) -> None:
     assert all(mg == 10 for day, mg in doses if day < "2027-01-08")
     assert all(mg == 12 for day, mg in doses if day >= "2027-01-08")
     changed = [e for e in plan.events if any("10 -> 12 mg" in n for n in e.notes)]
-    assert len(changed) == 1 and changed[0].date == D(2027, 1, 12)
+    assert len(changed) == 1 and changed[0].date == D(2027, 1, 8)
     info = [f for f in check_plan(plan).plan.findings if f.rule == "age-band-dose-change"]
     assert [f.message for f in info] == [
-        "methotrexate dose changes from 10 mg to 12 mg on 2027-01-12: age band 3 to under 18 years "
+        "methotrexate dose changes from 10 mg to 12 mg on 2027-01-08: age band 3 to under 18 years "
         "(age 3 from 2027-01-08)"
     ]
     assert info[0].event_uids == (changed[0].uid,)
@@ -85,12 +85,12 @@ def test_lower_adult_order(registry: Registry) -> None:
         (
             {"dose": 20},
             "ordered methotrexate 20 mg is above the adult (18+) dose of 15 mg on 18 dates "
-            "(2026-12-01 to 2027-06-28); no order may exceed it",
+            "(2026-12-01 to 2027-07-26); no order may exceed it",
         ),
         ({"age": "2", "dose": 12}, "ordered methotrexate 12 mg is above the 2 years dose of 10 mg"),
         (
             {"age": None, "dob": "2026-03-01", "dose": 8},
-            "ordered methotrexate 8 mg is above the under 1 year dose of 6 mg on 14 dates (2026-12-01 to 2027-02-26)",
+            "ordered methotrexate 8 mg is above the under 1 year dose of 6 mg on 13 dates (2026-12-01 to 2027-02-25)",
         ),
         (
             {"regimen": "it-mtx-10mg-twice-weekly", "age": "1"},

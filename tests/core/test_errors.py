@@ -33,7 +33,7 @@ def test_option_choices_are_spelled() -> None:
     with pytest.raises(InputError) as caught:
         Action.choose()
     assert caught.value.render(flag) == (
-        "action: give exactly one change (valid: --delay DATE --by DAYS, --hold-from DATE --resume DATE, "
+        "action: give exactly one change (valid: --delay DATE --days N, --hold-from DATE --resume DATE, "
         "--stop-from DATE --reason TEXT)"
     )
 
@@ -47,11 +47,11 @@ def test_exit_codes_are_defined_once_beside_the_errors() -> None:
 @pytest.mark.parametrize(
     ("options", "field"),
     [
-        ({"delay": dt.date(2026, 12, 1)}, "by"),
+        ({"delay": dt.date(2026, 12, 1)}, "days"),
         ({"hold_from": dt.date(2026, 12, 1)}, "resume"),
-        ({"delay": dt.date(2026, 12, 1), "by": 2, "stop_from": dt.date(2026, 12, 1)}, "action"),
+        ({"delay": dt.date(2026, 12, 1), "days": 2, "stop_from": dt.date(2026, 12, 1)}, "action"),
         ({"stop_from": dt.date(2026, 12, 1), "reason": "  "}, "reason"),
-        ({"delay": dt.date(2026, 12, 1), "by": 0}, "by"),
+        ({"delay": dt.date(2026, 12, 1), "days": 0}, "days"),
         ({"hold_from": dt.date(2026, 12, 2), "resume": dt.date(2026, 12, 2)}, "resume"),
         ({"stop_from": dt.date(2026, 12, 1), "reason": "line\nbreak"}, "reason"),
     ],
@@ -64,7 +64,7 @@ def test_actions_check_themselves_when_built(options: dict[str, object], field: 
 
 def test_each_action_is_chosen_from_its_options() -> None:
     day = dt.date(2026, 12, 1)
-    assert Action.choose(delay=day, by=3, course="c") == Delay(day, 3, "c")
+    assert Action.choose(delay=day, days=3, course="c") == Delay(day, 3, "c")
     assert Action.choose(hold_from=day, resume=day + dt.timedelta(3)) == Hold(day, day + dt.timedelta(3))
     assert Action.choose(stop_from=day, reason="Progression on MRI") == Stop(day, reason="Progression on MRI")
 

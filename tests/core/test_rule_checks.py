@@ -90,7 +90,7 @@ CSI_TO_IT = rt("csi-photon-36gy-20fx", "2026-11-02")  # its last fraction on the
 CSI_PROTON = {**THIOTEPA, **rt("csi-proton-30gy-10fx", "2026-11-02")}
 CSI_BEFORE_IT = rt("csi-photon-36gy-20fx", "2026-10-26")  # ends 2026-11-23
 FOCAL = rt("focal-30gy-10fx", "2026-11-16")
-EVERY_DOSE = "2026-12-01 to 2027-06-28"
+EVERY_DOSE = "2026-12-01 to 2027-07-26"
 # fmt: off
 CASES = [
     Case("vinca-intrathecal", 8, lambda: edit(make_plan(**THIOTEPA), is_it, drug="Vincristine sulfate"),
@@ -108,9 +108,9 @@ CASES = [
          "it-mtx-intensive gives methotrexate 16 mg, above the adult (18+) dose of 15 mg on 1 date "
          "(2026-12-08)"),
     # 3 on the day of the last dose; quiet: 3 the day after, a dose lowered by hand, an order below both bands
-    Case("age-band-dose-change", 1, lazy(age=None, dob="2024-06-28"),
-         [lazy(age=None, dob="2024-06-29"), third_dose(12), lazy(age=None, dob="2024-06-28", dose=10)],
-         "from 10 mg to 12 mg on 2027-06-28: age band 3 to under 18 years (age 3 from 2027-06-28)"),
+    Case("age-band-dose-change", 1, lazy(age=None, dob="2024-07-26"),
+         [lazy(age=None, dob="2024-07-27"), third_dose(12), lazy(age=None, dob="2024-07-26", dose=10)],
+         "from 10 mg to 12 mg on 2027-07-26: age band 3 to under 18 years (age 3 from 2027-07-26)"),
     Case("memantine-renal", 7, lazy(**WBRT_BEFORE, crcl=29.9), [lazy(**WBRT_BEFORE, crcl=30)],
          "CrCl 29.9 mL/min is below 30: memantine target capped at 5 mg twice daily (every dose at most "
          "5 mg) from 2026-11-16"),

@@ -175,3 +175,12 @@ def test_malformed_templates_are_refused(tmp_path: Path, edit, message: str) -> 
 def test_template_kinds_are_typed(registry: Registry) -> None:
     for tpl in registry:
         assert isinstance(tpl, Regimen | Radiotherapy | Medication)
+
+
+def test_sources_are_worded_for_users(registry: Registry) -> None:
+    """S1 is the "requested protocol (guideline summary; confirm locally)", never a seed file or
+    an AI-written text, in every citation and template text users see (`lmsched templates`)."""
+    assert registry.sources["S1"].startswith("Requested protocol (guideline summary; confirm locally)")
+    texts = [*registry.sources.values(), *(f"{t.title} {t.summary}" for t in registry)]
+    for text in texts:
+        assert not re.search(r"\bseed\b|AI[- ]written|\bAI\b", text), text

@@ -199,7 +199,7 @@ def test_care_plan_summarises_the_plan(adult: Plan) -> None:
     assert plan["title"] == adult.templates[0].title
     assert plan["title"].startswith("Intensive intrathecal methotrexate")
     assert plan["created"] == adult.created.isoformat()
-    assert plan["period"] == {"start": "2026-11-30", "end": "2027-11-08"}
+    assert plan["period"] == {"start": "2026-11-30", "end": "2027-12-06"}
     assert plan["identifier"] == [{"system": PLAN_SYSTEM, "value": adult.fingerprint}]
     assert plan["description"].endswith(DISCLAIMER)
     notes = [n["text"] for n in plan["note"]]
@@ -286,9 +286,9 @@ def test_one_medication_request_per_it_dose(adult: Plan) -> None:
         assert notes[-1] == DISCLAIMER
     first = requests[it_doses[0].uid]
     assert first["dosageInstruction"][0]["timing"]["event"] == ["2026-12-14T09:00:00-05:00"]
-    moved = requests[it_doses[9].uid]  # dose 10: Martin Luther King Jr. Day
-    assert moved["note"][0]["text"] == "moved from 2027-01-18: closed: Martin Luther King Jr. Day"
-    assert moved["dosageInstruction"][0]["timing"]["event"] == ["2027-01-19T09:00:00-05:00"]
+    moved = requests[it_doses[18].uid]  # dose 19: Labor Day weekend
+    assert moved["note"][0]["text"] == "moved from 2027-09-04: closed: Saturday; 2027-09-06: Labor Day"
+    assert moved["dosageInstruction"][0]["timing"]["event"] == ["2027-09-07T09:00:00-04:00"]
     assert [n["text"] for n in requests[it_doses[0].uid]["note"]] == [
         "Age-band / regimen maximum for this dose: 15 mg; basis: adult (18+)",
         "Safety finding INFO investigational-template",
@@ -495,16 +495,17 @@ def test_times_carry_the_offset_of_their_day(
 
 
 def test_offset_changes_within_a_course(adult: Plan) -> None:
-    """The adult course runs from December 2026 into November 2027: 09:00 stays 09:00 local."""
+    """The adult course runs from December 2026 into December 2027: 09:00 stays 09:00 local."""
     requests = by_uid(read(render(adult)))
     offsets = {
         e.date.isoformat(): requests[e.uid]["dosageInstruction"][0]["timing"]["event"][0][-6:]
         for e in adult.events
         if e.kind == "it-dose"
     }
-    assert offsets["2027-03-08"] == "-05:00"  # before 14 March 2027
-    assert offsets["2027-04-08"] == "-04:00"
-    assert offsets["2027-11-08"] == "-05:00"  # after 7 November 2027
+    assert offsets["2027-03-04"] == "-05:00"  # before 14 March 2027
+    assert offsets["2027-04-05"] == "-04:00"
+    assert offsets["2027-11-04"] == "-04:00"  # before 7 November 2027
+    assert offsets["2027-12-06"] == "-05:00"
 
 
 # --- determinism and text -------------------------------------------------------------------------

@@ -12,10 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scheduler.export import ics
 from scheduler.export.ics import render
 from scheduler.plan import Event, Plan, plan_from_json
 
-from ..conftest import EXAMPLES, NOW, make_plan
+from ..conftest import EXAMPLES, NOW, demo_key, make_plan
 from ..ical_readers import Read, occurrences, with_icalendar, with_vobject
 
 ADULT = str(EXAMPLES / "patient-adult.toml")
@@ -35,8 +36,10 @@ def local_start(event: Event) -> dt.datetime:
     return dt.datetime.combine(event.date, dt.time.fromisoformat(event.time), tzinfo=ZoneInfo(event.tz))
 
 
-def ics_uid(event: Event, audience: str) -> str:
-    return event.uid if audience == "patient" else event.uid.replace("@", "-staff@", 1)
+def ics_uid(event: Event, audience: str = "patient") -> str:
+    """The UID the CLI gives `event` for `audience` (patient calendars: keyed with the demo site
+    key, which the tests' LMSCHED_SITE_KEY_FILE names)."""
+    return ics.ics_uid(event, "staff" if audience == "staff" else "patient", demo_key())
 
 
 def assert_readers_agree_with_plan(plan: Plan, data: bytes, audience: str) -> dict[str, Read]:
@@ -98,7 +101,7 @@ def test_calendar_structure(run, tmp_path: Path) -> None:  # type: ignore[no-unt
         assert ev["DTSTAMP"].to_ical().decode() == stamp
         assert "verify against the signed order" in str(ev["DESCRIPTION"])
     for event in plan.events:
-        r = read[event.uid]
+        r = read[ics_uid(event)]
         if event.kind == "it-dose":
             assert r.categories == ("Chemotherapy", "Intrathecal")
             assert "Formulation: preservative-free." in r.description
@@ -120,12 +123,12 @@ def test_daylight_saving_keeps_local_times(run, tmp_path: Path) -> None:  # type
     read = assert_readers_agree_with_plan(plan, data, "patient")
     offsets = {r.start.utcoffset() for r in read.values()}
     assert offsets == {dt.timedelta(hours=-5), dt.timedelta(hours=-4)}
-    it = [read[e.uid] for e in plan.events if e.kind == "it-dose"]
+    it = [read[ics_uid(e)] for e in plan.events if e.kind == "it-dose"]
     assert {r.start.astimezone(ZoneInfo("America/New_York")).strftime("%H:%M") for r in it} == {"09:00"}
     # the autumn change (2027-11-07) is inside the plan too
     assert any(r.start.date() > dt.date(2027, 11, 7) for r in it)
     doses = occurrences(data, dt.date(2027, 3, 1), dt.date(2027, 9, 1))
-    morning = [o for e in plan.events if e.phase.endswith("morning") for o in doses[e.uid]]
+    morning = [o for e in plan.events if e.phase.endswith("morning") for o in doses[ics_uid(e)]]
     assert {o.strftime("%H:%M") for o in morning} == {"08:00"}
     assert {o.utcoffset() for o in morning} == {dt.timedelta(hours=-5), dt.timedelta(hours=-4)}
 
@@ -202,7 +205,7 @@ def test_default_alarms_and_choices(run, tmp_path: Path) -> None:  # type: ignor
     read = with_icalendar(data)
     ny = ZoneInfo("America/New_York")
     for event in plan.events:
-        triggers = read[event.uid].alarm_triggers
+        triggers = read[ics_uid(event)].alarm_triggers
         if event.kind == "medication":
             assert triggers == ("0s",)
             continue
@@ -213,7 +216,7 @@ def test_default_alarms_and_choices(run, tmp_path: Path) -> None:  # type: ignor
     _, chosen = export(run, tmp_path, ADULT, "--alarm", "30m", "--alarm", "2d@19:30", name="chosen")
     first_it = next(e for e in plan.events if e.kind == "it-dose")
     at = dt.datetime.combine(first_it.date - dt.timedelta(days=2), dt.time(19, 30), tzinfo=ny)
-    assert with_icalendar(chosen)[first_it.uid].alarm_triggers == (
+    assert with_icalendar(chosen)[ics_uid(first_it)].alarm_triggers == (
         "-1800s",
         at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),
     )

@@ -45,7 +45,7 @@ def test_every_dose_is_on_its_month_page_with_the_footer(adult: Plan, paper: str
     data = render(adult, paper)  # type: ignore[arg-type]
     texts = pages_text(data)
     months = month_pages(adult)
-    assert len(texts) == 1 + len(months) == 14  # Nov 2026 .. Dec 2027
+    assert len(texts) == 1 + len(months) == 15  # cover + Nov 2026 .. Dec 2027
     for n, text in enumerate(texts, start=1):
         assert f"Page {n} of {len(texts)}" in text
         assert "Generated schedule: verify against the signed order before use." in text

@@ -179,7 +179,7 @@ def test_header_and_footer_are_on_every_page(adult: Plan, adult_pdf: bytes) -> N
         assert "Maria O'Neil-Søndergaard" in text
         assert "Date of birth: 1968-05-14" in text
         assert "Route: Ommaya (intraventricular)" in text
-        assert "Regimen: it-mtx-intensive v1.0.0" in text
+        assert "Regimen: it-mtx-intensive v2.0.0" in text
         assert prefix in text
         assert f"Revision: {adult.revision}" in text
         assert f"Generated: {generated(adult)}" in text

@@ -323,6 +323,13 @@ def _cover(c: Any, plan: Plan, width: float, height: float) -> None:
                 c.drawString(col, y, cell)
             y -= 16
     messages = list(dict.fromkeys(f.patient_message for f in plan.findings))
+    # Visits a revision moved: said in the care team's name, never with the revision's reason
+    # (free text for staff, which may hold a record number or a diagnosis). Moves the clinic
+    # calendar made when the plan was made (closures, holidays) need no word: the grid shows the day.
+    moved = [e for e in plan.events if e.shifted_from and e.sequence > 0 and e.status != "cancelled"]
+    if moved:
+        visits = "1 visit was" if len(moved) == 1 else f"{len(moved)} visits were"
+        messages.insert(0, f"{visits} moved by your care team; this calendar shows the new dates.")
     if plan.revision:
         messages.insert(0, f"This is update {plan.revision} of your calendar: it replaces any earlier one.")
     if plan.edited:
