@@ -10,6 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import caldav
 import icalendar
@@ -83,7 +84,11 @@ def publish(
 def server_events(radicale: Radicale, name: str, user: str = "alice") -> dict[str, icalendar.Event]:
     """Every VEVENT on the server's calendar `name`, by UID, read with the caldav client."""
     client = caldav.DAVClient(url=radicale.url, username=user, password=radicale.users[user])
-    calendar = next(c for c in client.principal().calendars() if c.get_display_name() == name)
+    return calendar_events(next(c for c in client.principal().calendars() if c.get_display_name() == name))
+
+
+def calendar_events(calendar: Any) -> dict[str, icalendar.Event]:
+    """The VEVENTs of a caldav calendar, by UID, asserting one resource per UID."""
     found: dict[str, icalendar.Event] = {}
     resources = calendar.events()
     for obj in resources:

@@ -17,7 +17,7 @@ import pytest
 from ..conftest import EXAMPLES, NOW
 from ..radicale_server import RadicaleServer
 from ..xandikos_server import XandikosServer
-from .test_publish import calendar_uids
+from .test_publish import calendar_events, calendar_uids
 
 ADULT = str(EXAMPLES / "patient-adult.toml")
 LATER = "2026-12-07T10:00:00-05:00"
@@ -55,14 +55,7 @@ class Server:
     def events(self, name: str) -> dict[str, icalendar.Event]:
         """The VEVENTs of the calendar `name`, by UID (asserting one resource per UID)."""
         [calendar] = [c for c in self.client().principal().calendars() if c.get_display_name() == name]
-        found: dict[str, icalendar.Event] = {}
-        resources = calendar.events()
-        for obj in resources:
-            [vevent] = icalendar.Calendar.from_ical(obj.data).walk("VEVENT")
-            assert str(vevent["UID"]) not in found, "duplicate UID on the server"
-            found[str(vevent["UID"])] = vevent
-        assert len(resources) == len(found)
-        return found
+        return calendar_events(calendar)
 
     def url(self, kind: str) -> str:
         return {"root": self.root, "principal": self.principal, "home": self.home}[kind]

@@ -96,18 +96,23 @@ def test_a_saved_plan_with_a_fixed_zone_loads_and_exports_with_one_warning(run, 
     assert sum(line.startswith("lmsched: warning:") for line in result.err.splitlines()) == 1
 
 
-def test_a_session_in_the_gap_is_at_the_end_of_it_in_the_calendar(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def spring_forward_plan(run, tmp_path: Path, session_time: str) -> tuple[list[dict], bytes]:  # type: ignore[no-untyped-def]
+    """A New York plan starting on the spring-forward day 2027-03-14, every day open, sessions at
+    `session_time`: its events (plan JSON) and its staff calendar."""
     clinic = tmp_path / "clinic.toml"
-    clinic.write_text(f'tz = "America/New_York"\nopen_days = {EVERY_DAY}\nsession_time = "02:30"\n')
+    clinic.write_text(f'tz = "America/New_York"\nopen_days = {EVERY_DAY}\nsession_time = "{session_time}"\n')
     out, ics = tmp_path / "plan.json", tmp_path / "plan.ics"
     args = ("plan", "--start", "2027-03-14", "--age", "60", "--route", "ommaya", "--now", NOW, "-q")
     result = run(*args, "--clinic", str(clinic), "--json", str(out), "--ics", str(ics), "--audience", "staff")
     assert result.code == 0, result.err
-    events = json.loads(out.read_text())["events"]
+    return json.loads(out.read_text())["events"], ics.read_bytes()
+
+
+def test_a_session_in_the_gap_is_at_the_end_of_it_in_the_calendar(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    events, data = spring_forward_plan(run, tmp_path, "02:30")
     first = events[0]
     assert (first["date"], first["time"]) == ("2027-03-14", "03:00")
     assert any("02:30 does not exist" in n for n in first["notes"])
-    data = ics.read_bytes()
     uid = first["uid"].replace("@", "-staff@", 1)
     want = dt.datetime(2027, 3, 14, 3, 0, tzinfo=ZoneInfo("America/New_York"))
     for read in (with_icalendar(data), with_vobject(data)):
@@ -121,15 +126,8 @@ def test_a_session_in_the_gap_is_at_the_end_of_it_in_the_calendar(run, tmp_path:
 def test_a_session_ending_in_the_gap_keeps_its_length_in_every_reader(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """01:30 + 60 minutes on 2027-03-14 ends at 03:30 EDT; a DTEND of "02:30" does not exist and
     vobject reads it with the offset after the gap, as the start's instant: a zero-length event."""
-    clinic = tmp_path / "clinic.toml"
-    clinic.write_text(f'tz = "America/New_York"\nopen_days = {EVERY_DAY}\nsession_time = "01:30"\n')
-    out, ics = tmp_path / "plan.json", tmp_path / "plan.ics"
-    args = ("plan", "--start", "2027-03-14", "--age", "60", "--route", "ommaya", "--now", NOW, "-q")
-    result = run(*args, "--clinic", str(clinic), "--json", str(out), "--ics", str(ics), "--audience", "staff")
-    assert result.code == 0, result.err
-    first = json.loads(out.read_text())["events"][0]
-    uid = first["uid"].replace("@", "-staff@", 1)
-    data = ics.read_bytes()
+    events, data = spring_forward_plan(run, tmp_path, "01:30")
+    uid = events[0]["uid"].replace("@", "-staff@", 1)
     for read in (with_icalendar(data), with_vobject(data)):
         length = read[uid].end.astimezone(dt.UTC) - read[uid].start.astimezone(dt.UTC)
         assert length == dt.timedelta(minutes=60)
