@@ -103,7 +103,7 @@ def history(run, tmp_path: Path) -> dict[str, Path]:  # type: ignore[no-untyped-
     paths = {name: tmp_path / f"{name}.json" for name in ("r0", "r1", "r2", "r1b")}
     result = run("plan", ADULT, "--now", NOW, "--json", str(paths["r0"]), "-q")
     assert result.code == 0, result.err
-    days = _days_flag(run)
+    days = "--days"
     for name, parent, change in (
         ("r1", "r0", ["--delay", "2026-12-14", days, "7", "--reason", "Platelets low."]),
         ("r2", "r1", ["--delay", "2027-01-11", days, "3", "--reason", "Fever."]),
@@ -114,11 +114,6 @@ def history(run, tmp_path: Path) -> dict[str, Path]:  # type: ignore[no-untyped-
         )
         assert result.code == 0, (name, result.err)
     return paths
-
-
-def _days_flag(run) -> str:  # type: ignore[no-untyped-def]
-    """`reschedule`'s day-count flag: --days (issue 14's vocabulary) where it exists, else --by."""
-    return "--days" if "--days" in run("reschedule", "--help").out else "--by"
 
 
 def one_input_error(result, *words: str) -> None:  # type: ignore[no-untyped-def]
