@@ -23,17 +23,18 @@ import pickle
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-from .errors import InputError, SchedulerError
+from .errors import InputError, SchedulerError, WriteError
 from .inputs import PATIENT_KEYS
 from .models import Audience, Clinic, Paper
 
 __all__ = [
     "RESERVED",
+    "BatchInterrupted",
     "Job",
     "Row",
     "RowResult",
@@ -41,6 +42,7 @@ __all__ = [
     "read_rows",
     "run_row",
     "safe_id",
+    "sweep_temporaries",
 ]
 
 # The batch's own files at the top of DIR: no patient folder may take their names.
@@ -120,7 +122,7 @@ def read_rows(path: Path) -> Iterator[Row]:
         text = read_input(path, "PATIENTS", "CSV file").decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text", field="PATIENTS") from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = _CsvRows(path, csv.reader(io.StringIO(text, newline="")))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise InputError(f"{path} has no header row (patient-file keys)", field="PATIENTS")
@@ -152,6 +154,28 @@ def read_rows(path: Path) -> Iterator[Row]:
         yield Row(number, where, fields)
     if number == 0:
         raise InputError(f"{path} has a header but no patients", field="PATIENTS")
+
+
+class _CsvRows:
+    """A csv reader whose errors (a cell longer than the csv module's limit of 131072 characters,
+    a NUL byte) are one input error naming the file and line, not an internal error."""
+
+    def __init__(self, path: Path, reader: Any) -> None:
+        self.path, self.reader = path, reader
+
+    @property
+    def line_num(self) -> int:
+        return int(self.reader.line_num)
+
+    def __iter__(self) -> _CsvRows:
+        return self
+
+    def __next__(self) -> list[str]:
+        try:
+            return list(next(self.reader))
+        except csv.Error as exc:
+            where = f"{self.path}: line {self.reader.line_num}"
+            raise InputError(f"{where}: not a CSV row lmsched reads ({exc})", field="PATIENTS") from None
 
 
 def _toml_rows(folder: Path) -> Iterator[Row]:
@@ -218,6 +242,8 @@ def run_row(row: Row, job: Job) -> RowResult:
         return _outcome(row, "invalid", row.problem)
     try:
         return _plan_row(row, job)
+    except WriteError as exc:  # the disk is full, an I/O error: not the row's fault
+        return _outcome(row, "error", exc.render())
     except SchedulerError as exc:
         return _outcome(row, "invalid", exc.render())
     except Exception as exc:  # a bug: report it on the row, the batch goes on
@@ -225,7 +251,12 @@ def run_row(row: Row, job: Job) -> RowResult:
 
 
 def _outcome(row: Row, outcome: str, reason: str = "", **details: Any) -> RowResult:
-    return RowResult(row.number, row.where, row.patient_id, row.folder, outcome, reason, **details)
+    from .errors import escape_unsafe
+
+    # A refused row's id may hold what the models refuse (an unterminated U+202E reverses the rest
+    # of its summary line): shown escaped, as an error line shows it.
+    shown = escape_unsafe(row.patient_id) if outcome == "invalid" else row.patient_id
+    return RowResult(row.number, row.where, shown, row.folder, outcome, reason, **details)
 
 
 def _plan_row(row: Row, job: Job) -> RowResult:
@@ -252,9 +283,12 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     if result.blocking:
         blocked = refusal(result.blocking, done=None)
         return _outcome(row, "blocked", f"{blocked.rule}: {blocked.detail}", findings=findings, tz=tz)
-    folder = job.out / row.folder
+    folder = patient_folder(job.out, row.folder)
     targets = {name: folder / f"plan.{name}" for name in job.formats}
-    write_outputs(result, Outputs(targets, job.audience, paper=job.paper, site_key=job.site_key, key=job.key))
+    write_outputs(
+        result,
+        Outputs(targets, job.audience, paper=job.paper, site_key=job.site_key, key=job.key, within=job.out),
+    )
     return _outcome(
         row,
         "ok",
@@ -265,6 +299,28 @@ def _plan_row(row: Row, job: Job) -> RowResult:
         vevents=tuple(ics.vevent_texts(plan, "staff", (), kinds=("it-dose",))),
         findings=findings,
     )
+
+
+def patient_folder(out: Path, folder: str) -> Path:
+    """DIR/<folder>, made here without following a link: a symbolic link (or a file) already at
+    that name is refused for this row, so a planted link never sends a patient's files outside DIR."""
+    import stat
+
+    path = out / folder
+    try:
+        os.mkdir(path)
+    except FileExistsError:
+        mode = os.lstat(path).st_mode
+        if stat.S_ISLNK(mode):
+            raise InputError(
+                f"{path} is a symbolic link; lmsched never follows links inside the output folder",
+                field="out",
+            ) from None
+        if not stat.S_ISDIR(mode):
+            raise InputError(f"{path} is not a folder", field="out") from None
+    except OSError as exc:
+        raise InputError(f"cannot create {path}: {exc.strerror}", field="out") from None
+    return path
 
 
 # --- summary ------------------------------------------------------------------------------------------
@@ -314,33 +370,360 @@ class BatchReport:
     all_ok: bool
 
 
-_JOB: Job | None = None
+# --- the workers: row order, clean interrupts, no orphans ------------------------------------------
+
+STOP_GRACE = 5.0  # seconds a stopped worker may take to finish its row before it is killed
+_WATCH_SECONDS = 0.5  # how often a worker checks that its parent is alive (where prctl is not)
 
 
-def _init_worker(job: Job) -> None:
-    global _JOB
-    _JOB = job
+class BatchInterrupted(SchedulerError):
+    """Ctrl-C or SIGTERM during a batch: the workers are stopped, temporary files removed, and
+    the message says how many patients were done. Exit code 130 (SIGINT) or 143 (SIGTERM)."""
+
+    def __init__(self, message: str, *, exit_code: int, hint: str) -> None:
+        self.exit_code = exit_code
+        super().__init__(message, hint=hint)
 
 
-def _run_in_worker(row: Row) -> RowResult:
-    assert _JOB is not None
-    return run_row(row, _JOB)
+def sweep_temporaries(out: Path) -> int:
+    """Remove the writer's own temporary files (`writer.is_temp_name`: `.NAME.XXXXXXXX.tmp`,
+    regular files only) from DIR and its patient folders, where a batch writes (never through a
+    symbolic link, never deeper): what an interrupted or killed run left. Nothing else is
+    removed. Returns how many were removed."""
+    import stat
+
+    from .writer import is_temp_name
+
+    removed = 0
+    folders = [out]
+    try:
+        with os.scandir(out) as entries:
+            folders += [Path(e.path) for e in entries if e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return 0
+    for folder in folders:
+        try:
+            with os.scandir(folder) as entries:
+                names = [e.path for e in entries if is_temp_name(e.name)]
+        except OSError:
+            continue
+        for name in names:
+            try:
+                if stat.S_ISREG(os.lstat(name).st_mode):
+                    os.unlink(name)
+                    removed += 1
+            except OSError:
+                pass
+    return removed
 
 
-def _results(rows: Sequence[Row], job: Job, jobs: int) -> Iterator[RowResult]:
-    """Each row's result, in row order; in `jobs` worker processes when there is more than one."""
-    if jobs == 1 or len(rows) == 1:
-        for row in rows:
-            yield run_row(row, job)
+class _Stop(BaseException):
+    """Raised in a worker by SIGTERM while it waits for a row: it leaves quietly."""
+
+
+def _worker_main(conn: Any, job: Job, parent: int, inherited: Sequence[int]) -> None:
+    """A worker: plan the rows the parent sends, one at a time, until told to stop.
+
+    SIGINT is ignored (Ctrl-C reaches the whole process group; the parent decides). SIGTERM (the
+    parent stopping the batch, or the parent's death) lets the row in hand finish, so a patient's
+    files are written whole or not at all, then the worker leaves without a traceback. It leaves
+    too when the parent dies (PR_SET_PDEATHSIG on Linux; elsewhere a watch on os.getppid())."""
+    import signal
+
+    # SIGTERM raises only while the worker waits for a row (and only once): anywhere else (a row
+    # in hand, or already leaving) it just asks the loop to end, so no traceback can escape.
+    state = {"waiting": False, "stopping": False}
+
+    def on_term(_signum: int, _frame: Any) -> None:
+        state["stopping"] = True
+        if state["waiting"]:
+            state["waiting"] = False
+            raise _Stop
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, on_term)
+    for fd in inherited:  # the parent's pipe ends (fork): so the parent's death is an EOF here
+        with suppress(OSError):
+            os.close(fd)
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+        _die_with_parent(parent)
+        while not state["stopping"]:
+            state["waiting"] = True
+            if state["stopping"]:  # a SIGTERM just before: leave now
+                break
+            task = conn.recv()
+            state["waiting"] = False
+            if task is None:
+                break
+            index, row = task
+            result = run_row(row, job)
+            conn.send((index, result))
+    except (_Stop, EOFError, OSError):  # stopped, or the parent is gone (EOF, broken pipe)
+        pass
+    finally:
+        state["waiting"] = False
+
+
+def _die_with_parent(parent: int) -> None:
+    """SIGTERM to this worker when its parent dies: at once through prctl(PR_SET_PDEATHSIG) on
+    Linux, and on every system through a thread that watches os.getppid() (a dead parent's
+    children are adopted by another process), which also ends a worker that ignores it."""
+    import signal
+    import threading
+    import time
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG; not on macOS: AttributeError
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(_WATCH_SECONDS)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(STOP_GRACE)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="lmsched-parent-watch", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM wait until the block is done. Blocking the signals is not enough: one
+    that arrived just before has already tripped its Python handler, which would then run (and
+    raise) inside the block, after a result was read from its pipe and before it was counted.
+    So the handlers are swapped too, for ones that only note the signal; it is raised again at
+    the end of the block, where the real handler runs. (In the main thread only: elsewhere no
+    handler runs anyway.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    import multiprocessing
+    noted: list[int] = []
 
-    _warm_imports()  # forked workers start with everything imported
-    context = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-    )
-    with context.Pool(jobs, initializer=_init_worker, initargs=(job,)) as pool:
-        yield from pool.imap(_run_in_worker, rows, chunksize=max(1, min(8, len(rows) // (jobs * 8))))
+    def note(signum: int, _frame: Any) -> None:
+        noted.append(signum)
+
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    previous = {kind: signal.signal(kind, note) for kind in kinds}
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, set(kinds))
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for kind, handler in previous.items():
+            if handler is not None:  # None: a handler set outside Python, which stays
+                signal.signal(kind, handler)
+        for signum in dict.fromkeys(noted):
+            signal.raise_signal(signum)
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Any
+    task: int | None = None  # the index of the row it is planning
+
+
+class _Run:
+    """The rows' results, in row order, from `jobs` worker processes (or this one); on leaving
+    with an exception (Ctrl-C, SIGTERM, a bug) the workers are stopped, each allowed to finish
+    the row in hand, none left behind, and DIR's temporary files removed. An interrupt then
+    becomes BatchInterrupted, saying how many patients were done."""
+
+    def __init__(self, rows: Sequence[Row], job: Job, jobs: int) -> None:
+        self.rows = rows
+        self.job = job
+        self.jobs = min(jobs, len(rows))
+        self.workers: list[_Worker] = []
+        self.done: dict[int, RowResult] = {}  # results that came before an earlier row's
+        self.finished = 0  # rows whose result came back (yielded or waiting in `done`)
+        self.written = 0  # of which ok: the patient's files are written
+        self.context: Any = None
+
+    def __enter__(self) -> _Run:
+        return self
+
+    def results(self) -> Iterator[RowResult]:
+        if self.jobs <= 1:
+            for row in self.rows:
+                result = run_row(row, self.job)
+                self._count(result)
+                yield result
+            return
+        import multiprocessing
+        from multiprocessing.connection import wait
+
+        _warm_imports()  # forked workers start with everything imported
+        methods = multiprocessing.get_all_start_methods()
+        self.context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        queue = iter(range(len(self.rows)))
+        for _ in range(self.jobs):
+            self._start(queue)
+        for index in range(len(self.rows)):
+            while index not in self.done:
+                busy = [w for w in self.workers if w.task is not None]
+                ready = set(wait([w.conn for w in busy] + [w.process.sentinel for w in busy]))
+                for worker in busy:
+                    if worker.conn in ready or worker.process.sentinel in ready:
+                        self._collect(worker, queue)
+            yield self.done.pop(index)
+        self._close()
+
+    def _count(self, result: RowResult) -> None:
+        self.finished += 1
+        self.written += result.outcome == "ok"
+
+    def _start(self, queue: Iterator[int]) -> None:
+        """One more worker, given the next row. Signals are blocked while it is forked, so it
+        never sees a Ctrl-C before it has set itself to ignore it."""
+        import signal
+
+        parent, child = self.context.Pipe()
+        # Under fork the child holds copies of the parent's pipe ends, its own and earlier
+        # workers': it closes them, so that only the parent can keep its pipe open.
+        fork = self.context.get_start_method() == "fork"
+        inherited = [w.conn.fileno() for w in self.workers] + [parent.fileno()] if fork else []
+        process = self.context.Process(
+            target=_worker_main,
+            args=(child, self.job, os.getpid(), inherited),
+            name="lmsched-batch-worker",
+            daemon=True,
+        )
+        mask = {signal.SIGINT, signal.SIGTERM}
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, mask)
+        try:
+            process.start()
+            child.close()
+            worker = _Worker(process, parent)
+            self.workers.append(worker)  # before a pending signal is let in: it is then stopped too
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        self._give(worker, queue)
+
+    def _give(self, worker: _Worker, queue: Iterator[int]) -> None:
+        index = next(queue, None)
+        worker.task = index
+        if index is not None:
+            worker.conn.send((index, self.rows[index]))
+
+    def _collect(self, worker: _Worker, queue: Iterator[int] | None) -> None:
+        """The result `worker` sent (then its next row, unless `queue` is None), or, when it
+        died, its row as an error and a new worker in its place. Ctrl-C and SIGTERM wait while a
+        result is read and counted (a message read in half, or read and not counted, would make
+        the count of patients done wrong)."""
+        index: int | None = None
+        with _signals_held():
+            try:
+                index, result = worker.conn.recv()
+                self.done[index] = result
+                self._count(result)
+            except (EOFError, OSError):
+                index = None
+        if index is None:
+            self._lost(worker, queue)
+            return
+        if queue is not None:
+            self._give(worker, queue)
+        else:
+            worker.task = None
+
+    def _lost(self, worker: _Worker, queue: Iterator[int] | None) -> None:
+        worker.process.join()
+        worker.conn.close()
+        self.workers.remove(worker)
+        index, worker.task = worker.task, None
+        if index is None:
+            return
+        code = worker.process.exitcode
+        how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        self.done[index] = _outcome(self.rows[index], "error", f"its worker process died ({how})")
+        self._count(self.done[index])
+        if queue is not None:
+            self._start(queue)
+
+    def _close(self) -> None:
+        """The normal end: every worker told to leave, and waited for."""
+        for worker in self.workers:
+            with suppress(OSError):
+                worker.conn.send(None)
+        for worker in self.workers:
+            worker.process.join(STOP_GRACE)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self.workers = []
+
+    def _stop(self) -> None:
+        """Stop every worker: SIGTERM, the row in hand finished (its result counted), and after
+        STOP_GRACE seconds a worker still there is killed."""
+        import time
+        from multiprocessing.connection import wait
+
+        for worker in self.workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        deadline = time.monotonic() + STOP_GRACE
+        while self.workers and time.monotonic() < deadline:
+            ready = set(
+                wait(
+                    [w.conn for w in self.workers if w.task is not None]
+                    + [w.process.sentinel for w in self.workers],
+                    timeout=max(0.0, deadline - time.monotonic()),
+                )
+            )
+            for worker in list(self.workers):
+                if worker.task is not None and worker.conn in ready:
+                    self._collect(worker, None)
+                elif worker.process.sentinel in ready and worker in self.workers:
+                    worker.process.join()
+                    worker.conn.close()
+                    self.workers.remove(worker)
+        for worker in self.workers:
+            worker.process.kill()
+            worker.process.join()
+            worker.conn.close()
+        self.workers = []
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: Any) -> None:
+        if exc is None:
+            self._close()
+            return
+        import signal
+        import threading
+
+        from .errors import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated
+
+        # A second Ctrl-C (or SIGTERM) would only stop the clean-up: it is ignored until done.
+        main = threading.current_thread() is threading.main_thread()
+        signals = (signal.SIGINT, signal.SIGTERM) if main else ()
+        previous = {s: signal.signal(s, signal.SIG_IGN) for s in signals}
+        try:
+            self._stop()
+            sweep_temporaries(self.job.out)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        if not isinstance(exc, KeyboardInterrupt):
+            return
+        terminated = isinstance(exc, Terminated)
+        total = len(self.rows)
+        raise BatchInterrupted(
+            f"{'terminated (SIGTERM)' if terminated else 'interrupted (Ctrl-C)'}: {self.finished} of {total} "
+            f"patients done, {self.written} with their files in {self.job.out}/<patient>/; "
+            "summary.csv, agenda.csv, agenda.pdf and clinic.ics were not written",
+            exit_code=EXIT_TERMINATED if terminated else EXIT_INTERRUPTED,
+            hint="run the same batch again to finish",
+        ) from None
 
 
 def _warm_imports() -> None:
@@ -379,18 +762,25 @@ def run_batch(
     from .export.ics import calendar_frame
     from .export.pdf import agenda as agenda_pdf
     from .inputs import resolve_now
-    from .writer import atomic, write_all
+    from .writer import write_all
 
+    # Without --now, every plan's creation time is read once, here: SOURCE_DATE_EPOCH, else the clock.
+    job = dataclasses.replace(job, clock=resolve_now(None, "UTC", job.clock))
+    today = (resolve_now(job.now, "UTC") if job.now else job.clock).date()  # clinic.ics with no sessions
+    sweep_temporaries(job.out)  # what an interrupted or killed run left behind
     results: list[RowResult] = []
     days_seen: set[dt.date] = set()
     tz = centre.tz if centre is not None else None
     # The chair sessions wait on disk until every row is done (the agenda needs all of them), so
     # the parent does not grow with the number of patients while the workers run; so do the
     # VEVENTs of clinic.ics until its time zone range is known.
+    # An interrupt anywhere in the block (workers running, or the batch's own files being
+    # written) leaves through `_Run`: workers stopped, temporary files removed, BatchInterrupted.
     with (
+        _Run(rows, job, jobs) as run,
         tempfile.TemporaryFile(dir=job.out) as spill,
         tempfile.TemporaryFile(dir=job.out) as body,
-        (progress or _quiet)(_results(rows, job, jobs), len(rows)) as stream,
+        (progress or _quiet)(run.results(), len(rows)) as stream,
     ):
         for result in stream:
             body.writelines(result.vevents)
@@ -402,39 +792,43 @@ def run_batch(
         head, tail = calendar_frame(
             f"lmsched: infusion sessions{' - ' + centre.name if centre is not None and centre.name else ''}",
             tz,
-            min(days_seen, default=job.clock.date()),
-            max(days_seen, default=job.clock.date()),
+            min(days_seen, default=today),
+            max(days_seen, default=today),
         )
-        body.seek(0)
-        with atomic(job.out / "clinic.ics") as out:
+        sessions = _unspill(spill)
+
+        def capacity(day: dt.date) -> int | None:
+            if chairs is not None:
+                return chairs
+            return centre.chairs_on(day) if centre is not None else None
+
+        def clinic_ics(out: BinaryIO) -> None:
+            body.seek(0)
             out.write(head)
             shutil.copyfileobj(body, out)
             out.write(tail)
-        sessions = _unspill(spill)
 
-    def capacity(day: dt.date) -> int | None:
-        if chairs is not None:
-            return chairs
-        return centre.chairs_on(day) if centre is not None else None
-
-    days, overloads = agenda.check_capacity(sessions, capacity)
-    over = agenda.overloaded_dates(sessions, overloads)
-    site = centre.name if centre is not None and centre.name else "lmsched batch"
-    generated = resolve_now(job.now, tz) if job.now else job.clock
-    write_all(
-        {
-            job.out / "summary.csv": render_rows(SUMMARY_COLUMNS, summary_rows(results, over)),
-            job.out / "agenda.csv": agenda_export.render_csv(sessions, overloads, days),
-            job.out / "agenda.pdf": agenda_pdf.render_pdf(
-                sessions,
-                days,
-                overloads,
-                site,
-                paper=job.paper,
-                generated=generated,
-            ),
-        }
-    )
+        days, overloads = agenda.check_capacity(sessions, capacity)
+        over = agenda.overloaded_dates(sessions, overloads)
+        site = centre.name if centre is not None and centre.name else "lmsched batch"
+        generated = resolve_now(job.now, tz) if job.now else job.clock
+        # all four are rendered (clinic.ics staged from disk) before any of them is replaced
+        write_all(
+            {
+                job.out / "summary.csv": render_rows(SUMMARY_COLUMNS, summary_rows(results, over)),
+                job.out / "agenda.csv": agenda_export.render_csv(sessions, overloads, days),
+                job.out / "agenda.pdf": agenda_pdf.render_pdf(
+                    sessions,
+                    days,
+                    overloads,
+                    site,
+                    paper=job.paper,
+                    generated=generated,
+                ),
+                job.out / "clinic.ics": clinic_ics,
+            },
+            within=job.out,
+        )
     return BatchReport(tuple(_report_lines(results, overloads, job)), all(r.outcome == "ok" for r in results))
 
 

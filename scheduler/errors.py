@@ -9,6 +9,7 @@ flags: where a message tells the user what to give, its `hint` names the option 
 
 from __future__ import annotations
 
+import re
 import string
 from collections.abc import Callable, Iterable
 
@@ -20,13 +21,20 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_SERVER",
+    "EXIT_TERMINATED",
+    "EXIT_WRITE",
     "BlockedError",
     "InputError",
     "PublishError",
     "SchedulerError",
     "Spell",
     "TemplateError",
+    "Terminated",
+    "WriteError",
+    "escape_unsafe",
     "format_choices",
+    "quote",
+    "safe_line",
 ]
 
 EXIT_OK = 0  # done
@@ -35,7 +43,9 @@ EXIT_INPUT = 2  # bad input (InputError, TemplateError): nothing created or chan
 EXIT_BLOCKED = 3  # a safety rule blocks the plan (BlockedError): nothing written
 EXIT_SERVER = 4  # a calendar server failed (PublishError)
 EXIT_INTERNAL = 70  # a bug (EX_SOFTWARE): reported in one line
-EXIT_INTERRUPTED = 130  # Ctrl-C during a publish (128 + SIGINT): says how far it got
+EXIT_WRITE = 74  # an output could not be written (EX_IOERR: disk full, I/O error): nothing replaced
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT): says how far it got (publish, batch)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM), e.g. from a service manager: as Ctrl-C otherwise
 
 Spell = Callable[[str], str]
 """How a front end names an option given by its field name: 'accept_edited' -> '--accept-edited'."""
@@ -44,6 +54,54 @@ Spell = Callable[[str], str]
 def plain(option: str) -> str:
     """The spelling without a front end: the field name, as words join it ('accept-edited')."""
     return option.replace("_", "-")
+
+
+QUOTE_LIMIT = 60  # characters of a user's input an error line shows at most
+LINE_LIMIT = 2000  # characters of one error line at most, whatever it quotes
+
+# What an error line never prints raw: control characters (terminal escapes), line and paragraph
+# separators, bidirectional controls and invisible format characters (BOM, zero-width space).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+# A quoted input in a message (or click's repr of one) longer than QUOTE_LIMIT.
+# (`quote` output is at most QUOTE_LIMIT characters and "... (N characters)": never cut again.)
+_LONG_QUOTE = re.compile(rf"(?<!\w)'([^'\n]{{{QUOTE_LIMIT + 30},}}?)'(?!\w)")
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def escape_unsafe(text: str) -> str:
+    """`text` with control and invisible characters (terminal escapes, bidirectional controls,
+    zero-width spaces) written as `\\x1b` or `\\u202e`: for showing refused input back."""
+    return _UNSAFE.sub(_escaped, text)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else f"{text[: limit - 3]}... ({len(text)} characters)"
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """A user's input as an error line shows it: in quotes, at most `limit` characters (and how
+    many there were), control and invisible characters escaped (`\x1b`), so a 5 MB cell or a
+    terminal escape sequence is never echoed back."""
+    raw = str(value)
+    shown = escape_unsafe(raw)
+    if len(shown) > limit:
+        shown = f"{shown[: limit - 3]}... ({len(raw)} characters)"
+    return f"'{shown}'"
+
+
+def safe_line(text: str) -> str:
+    """Any message as one line on a terminal: white space runs joined, control and invisible
+    characters escaped, each quoted input longer than QUOTE_LIMIT shortened, and the whole at most
+    LINE_LIMIT characters (a message built without `quote`, or click's, stays safe too)."""
+    text = escape_unsafe(" ".join(text.split()))
+    text = _LONG_QUOTE.sub(lambda m: quote(m.group(1)), text)
+    return _cut(text, LINE_LIMIT)
 
 
 def format_choices(choices: Iterable[str], limit: int = 0) -> str:
@@ -101,7 +159,7 @@ class SchedulerError(Exception):
             choices = [_spelled(option, spell) for option in self.options]
         if choices is not None:
             text = f"{text} (valid: {format_choices(choices)})"
-        return " ".join(text.split())
+        return safe_line(text)
 
 
 class InputError(SchedulerError):
@@ -139,7 +197,7 @@ class BlockedError(SchedulerError):
 
     def render(self, spell: Spell = plain) -> str:
         src = f" [{', '.join(self.sources)}]" if self.sources else ""
-        return f"blocked by {self.rule}: {' '.join(self.detail.split())}{src}"
+        return safe_line(f"blocked by {self.rule}: {self.detail}{src}")
 
 
 class PublishError(SchedulerError):
@@ -148,3 +206,17 @@ class PublishError(SchedulerError):
     The message says which events were written before the failure and which were not."""
 
     exit_code = EXIT_SERVER
+
+
+class WriteError(SchedulerError):
+    """An output could not be written for a reason that is not the path given: the disk is full,
+    a quota is reached, an I/O error. Exit code 74 (EX_IOERR). The message names the file and the
+    cause; no target was replaced and no temporary file is left."""
+
+    exit_code = EXIT_WRITE
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised by the CLI's handler: a KeyboardInterrupt, so everything that stops
+    cleanly on Ctrl-C (temporary files removed, a publish's progress said) does on SIGTERM too;
+    the exit code is then EXIT_TERMINATED."""

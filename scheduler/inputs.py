@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
-from .errors import InputError
+from .errors import InputError, quote
 from .models import Clinic, PlanRequest
 
 __all__ = [
@@ -23,7 +23,9 @@ __all__ = [
     "PATIENT_KEYS",
     "Inputs",
     "build_request",
+    "check_depth",
     "check_region_zone",
+    "parse_toml",
     "read_clinic",
     "read_input",
     "read_toml",
@@ -68,11 +70,26 @@ PATIENT_KEYS = (
 
 _FIELD_OF = {v: k for k, v in CLINIC_KEYS.items()}
 
+# Limits on what lmsched reads (the README's reliability section states them): far above any real
+# input, far below what could exhaust memory or the parsers' recursion.
+MAX_TOML_BYTES = 1_000_000  # a patient, clinic or policy file
+MAX_INPUT_BYTES = 20_000_000  # a patients CSV, a record of doses given, a plan file
+MAX_DEPTH = 20  # tables and arrays nested in a TOML or JSON input
+MAX_CELL = 10_000  # characters in one CSV cell
 
-def read_input(path: Path, field: str, kind: str = "file") -> bytes:
-    """The bytes of an input file, or one line naming `field` that says why they cannot be read."""
+
+def read_input(path: Path, field: str, kind: str = "file", limit: int = MAX_INPUT_BYTES) -> bytes:
+    """The bytes of an input file, or one line naming `field` that says why they cannot be read
+    (including a file larger than `limit` bytes: read no further than that)."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as fh:
+            data = fh.read(limit + 1)
+        if len(data) > limit:
+            raise InputError(
+                f"{path} is larger than {limit // 1_000_000} MB, the most lmsched reads as a {kind}",
+                field=field,
+            )
+        return data
     except FileNotFoundError:
         raise InputError(f"{path} does not exist", field=field) from None
     except IsADirectoryError:
@@ -82,15 +99,40 @@ def read_input(path: Path, field: str, kind: str = "file") -> bytes:
 
 
 def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML input file (at most MAX_TOML_BYTES, nested at most MAX_DEPTH deep), or one line
+    naming `what` that says why it cannot be used."""
+    return parse_toml(read_input(path, what, "TOML file", MAX_TOML_BYTES), str(path), what)
+
+
+def parse_toml(data: bytes, where: str, what: str) -> dict[str, Any]:
+    """TOML text, refused (one line naming `what`) when it is not UTF-8 TOML or nests tables and
+    arrays deeper than MAX_DEPTH (tomllib recurses once per level: 1000 levels exhaust it)."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError(f"{path} does not exist", field=what) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path} ({exc})", field=what) from None
+        document = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise InputError(f"{where} is not UTF-8 text", field=what) from None
+    except RecursionError:
+        raise InputError(
+            f"{where} nests tables or arrays deeper than {MAX_DEPTH} levels", field=what
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path} is not valid TOML ({exc})", field=what) from None
+        raise InputError(f"{where} is not valid TOML ({exc})", field=what) from None
+    check_depth(document, where, what)
+    return document
+
+
+def check_depth(document: object, where: str, what: str, limit: int = MAX_DEPTH) -> None:
+    """Refuse a parsed document whose tables or arrays nest deeper than `limit` (walked without
+    recursion, so any depth is measured safely)."""
+    stack: list[tuple[object, int]] = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            raise InputError(f"{where} nests tables or arrays deeper than {limit} levels", field=what)
+        stack.extend((child, depth + 1) for child in children)
 
 
 def _label(
@@ -130,7 +172,7 @@ def translate(
         return InputError("", field=str(ctx["field"]), hint=str(ctx["hint"]))
     if kind == "literal_error":
         expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
-        return InputError(f"'{given}' is not valid", field=field, choices=expected.split(", "))
+        return InputError(f"{quote(given)} is not valid", field=field, choices=expected.split(", "))
     if kind == "missing":
         return InputError("is required (give the flag, or the key in the patient file)", field=field)
     if kind == "extra_forbidden":
@@ -148,7 +190,7 @@ def translate(
         "bool_parsing",
         "string_type",
     }:
-        return InputError(f"'{given}' is not valid: {msg[0].lower()}{msg[1:]}", field=field)
+        return InputError(f"{quote(given)} is not valid: {msg[0].lower()}{msg[1:]}", field=field)
     if field and not msg.startswith(tuple(PATIENT_KEYS)):
         return InputError(msg, field=field)
     return InputError(msg)
@@ -284,17 +326,44 @@ def resolve_now(given: str | None, tz: str, clock: dt.datetime | None = None) ->
     from zoneinfo import ZoneInfo
 
     if given:
+        text = given.strip()
         try:
-            moment = dt.datetime.fromisoformat(given.strip())
+            if not text.isascii():  # fromisoformat takes other digits too
+                raise ValueError(text)
+            moment = dt.datetime.fromisoformat(text)
         except ValueError:
             raise InputError(
-                f"'{given}' is not an ISO date-time such as 2026-11-23T09:00:00-05:00", field="now"
+                f"{quote(given)} is not an ISO date-time such as 2026-11-23T09:00:00-05:00", field="now"
             ) from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
+        moment = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(tz))
+        return _in_range(moment, "now")
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
+            if not epoch.strip().isascii():
+                raise ValueError(epoch)
+            moment = dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC)
         except (ValueError, OverflowError, OSError):
-            raise InputError(f"'{epoch}' is not a Unix timestamp", field="SOURCE_DATE_EPOCH") from None
+            raise InputError(f"{quote(epoch)} is not a Unix timestamp", field="SOURCE_DATE_EPOCH") from None
+        return _in_range(moment, "SOURCE_DATE_EPOCH")
     return (clock or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+
+
+def _in_range(moment: dt.datetime, field: str) -> dt.datetime:
+    """A creation time every output can write (in UTC too: 0001-01-01T00:00+14:00 is not), within
+    the dates lmsched supports."""
+    from .models import FIRST_START, MAX_DATE
+
+    try:
+        utc = moment.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if (
+        utc is None
+        or not FIRST_START <= utc.date() <= MAX_DATE
+        or not FIRST_START <= moment.date() <= MAX_DATE
+    ):
+        raise InputError(
+            f"{moment.isoformat()} is outside the supported range {FIRST_START} to {MAX_DATE}", field=field
+        )
+    return moment

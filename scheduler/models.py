@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .errors import quote
+
 __all__ = [
     "AUDIENCES",
     "WEEKDAYS",
@@ -53,8 +55,14 @@ def option_hint(field: str, hint: str) -> PydanticCustomError:
 
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Any date lmsched records (events, birth dates, closures) lies in MIN_DATE..MAX_DATE. A plan or a
+# change starts (start, rt_start, reschedule dates, --now) in FIRST_START..LAST_START, so that the
+# longest course (10 years of monthly maintenance, rescheduled) ends long before MAX_DATE: a date
+# beyond it is refused up front, never found while the course is expanded.
 MIN_DATE = dt.date(1850, 1, 1)
 MAX_DATE = dt.date(2199, 12, 31)
+FIRST_START = dt.date(1900, 1, 1)
+LAST_START = dt.date(2100, 12, 31)
 
 Route = Literal["ommaya", "lumbar"]
 Audience = Literal["patient", "staff"]  # who an output is for: the patient sees no record number
@@ -70,41 +78,126 @@ TemplateId = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_lengt
 # Control characters (C0 but tab and line feed, DEL, C1, Unicode line/paragraph separators): they
 # corrupt iCalendar lines, CSV rows and PDF text, and no name or address needs them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+# Bidirectional controls: embeddings, overrides and isolates (an unterminated U+202E reverses the
+# rest of a calendar's titles) and the direction marks LRM, RLM and ALM. A name, an id or a reason
+# never needs them: the renderer orders right-to-left text by itself.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Zero-width joiner and non-joiner: format characters that Persian and Indic names need.
+JOINERS = frozenset("\u200c\u200d")
+# Letters and symbols that draw nothing (Hangul fillers, the blank Braille pattern): not visible.
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 
 
-def check_text(value: str) -> str:
-    """Free text of several lines (an address): CRLF becomes LF; other control characters are refused."""
+def _names(char: str) -> str:
+    import unicodedata
+
+    name = unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name.lower()})" if name else "")
+
+
+def check_text(value: str, joiners: bool = True) -> str:
+    """Free text of several lines (an address): CRLF becomes LF; control characters, bidirectional
+    controls and other invisible format characters (but ZWJ and ZWNJ, unless `joiners` is false)
+    are refused, so what a calendar or a page shows is what was typed."""
+    import unicodedata
+
     value = value.replace("\r\n", "\n")
     bad = _CONTROL.search(value)
     if bad:
         raise ValueError(f"contains the control character U+{ord(bad.group()):04X}; use plain text")
+    for char in value:
+        if char in BIDI_CONTROLS:
+            raise ValueError(
+                f"contains the bidirectional control {_names(char)}, which can reorder what is shown; "
+                "remove it"
+            )
+        category = unicodedata.category(char)
+        if category == "Cs":
+            raise ValueError("is not valid UTF-8 text (it contains an undecodable byte)")
+        if category == "Cf" and (char not in JOINERS or not joiners):
+            raise ValueError(f"contains the invisible format character {_names(char)}; remove it")
     return value
 
 
 def check_line(value: str) -> str:
-    """Free text of one line (a name, an id, a reason): no line breaks, no control characters."""
+    """Free text of one line (a name, a reason): no line breaks, no control characters."""
     if "\n" in value or "\r" in value:
         raise ValueError("must be one line (it contains a line break)")
     return check_text(value)
 
 
+def check_id(value: str) -> str:
+    """An identifier (a patient id): one line of visible characters only; not even ZWJ or ZWNJ,
+    which would make two ids that look the same differ."""
+    check_line(value)
+    return check_text(value, joiners=False)
+
+
+def visible_length(value: str) -> int:
+    """How many characters a reader sees: format characters (ZWJ, ZWNJ, zero-width spaces),
+    combining marks and blank fillers do not count, and each run of white space counts once."""
+    import unicodedata
+
+    shown = "".join(
+        c for c in value if unicodedata.category(c) not in {"Cf", "Mn", "Me", "Cc", "Cs"} and c not in _BLANK
+    )
+    return len(" ".join(shown.split()))
+
+
 Line = Annotated[str, AfterValidator(check_line)]
 Text = Annotated[str, AfterValidator(check_text)]
+Ident = Annotated[str, AfterValidator(check_id)]
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # No NaN or infinity in any number: a dose or a clearance of `nan` compares false with every
+    # limit, so it would pass the checks it is meant to fail.
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 # --- strict scalar parsing -------------------------------------------------------------------
 
-_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
-_AGE_RE = re.compile(r"^\s*(\d{1,4})\s*([ym]?)\s*$")
+# ASCII digits only (re.ASCII): `\d` alone takes Arabic-Indic or full-width digits, which read as
+# other numbers to someone who checks the plan, and `$` alone takes a trailing line break.
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}\Z", re.ASCII)
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})\Z", re.ASCII)
+_AGE_RE = re.compile(r"^\s*(\d{1,4})\s*([ym]?)\s*\Z", re.ASCII)
+_INT_RE = re.compile(r"^\s*[+-]?\d+\s*\Z", re.ASCII)
+_FLOAT_RE = re.compile(r"^\s*[+-]?(\d+(\.\d*)?|\.\d+)\s*\Z", re.ASCII)
+_DIGITS = 12  # digits at most in a number given as text: far above every limit, far below int's
 
 
-def parse_date(value: Any) -> dt.date:
-    """Accept a calendar date (TOML date or 'YYYY-MM-DD'); nothing looser, so typos never pass."""
+def ascii_number(value: Any) -> Any:
+    """A number given as text (a flag, a TOML string, a CSV cell) in ASCII digits only, at most
+    twelve digits: no Arabic-Indic or full-width digits, no `1_000`, `1e3`, `nan` or
+    `inf`. Numbers that are not text pass on to the field's own check."""
+    if isinstance(value, str):
+        if not _FLOAT_RE.match(value):
+            raise ValueError(f"{quote(value)} is not a valid number; use the digits 0-9 (e.g. 45 or 12.5)")
+        if sum(c.isdigit() for c in value) > _DIGITS:
+            raise ValueError(f"{quote(value)} has more than {_DIGITS} digits; it is out of range")
+        return value.strip()
+    return value
+
+
+def ascii_integer(value: Any) -> Any:
+    """A whole number given as text, in ASCII digits only (see `ascii_number`)."""
+    if isinstance(value, str):
+        if not _INT_RE.match(value):
+            raise ValueError(f"{quote(value)} is not a valid integer; use the digits 0-9 (e.g. 6)")
+        if sum(c.isdigit() for c in value) > _DIGITS:
+            raise ValueError(f"{quote(value)} has more than {_DIGITS} digits; it is out of range")
+        return value.strip()
+    return value
+
+
+Int = Annotated[int, BeforeValidator(ascii_integer)]
+Float = Annotated[float, BeforeValidator(ascii_number)]
+
+
+def parse_date(value: Any, first: dt.date = MIN_DATE, last: dt.date = MAX_DATE) -> dt.date:
+    """Accept a calendar date (TOML date or 'YYYY-MM-DD') from `first` to `last`; nothing looser,
+    so typos never pass."""
     if isinstance(value, dt.datetime):
         raise ValueError("expected a date (YYYY-MM-DD), not a date and time")
     if isinstance(value, dt.date):
@@ -113,12 +206,18 @@ def parse_date(value: Any) -> dt.date:
         try:
             day = dt.date.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(f"'{value}' is not a real calendar date (YYYY-MM-DD)") from None
+            raise ValueError(f"{quote(value)} is not a real calendar date (YYYY-MM-DD)") from None
     else:
-        raise ValueError(f"'{value}' is not a date; expected YYYY-MM-DD")
-    if not MIN_DATE <= day <= MAX_DATE:
-        raise ValueError(f"{day} is outside the supported range {MIN_DATE} to {MAX_DATE}")
+        raise ValueError(f"{quote(value)} is not a date; expected YYYY-MM-DD")
+    if not first <= day <= last:
+        raise ValueError(f"{day} is outside the supported range {first} to {last}")
     return day
+
+
+def parse_start(value: Any) -> dt.date:
+    """A date a plan or a change starts from (start, rt_start, a reschedule date): FIRST_START to
+    LAST_START, so that every event it expands to stays within the dates lmsched supports."""
+    return parse_date(value, FIRST_START, LAST_START)
 
 
 def parse_clock(value: Any) -> str:
@@ -129,7 +228,7 @@ def parse_clock(value: Any) -> str:
         return f"{value.hour:02d}:{value.minute:02d}"
     m = _TIME_RE.match(value.strip()) if isinstance(value, str) else None
     if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise ValueError(f"'{value}' is not a time; expected HH:MM from 00:00 to 23:59")
+        raise ValueError(f"{quote(value)} is not a time; expected HH:MM from 00:00 to 23:59")
     return f"{int(m.group(1)):02d}:{m.group(2)}"
 
 
@@ -141,15 +240,15 @@ def parse_zone(value: Any) -> str:
             raise ValueError(value)
         ZoneInfo(value.strip())
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a folder ("America"), a long name
-        shown = value if len(value) <= 40 else value[:40] + "..."
         raise ValueError(
-            f"'{shown}' is not an IANA time zone; use a region such as America/New_York, "
+            f"{quote(value, 40)} is not an IANA time zone; use a region such as America/New_York, "
             "Europe/Amsterdam or Asia/Kolkata"
         ) from None
     return value.strip()
 
 
 Day = Annotated[dt.date, BeforeValidator(parse_date)]
+StartDay = Annotated[dt.date, BeforeValidator(parse_start)]
 Clock = Annotated[str, BeforeValidator(parse_clock)]
 Zone = Annotated[str, BeforeValidator(parse_zone)]
 
@@ -171,12 +270,12 @@ class Age(Frozen):
         m = _AGE_RE.match(value) if isinstance(value, str) else None
         if not m:
             raise ValueError(
-                f"'{value}' is not an age; give years (45 or 45y) or months (8m), 0 to 120 years"
+                f"{quote(value)} is not an age; give years (45 or 45y) or months (8m), 0 to 120 years"
             )
         n, unit = int(m.group(1)), m.group(2) or "y"
         months = n if unit == "m" else n * 12
         if months > 120 * 12:
-            raise ValueError(f"'{value}' is above 120 years; give years (0-120) or months (8m)")
+            raise ValueError(f"{quote(value)} is above 120 years; give years (0-120) or months (8m)")
         return {"months": months}
 
     @property
@@ -393,13 +492,13 @@ class Clinic(Frozen):
     closed: tuple[Closure, ...] = ()
     open_holidays: tuple[Line, ...] = ()  # holiday names the clinic works on, e.g. "Columbus Day"
     session_time: Clock = "09:00"
-    duration_min: int = Field(default=60, ge=5, le=720)
+    duration_min: Int = Field(default=60, ge=5, le=720)
     rt_time: Clock = "13:00"
-    rt_duration_min: int = Field(default=15, ge=5, le=720)
+    rt_duration_min: Int = Field(default=15, ge=5, le=720)
     shift: Literal["next", "previous"] = "next"
     # Infusion chairs for IT sessions (batch agenda): one number for every open day, or per weekday
     # ({mon = 4, fri = 2}). A centre's capacity, not part of any patient's plan: never serialised.
-    chairs: int | dict[Weekday, int] | None = Field(default=None, exclude=True)
+    chairs: Int | dict[Weekday, Int] | None = Field(default=None, exclude=True)
     # The site key file (`scheduler.sitekey`) that keys patient calendars' UIDs, relative to the
     # clinic file (read_clinic and build_request resolve it). A secret's location, not part of any
     # plan: never serialised, so plans and their fingerprints do not depend on it.
@@ -435,24 +534,24 @@ class Clinic(Frozen):
 class PlanRequest(Frozen):
     """Everything one plan is computed from; stored verbatim in the plan document."""
 
-    start: Day
+    start: StartDay
     age: AgeField | None = None
     dob: Day | None = None
     route: Route
     regimen: TemplateId = "it-mtx-intensive"
-    maintenance: int | None = Field(default=None, ge=0, le=120)
+    maintenance: Int | None = Field(default=None, ge=0, le=120)
     rt: TemplateId | None = None
-    rt_start: Day | None = None
+    rt_start: StartDay | None = None
     memantine: bool = True
-    crcl: float | None = Field(default=None, gt=0, le=300)
-    kps: int | None = Field(default=None, ge=0, le=100)
+    crcl: Float | None = Field(default=None, gt=0, le=300)
+    kps: Int | None = Field(default=None, ge=0, le=100)
     csf_flow: Literal["normal", "obstructed", "unknown"] = "unknown"
     shunt: Literal["none", "valved", "unvalved"] = "none"
     formulation: Literal["preservative-free", "preserved"] = "preservative-free"
     systemic_mtx: bool = False
     parenchymal_mets: bool = False
-    dose: float | None = Field(default=None, gt=0, le=1000)
-    patient_id: Line | None = Field(default=None, min_length=1, max_length=64)
+    dose: Float | None = Field(default=None, gt=0, le=1000)
+    patient_id: Ident | None = Field(default=None, min_length=1, max_length=64)
     patient_name: Line | None = Field(default=None, min_length=1, max_length=200)
     clinic: Clinic = Clinic()
 

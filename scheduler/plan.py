@@ -12,7 +12,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from ._version import __version__
-from .models import AgeField, Clock, Day, Frozen, Line, PlanRequest, SourceId
+from .models import AgeField, Clock, Day, Frozen, Line, PlanRequest, SourceId, Zone
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -36,13 +36,15 @@ SCHEMA_VERSION = 1
 
 
 class Event(Frozen):
-    uid: str
+    # Checked on reading a plan edited by hand (--accept-edited), so that an empty UID or a zone
+    # that is not one is refused there (exit 2) instead of failing in an exporter.
+    uid: str = Field(min_length=1, max_length=255, pattern=r"^[!-~]+$")
     kind: Literal["it-dose", "rt-fraction", "medication"]
     course: str  # template id
     date: Day
     time: Clock
-    tz: str
-    duration_min: int
+    tz: Zone
+    duration_min: int = Field(ge=0, le=1440)
     phase: str
     number: int  # 1-based within its course
     of: int  # events planned in its course

@@ -68,7 +68,7 @@ DOSE_TOLERANCE_MG = 0.001
 MAX_WINDOW = 30
 _MAX_LISTED_ROWS = 10
 _FIELD = "GIVEN"
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)\Z", re.ASCII)  # ASCII digits only
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _T = TypeVar("_T")
 
@@ -210,6 +210,8 @@ def _records(text: str) -> Iterable[tuple[int, list[str] | None, str]]:
             return
         except csv.Error as exc:
             reason = "a quoted field is never closed" if "end of data" in str(exc) else f"bad quoting ({exc})"
+            if "field limit" in str(exc):
+                reason = f"a cell is longer than {csv.field_size_limit()} characters"
             yield start, None, reason
             continue
         if not _is_blank(cells):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputError
+from .errors import InputError, WriteError
 from .models import Audience, Paper, PlanRequest, check_line
 from .plan import Finding, Plan
 
@@ -78,6 +78,7 @@ class Outputs:
     site_key: Path | None = None
     key: bytes | None = field(default=None, repr=False)
     notice: Callable[[str], None] | None = field(default=None, compare=False)
+    within: Path | None = None  # a folder no target's real path may leave (a batch's DIR)
 
     @property
     def needs_key(self) -> bool:
@@ -280,7 +281,7 @@ def write_outputs(result: CheckResult, outputs: Outputs | None) -> tuple[Path, .
     if result.blocking or outputs is None or not outputs.targets:
         return ()
     rendered = outputs.render(result.plan)
-    write_all(rendered)
+    write_all(rendered, within=outputs.within)
     return tuple(rendered)
 
 
@@ -543,17 +544,32 @@ def run_batch(
     from .export.formats import check_formats
     from .holiday_cache import cache_dir
     from .inputs import read_clinic, resolve_now
+    from .writer import check_folder, check_targets, check_tree
 
     wanted = check_formats(formats)
-    if out.exists() and not out.is_dir():
-        raise InputError(f"'{out}' is a file; give a folder", field="out")
+    check_folder(out, "out")
     if now:
         resolve_now(now, "UTC")  # refused here, before any work, when it is not a date-time
-    for given, what in ((patients, "PATIENTS"), (clinic, "clinic")):
-        if given is not None and given.resolve() in {(out / name).resolve() for name in batch.RESERVED}:
-            raise InputError(f"'{given}' would be overwritten by the batch's own {given.name}", field=what)
     centre = read_clinic(clinic) if clinic else None
     rows = list(batch.prepare_rows(batch.read_rows(patients)))
+    # no input (the spreadsheet, a patient file, a clinic file) is a file the batch will write,
+    # and no patient folder is a planted symbolic link: checked before anything is written
+    inputs: dict[str, Path | None] = {"PATIENTS": patients, "clinic": clinic, "site_key": site_key_file}
+    if patients.is_dir():
+        inputs.update({f"PATIENTS ({p.name})": p for p in patients.glob("*.toml")})
+    for row in rows:
+        if isinstance(row.fields.get("clinic"), str):
+            inputs[f"clinic ({row.where})"] = Path(row.fields["clinic"])
+    check_tree(
+        out,
+        [
+            *(out / name for name in sorted(batch.RESERVED)),
+            *(out / row.folder / f"plan.{fmt}" for row in rows for fmt in wanted),
+        ],
+        inputs,
+    )
+    if out.is_dir():  # the batch's own files can be written (agenda.pdf is no folder) before any row runs
+        check_targets({name: out / name for name in sorted(batch.RESERVED)}, [], within=out)
     key = None
     if audience == "patient" and "ics" in wanted:
         key = site_key(centre, explicit=site_key_file, notice=notice)
@@ -569,8 +585,18 @@ def run_batch(
         key=key,
         site_key=site_key_file,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    return batch.run_batch(rows, job, jobs or batch.default_jobs(), centre, chairs, progress)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create '{out}': {exc.strerror}", field="out") from None
+    try:
+        return batch.run_batch(rows, job, jobs or batch.default_jobs(), centre, chairs, progress)
+    except OSError as exc:  # the working files beside the outputs (the disk filled up mid-run)
+        import errno
+
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EFBIG, errno.EROFS):
+            raise
+        raise WriteError(f"cannot write the batch's working files in {out}: {exc.strerror}") from None
 
 
 # --- the catalogue ----------------------------------------------------------------------------------

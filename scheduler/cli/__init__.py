@@ -14,7 +14,17 @@ from typing import Any
 import click
 
 from .._version import __version__
-from ..errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_OK, SchedulerError, Spell
+from ..errors import (
+    EXIT_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    SchedulerError,
+    Spell,
+    Terminated,
+    safe_line,
+)
 
 __all__ = ["cli", "entry", "main"]
 
@@ -67,22 +77,52 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every error becomes one line on stderr and its exit code."""
+    """Run the CLI; every error becomes one line on stderr and its exit code. SIGTERM is turned
+    into `Terminated` (a KeyboardInterrupt) while it runs, so a service manager's stop cleans up
+    as Ctrl-C does (no temporary file left, a batch's workers stopped) instead of killing mid-write."""
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        return _main(argv)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate(_signum: int, _frame: Any) -> None:
+    raise Terminated
+
+
+def _interrupted(exc: BaseException) -> int:
+    terminated = isinstance(exc, Terminated)
+    click.echo(f"lmsched: {'terminated (SIGTERM)' if terminated else 'interrupted'}", err=True)
+    return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         result = cli.main(args=argv, prog_name="lmsched", standalone_mode=False)
     except SchedulerError as exc:
         click.echo(f"lmsched: error: {exc.render(exc.spell or _speller(None))}", err=True)
         return exc.exit_code
     except click.exceptions.UsageError as exc:
-        message = " ".join(exc.format_message().split())
+        message = safe_line(exc.format_message())  # click quotes the value given, in full
         where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx else ""
         click.echo(f"lmsched: error: {message}{where}", err=True)
         return EXIT_INPUT
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C or SIGTERM (click wraps them)
+            return _interrupted(exc.__cause__)
         click.echo("lmsched: aborted", err=True)
         return EXIT_INPUT
+    except KeyboardInterrupt as exc:  # outside a command (click raises Abort inside one)
+        return _interrupted(exc)
     except click.ClickException as exc:
-        click.echo(f"lmsched: error: {' '.join(exc.format_message().split())}", err=True)
+        click.echo(f"lmsched: error: {safe_line(exc.format_message())}", err=True)
         return exc.exit_code
     except BrokenPipeError:
         # The reader (e.g. `| head`) went away; outputs were already written. Silence the
@@ -93,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("LMSCHED_DEBUG"):
             raise
         click.echo(
-            f"lmsched: internal error: {type(exc).__name__}: {exc} "
+            f"lmsched: internal error: {safe_line(f'{type(exc).__name__}: {exc}')} "
             "(please report it; set LMSCHED_DEBUG=1 for the traceback)",
             err=True,
         )

@@ -67,7 +67,10 @@ def _progress_bar(results: Iterator[T], count: int) -> AbstractContextManager[It
     "--paper", type=click.Choice(["letter", "a4"]), default="letter", show_default=True, help="Paper size."
 )
 @click.option(
-    "--now", "now_text", metavar="ISO_DATETIME", help="The plans' creation time (default: the clock)."
+    "--now",
+    "now_text",
+    metavar="ISO_DATETIME",
+    help="The plans' creation time (default SOURCE_DATE_EPOCH, else the clock).",
 )
 @click.option(
     "--site-key",
@@ -86,7 +89,9 @@ def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -
     rule is reported with its line and the others go on. DIR/summary.csv lists every row's outcome;
     DIR/agenda.csv, DIR/agenda.pdf and DIR/clinic.ics hold every IT session, with the days and
     times over chair capacity flagged (--chairs, or `chairs` in the clinic file). Exit code 0 when
-    every row succeeded, 1 when any failed or was blocked. Example:
+    every row succeeded, 1 when any failed or was blocked; Ctrl-C (130) or SIGTERM (143) stops the
+    workers after the rows in hand, removes temporary files and says how many patients were done
+    (rerun the same batch to finish). Example:
 
         lmsched batch week.csv --out week/ --clinic clinic.toml --chairs 4
     """

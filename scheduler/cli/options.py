@@ -25,6 +25,8 @@ __all__ = [
     "FORMAT_LIST",
     "PLAN_ARGUMENT",
     "Alias",
+    "ascii_float",
+    "ascii_int",
     "calendar_options",
     "deprecated_aliases",
     "output_option",
@@ -34,6 +36,7 @@ __all__ = [
     "plan_options",
     "safety_options",
     "site_key_notice",
+    "to_stderr",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -49,12 +52,12 @@ class _Date(_Type):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> dt.date:
         from ..errors import InputError
-        from ..models import parse_date
+        from ..models import parse_start
 
         if isinstance(value, dt.date):
             return value
         try:
-            return parse_date(value)
+            return parse_start(value)  # a date a change starts from: the range leaves room after it
         except ValueError as exc:
             raise InputError(
                 str(exc), field=param.name.replace("_", "-") if param and param.name else None
@@ -79,6 +82,43 @@ class _Formats(_Type):
         from ..export.formats import check_formats
 
         return value if isinstance(value, tuple) else check_formats(str(value).split(","))
+
+
+class _Number(_Type):
+    """A number in ASCII digits only (click's own int and float take ٤٥, full-width digits,
+    `1_000`, `nan` and `inf`), optionally within low..high."""
+
+    def __init__(self, whole: bool, low: float | None = None, high: float | None = None) -> None:
+        self.whole, self.low, self.high = whole, low, high
+        self.name = "integer" if whole else "number"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from ..errors import InputError
+        from ..models import ascii_integer, ascii_number
+
+        field = max(param.opts, key=len) if param and param.opts else None  # "--days"
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            number: float = value
+        else:
+            try:
+                text = (ascii_integer if self.whole else ascii_number)(str(value))
+            except ValueError as exc:
+                raise InputError(str(exc), field=field) from None
+            number = int(text) if self.whole else float(text)
+        if (self.low is not None and number < self.low) or (self.high is not None and number > self.high):
+            low, high = (f"{b:g}" if b is not None else "" for b in (self.low, self.high))
+            raise InputError(f"{number:g} is not in the range {low} to {high}", field=field)
+        return number
+
+
+def ascii_int(low: int | None = None, high: int | None = None) -> _Number:
+    """A whole-number option in ASCII digits (within low..high when given)."""
+    return _Number(True, low, high)
+
+
+def ascii_float(low: float | None = None, high: float | None = None) -> _Number:
+    """A decimal-number option in ASCII digits (within low..high when given)."""
+    return _Number(False, low, high)
 
 
 DATE, ALARM, FORMAT_LIST = _Date(), _Alarm(), _Formats()
@@ -114,7 +154,7 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (
         ("--maintenance",),
         {
-            "type": int,
+            "type": ascii_int(),
             "metavar": "N",
             "help": "Doses planned in the phase that continues until progression (default 6).",
         },
@@ -125,8 +165,8 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         ("--memantine/--no-memantine",),
         {"default": None, "help": "Memantine titration with WBRT (on by default)."},
     ),
-    (("--crcl",), {"type": float, "metavar": "ML_MIN", "help": "Creatinine clearance, mL/min."}),
-    (("--kps",), {"type": int, "metavar": "N", "help": "Karnofsky performance status, 0-100."}),
+    (("--crcl",), {"type": ascii_float(), "metavar": "ML_MIN", "help": "Creatinine clearance, mL/min."}),
+    (("--kps",), {"type": ascii_int(), "metavar": "N", "help": "Karnofsky performance status, 0-100."}),
     (
         ("--csf-flow",),
         {"type": click.Choice(["normal", "obstructed", "unknown"]), "help": "CSF flow study result."},
@@ -140,7 +180,7 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--parenchymal-mets",), {"is_flag": True, "default": None, "help": "Brain parenchymal metastases."}),
     (
         ("--dose",),
-        {"type": float, "metavar": "MG", "help": "Ordered IT dose, never above the age band's dose."},
+        {"type": ascii_float(), "metavar": "MG", "help": "Ordered IT dose, never above the age band's dose."},
     ),
     (("--country",), {"metavar": "CC", "help": "Country for public holidays (default US)."}),
     (("--subdiv",), {"metavar": "S", "help": "State or province for public holidays, e.g. NY."}),
@@ -164,7 +204,10 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
     (("--time",), {"metavar": "HH:MM", "help": "IT session time (default 09:00)."}),
-    (("--duration",), {"type": int, "metavar": "MIN", "help": "IT session length in minutes (default 60)."}),
+    (
+        ("--duration",),
+        {"type": ascii_int(), "metavar": "MIN", "help": "IT session length in minutes (default 60)."},
+    ),
     (
         ("--tz",),
         {
@@ -344,6 +387,14 @@ def outputs(ctx: click.Context) -> Any:
         site_key=params.get("site_key"),
         notice=site_key_notice,
     )
+
+
+def to_stderr(targets: Any) -> bool:
+    """Whether an output (format name -> path) goes to the standard output (`-`, /dev/stdout):
+    the command's own text (table, findings, report) is then printed on the standard error."""
+    from ..writer import writes_stdout
+
+    return writes_stdout(targets.values())
 
 
 # --- old spellings ----------------------------------------------------------------------------------

@@ -6,7 +6,15 @@ from typing import Any
 
 import click
 
-from .options import calendar_options, output_options, outputs, plan_inputs, plan_options, safety_options
+from .options import (
+    calendar_options,
+    output_options,
+    outputs,
+    plan_inputs,
+    plan_options,
+    safety_options,
+    to_stderr,
+)
 from .present import echo_lines, findings_lines, refuse_if_blocked, say_written
 
 
@@ -43,9 +51,11 @@ def plan(ctx: click.Context, /, quiet: bool, **_: Any) -> None:
     """
     from ..export.table import render_lines
 
+    wanted = outputs(ctx)
     result = _make(ctx, with_outputs=True)
-    if not quiet:
-        echo_lines((*findings_lines(result.plan), "", *render_lines(result.plan)))
+    if not quiet:  # on stderr when an output goes to stdout (`--json -`)
+        lines = (*findings_lines(result.plan), "", *render_lines(result.plan))
+        echo_lines(lines, err=to_stderr(wanted.targets))
     refuse_if_blocked(result)
     say_written(result.written)
 

@@ -49,9 +49,11 @@ def findings_lines(plan: Any) -> Iterator[str]:
         yield f"  site policy: {plan.policy.name} (sha256 {plan.policy.sha256[:12]})"
 
 
-def echo_lines(lines: Iterable[str]) -> None:
+def echo_lines(lines: Iterable[str], err: bool = False) -> None:
+    """The lines on the standard output, or on the standard error (`err`) when an output file is
+    going to the standard output (`--json -`), so the two never mix."""
     for line in lines:
-        click.echo(line)
+        click.echo(line, err=err)
 
 
 def refuse_if_blocked(result: Any, done: str = "written") -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_DISCREPANCY, EXIT_OK
-from .options import ACCEPT_EDITED, DATE, PLAN_ARGUMENT, output_option
+from .options import ACCEPT_EDITED, DATE, PLAN_ARGUMENT, ascii_int, output_option, to_stderr
 from .present import echo_lines, say_written
 
 
@@ -17,7 +17,7 @@ from .present import echo_lines, say_written
 @click.argument("given_file", metavar="GIVEN.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--window",
-    type=int,
+    type=ascii_int(),
     default=2,
     show_default=True,
     metavar="DAYS",
@@ -59,7 +59,7 @@ def reconcile(
     result = reconcile_given(
         plan_file, given_file, window=window, as_of=as_of, targets=targets, accept_edited=accept_edited
     )
-    echo_lines(render_lines(result.report))
+    echo_lines(render_lines(result.report), err=to_stderr(targets))  # stderr when --csv - takes stdout
     say_written(result.written)
     return EXIT_OK if result.report.matches else EXIT_DISCREPANCY
 

@@ -13,21 +13,23 @@ from .options import (
     DATE,
     PLAN_ARGUMENT,
     Alias,
+    ascii_int,
     calendar_options,
     deprecated_aliases,
     output_options,
     outputs,
+    to_stderr,
 )
 from .present import echo_lines, findings_lines, refuse_if_blocked, revised_calendar_hint, say_written
 
 
 @click.command()
-@deprecated_aliases(Alias("--by", "days", "--days", type=int))
+@deprecated_aliases(Alias("--by", "days", "--days", type=ascii_int()))
 @PLAN_ARGUMENT
 @click.option(
     "--delay", type=DATE, metavar="DATE", help="Delay the event on DATE and every later one of its course."
 )
-@click.option("--days", type=int, metavar="N", help="With --delay: by at least this many days.")
+@click.option("--days", type=ascii_int(), metavar="N", help="With --delay: by at least this many days.")
 @click.option("--hold-from", type=DATE, metavar="DATE", help="Hold clinic treatment from DATE ...")
 @click.option("--resume", type=DATE, metavar="DATE", help="... and resume on the first open day from DATE.")
 @click.option(
@@ -125,10 +127,11 @@ def reschedule(
         accept_edited=p["accept_edited"],
     )
     change = result.plan.changes[-1]
-    click.echo(f"revision {result.plan.revision} of {plan_file}: {change.summary}")
-    echo_lines(f"  {move.describe()}" for move in change.moves)
+    err = to_stderr(wanted.targets)  # an output on stdout (`--json -`): the text goes to stderr
+    click.echo(f"revision {result.plan.revision} of {plan_file}: {change.summary}", err=err)
+    echo_lines((f"  {move.describe()}" for move in change.moves), err=err)
     if not p["quiet"]:
-        echo_lines(("", *findings_lines(result.plan)))
+        echo_lines(("", *findings_lines(result.plan)), err=err)
     for rule_id in result.expired_overrides:
         click.echo(f"lmsched: note: the override of {rule_id} is no longer needed; not carried", err=True)
     refuse_if_blocked(result)

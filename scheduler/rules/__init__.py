@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from ..errors import BlockedError, InputError
-from ..models import check_line
+from ..errors import BlockedError, InputError, quote
+from ..models import check_line, visible_length
 from ..plan import Finding, Override, Plan, PolicyRef, fingerprint
 
 __all__ = [
@@ -147,16 +147,18 @@ def validate_overrides(requests: Iterable[OverrideRequest]) -> None:
     load_families()
     for req in requests:
         if req.rule not in RULES:
-            raise InputError(f"'{req.rule}' is not a rule", field="override", choices=sorted(RULES))
+            raise InputError(f"{quote(req.rule)} is not a rule", field="override", choices=sorted(RULES))
         try:
             check_line(req.reason)
         except ValueError as exc:
             raise InputError(str(exc), field="reason") from None
         words = [w for w in req.reason.split() if any(c.isalpha() for c in w)]
-        if len(req.reason.strip()) < MIN_REASON or len(words) < 2:
+        # Visible characters: zero-width and format characters (ZWJ, ZWNJ) and combining marks do
+        # not count, and a run of spaces counts once, so "a" and eight ZWJ and " b" is 3, not 11.
+        if visible_length(req.reason) < MIN_REASON or len(words) < 2:
             raise InputError(
                 f"the reason for overriding {req.rule} must be a sentence of at least "
-                f"{MIN_REASON} characters",
+                f"{MIN_REASON} visible characters",
                 field="reason",
                 hint='e.g. {override_reasons} "Discussed at tumour board 2026-11-20"',
             )

@@ -157,6 +157,16 @@ BAD_INPUT = [
     # --now
     Bad("now-not-iso", base("--now", "yesterday"), ("now",)),
     Bad("now-us-format", base("--now", "11/23/2026 09:00"), ("now",)),
+    # hostile inputs that were internal errors (more in test_hostile_inputs_cli.py)
+    Bad("start-beyond-supported-range", base(start="2199-12-31"), ("start", "2100-12-31")),
+    Bad("now-year-1-east-of-utc", base("--now", "0001-01-01T00:00:00+14:00"), ("now",)),
+    Bad("age-arabic-indic-digits", base(age="\u0664\u0665"), ("age",)),
+    Bad("kps-full-width-digits", base("--kps", "\uff14\uff15"), ("kps",)),
+    Bad(
+        "patient-name-bidi-override",
+        base("--patient-name", "Ann \u202eevil"),
+        (("patient_name", "patient-name"),),
+    ),
     # patient file
     Bad(
         "patient-toml-syntax-error",

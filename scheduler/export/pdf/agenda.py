@@ -20,7 +20,7 @@ from typing import Any
 from ... import agenda
 from ...agenda import DaySummary, Overload, Session, end_text, in_use_at_start, over_capacity
 from ...models import Paper
-from .common import cell_padding, escape, landscape_size, long_date
+from .common import cell_padding, escape, landscape_size, long_date, stamped
 
 __all__ = ["DISCLAIMER", "PDF_COLUMNS", "day_heading", "render_pdf"]
 
@@ -273,13 +273,13 @@ def render_pdf(
         creator="lmsched",
         producer="lmsched (ReportLab)",
         keywords=["lmsched", "agenda"],
-        invariant=1,  # a fixed creation date and document id: the same inputs give the same bytes
+        invariant=1,  # no comments; the dates and document id are `generated`'s (`stamped`)
     )
     doc.build(
         _LazyStory(story, day_tables()),
         onFirstPage=on_page,
         onLaterPages=on_page,
-        canvasmaker=_page_count_canvas(),
+        canvasmaker=stamped(_page_count_canvas(), generated),
     )
     return buffer.getvalue()
 

@@ -2,7 +2,9 @@
 
 ReportLab is imported only inside these functions, so `lmsched --help` and plans without
 `--pdf` never pay for it. Fonts are the PDF standard Helvetica family (nothing to embed, the
-same bytes everywhere); they cover Latin-1 text, so names in other scripts print as boxes.
+same bytes everywhere); they cover Latin-1 text (Windows-1252: also the euro sign, Œ, curly
+quotes), ReportLab draws Greek letters from the standard Symbol font, and letters of other
+scripts print as black boxes of a fixed width (which `wrap` measures like any other letter).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ __all__ = [
     "long_date",
     "numbered_canvas",
     "portrait_size",
+    "stamped",
+    "wrap",
 ]
 
 PAPERS: tuple[Paper, ...] = ("letter", "a4")
@@ -51,8 +55,8 @@ def landscape_size(paper: Paper) -> tuple[float, float]:
 
 
 def document_info(plan: Plan, title: str, subject: str) -> dict[str, Any]:
-    """Keyword arguments for a ReportLab document: metadata set, and `invariant` so the same plan
-    gives the same bytes (ReportLab then writes a fixed creation date and document id)."""
+    """Keyword arguments for a ReportLab document: metadata set, and `invariant` (no comments or
+    clock-dependent content). The dates and document id are the plan's: see `stamped`."""
     return {
         "title": title,
         "author": "lmsched",
@@ -62,6 +66,44 @@ def document_info(plan: Plan, title: str, subject: str) -> dict[str, Any]:
         "keywords": ["lmsched", plan.fingerprint],
         "invariant": 1,
     }
+
+
+def stamped(canvas_class: type[Any], moment: dt.datetime) -> Any:
+    """`canvas_class` whose document's CreationDate, ModDate and /ID come from `moment` (the
+    plan's `created`, or the agenda's generation time) and from nothing else.
+
+    ReportLab takes the document's time stamp, which the dates print and the /ID digest is seeded
+    with, from SOURCE_DATE_EPOCH when that is set (else, with `invariant`, a fixed 2000-01-01):
+    so a PDF made with --now would still change with the environment while the JSON, CSV, ICS
+    and FHIR do not. Here the stamp is replaced as soon as the document exists, before anything
+    is drawn or added to the digest. ReportLab has no public setting for this (`setDateFormatter`
+    only formats the date it has): `_doc._timeStamp` and `_doc.signature` are its internals of
+    ReportLab 4 and 5, checked by tests/export/test_pdf_now.py."""
+    from hashlib import md5
+
+    from reportlab.lib.utils import TimeStamp
+
+    utc = moment.astimezone(dt.UTC)
+    seconds = int(utc.timestamp())
+
+    class Stamped(canvas_class):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            stamp = TimeStamp.__new__(TimeStamp)  # its __init__ would read the environment
+            stamp.t = seconds
+            stamp.lt = utc.timetuple()
+            stamp.YMDhms = tuple(stamp.lt)[:6]
+            stamp.dhh = stamp.dmm = 0
+            stamp.tzname = "UTC"
+            doc = self._doc
+            doc._timeStamp = stamp
+            # The digest as PDFDocument starts it, seeded with this stamp instead of its own.
+            doc.signature = md5(usedforsecurity=False)
+            doc.signature.update(b"a reportlab document")
+            doc.signature.update(ascii(seconds).encode("ascii"))
+
+    Stamped.__name__ = Stamped.__qualname__ = f"Stamped{canvas_class.__name__}"
+    return Stamped
 
 
 def numbered_canvas(
@@ -136,3 +178,61 @@ def cell_padding(
         ("TOPPADDING", (0, 0), (-1, -1), pad_top),
         ("BOTTOMPADDING", (0, 0), (-1, -1), pad_bottom),
     ]
+
+
+def wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """`text` as lines no wider than `width` at `size` points, so nothing is ever cropped: broken
+    at spaces, and inside a word only when the word alone is wider than the line (a 200-character
+    name, an address without spaces). A run of spaces, tabs or line breaks counts as one space
+    (no-break spaces stay); an empty text has no lines."""
+    import re
+
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def fits(line: str) -> bool:
+        return bool(stringWidth(line, font, size) <= width + 0.01)
+
+    lines: list[str] = []
+    current = ""
+    for word in re.split(r"[ \t\n]+", text):
+        if not word:
+            continue
+        joined = f"{current} {word}" if current else word
+        if fits(joined):
+            current = joined
+            continue
+        if current:
+            lines.append(current)
+        current = word
+        while not fits(current):
+            cut = _cut(current, fits)
+            lines.append(current[:cut])
+            current = current[cut:]
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _cut(word: str, fits: Callable[[str], bool]) -> int:
+    """How many characters of a too-wide word go on this line: as many as fit (at least one, so
+    the wrap always ends), never separating a combining mark, ZWJ or ZWNJ from the letter before
+    (a letter with its marks wider than the whole line, at a few points' width, goes on alone)."""
+    import unicodedata
+
+    lo, hi = 1, len(word) - 1
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(word[:mid]):
+            lo = mid
+        else:
+            hi = mid - 1
+
+    def joins(ch: str) -> bool:
+        return unicodedata.category(ch)[0] == "M" or ch in "\u200c\u200d"
+
+    cut = lo
+    while cut > 1 and joins(word[cut]):
+        cut -= 1
+    while cut < len(word) and joins(word[cut]):  # one letter and its marks, wider than the line
+        cut += 1
+    return cut

@@ -7,6 +7,13 @@ the safety rules' plain-language messages. No record number, no staff wording.
 
 Drawn on a ReportLab canvas (not platypus): a month page is a fixed grid, and the canvas module
 imports in a third of platypus's time.
+
+Nothing is cropped, for any input up to the models' limits (name and clinic name 200 characters,
+location 300, phone 60): text wraps, breaking a word only when it is wider than its line; the
+cover's title shrinks from 26 to 18 pt before it wraps; the cover runs onto a second page when it
+must; a week whose days need more lines gets a taller row. Nothing is ever smaller than 12 pt.
+tests/export/test_pdf_layout.py reads the PDF back and checks every string against its page and
+its cell.
 """
 
 from __future__ import annotations
@@ -14,7 +21,7 @@ from __future__ import annotations
 import calendar as cal_module
 import datetime as dt
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +35,8 @@ from .common import (
     document_info,
     landscape_size,
     long_date,
+    stamped,
+    wrap,
 )
 
 __all__ = ["LayoutError", "month_pages", "render"]
@@ -45,7 +54,8 @@ GAP = 4.0  # between symbol and text
 
 
 class LayoutError(RuntimeError):
-    """A cell's text does not fit its box: a bug in the layout, never silently cropped."""
+    """A month's days need more lines than its page holds even with rows sized to them: a bug in
+    the layout (the inputs' limits keep every plan well inside), never silently cropped."""
 
 
 @dataclass
@@ -159,8 +169,10 @@ def _symbol(c: Any, kind: str, x: float, y: float, size: float = SYMBOL) -> None
         c.drawPath(path, stroke=1, fill=1)
 
 
-def _fits(c: Any, text: str, font: str, size: float, width: float) -> bool:
-    return bool(c.stringWidth(text, font, size) <= width + 0.01)
+def _width(text: str, font: str, size: float) -> float:
+    from reportlab.pdfbase.pdfmetrics import stringWidth as width
+
+    return float(width(text, font, size))
 
 
 def _footer(c: Any, plan: Plan, page: int, pages: int, width: float) -> None:
@@ -169,22 +181,84 @@ def _footer(c: Any, plan: Plan, page: int, pages: int, width: float) -> None:
     c.drawRightString(width - MARGIN, MARGIN - 6, f"Page {page} of {pages}")
 
 
-def _wrap(c: Any, text: str, font: str, size: float, width: float) -> list[str]:
-    from reportlab.lib.utils import simpleSplit
+class _Flow:
+    """The cover's text laid out top to bottom onto as many pages as it needs (a 200-character
+    clinic name and a 300-character address under a long legend overflow one page). Drawing waits
+    in `pages` until the page count is known, for the footer's "Page X of Y"."""
 
-    return list(simpleSplit(text, font, size, width)) or [""]
+    def __init__(self, top: float, bottom: float) -> None:
+        self.top, self.bottom = top, bottom
+        self.pages: list[list[Callable[[Any], None]]] = [[]]
+        self.y = top  # the top of the space left on the current page
+
+    def need(self, height: float) -> None:
+        """A new page unless `height` points fit above the bottom margin (a page's first block
+        always stays on it, so a block taller than a page cannot loop)."""
+        if self.y - height < self.bottom - 0.01 and self.pages[-1]:
+            self.pages.append([])
+            self.y = self.top
+
+    def skip(self, height: float) -> None:
+        """Space between blocks, dropped at the top of a page."""
+        if self.pages[-1]:
+            self.y -= height
+
+    def line(self, text: str, x: float, font: str, size: float, leading: float) -> float:
+        """One line of text in a box `leading` tall; returns its baseline."""
+        self.need(leading)
+        baseline = self.y - leading + size * 0.25
+        self.draw(_text(text, x, baseline, font, size))
+        self.y -= leading
+        return baseline
+
+    def draw(self, op: Callable[[Any], None]) -> None:
+        self.pages[-1].append(op)
+
+
+def _text(text: str, x: float, y: float, font: str, size: float) -> Callable[[Any], None]:
+    def op(c: Any) -> None:
+        c.setFont(font, size)
+        c.drawString(x, y, text)
+
+    return op
 
 
 def _paragraph(
-    c: Any, text: str, x: float, y: float, width: float, size: float = BODY, font: str = FONT
-) -> float:
-    """Wrapped text from the top line's baseline y; returns the baseline after the last line."""
+    flow: _Flow, text: str, x: float, width: float, size: float = BODY, font: str = FONT, symbol: str = ""
+) -> None:
+    """Wrapped text (long words broken, nothing cropped); `symbol` is drawn left of its first line."""
     leading = size * 1.25
-    c.setFont(font, size)
-    for line in _wrap(c, text, font, size, width):
-        c.drawString(x, y, line)
-        y -= leading
-    return y
+    lines = wrap(text, font, size, width)
+    flow.need(min(leading * len(lines), flow.top - flow.bottom))  # together when it fits a page
+    for n, line in enumerate(lines):
+        baseline = flow.line(line, x, font, size, leading)
+        if n == 0 and symbol:
+            flow.draw(_symbol_op(symbol, x - 20, baseline))
+
+
+def _symbol_op(kind: str, x: float, y: float) -> Callable[[Any], None]:
+    def op(c: Any) -> None:
+        c.setLineWidth(0.75)
+        _symbol(c, kind, x, y, size=11)
+
+    return op
+
+
+def _heading(flow: _Flow, text: str, x: float, width: float, then: float) -> None:
+    """A 14 pt heading, kept on the same page as the first `then` points below it."""
+    lines = wrap(text, BOLD, 14, width)
+    flow.need(20 * len(lines) + 4.5 + then)
+    for line in lines:
+        flow.line(line, x, BOLD, 14, 20)
+    flow.skip(4.5)
+
+
+def _title(text: str, width: float) -> tuple[float, list[str]]:
+    """The cover title: 26 pt on one line, smaller for a long name, wrapped at 18 pt if need be."""
+    for size in (26.0, 22.0, 18.0):
+        if _width(text, BOLD, size) <= width:
+            return size, [text]
+    return 18.0, wrap(text, BOLD, 18, width)
 
 
 def _legend_rows(plan: Plan) -> list[tuple[str, str]]:
@@ -273,13 +347,15 @@ def _short(day: dt.date) -> str:
     return f"{DAYS[day.weekday()][:3]} {day.day} {MONTHS[day.month - 1][:3]} {day.year}"
 
 
-def _cover(c: Any, plan: Plan, width: float, height: float) -> None:
+def _cover(plan: Plan, width: float, height: float) -> list[list[Callable[[Any], None]]]:
+    """The cover's drawing, page by page (usually one page)."""
     name = _first_name(plan)
     x, right = MARGIN + 12, width - MARGIN - 12
-    y = height - MARGIN - 26
-    c.setFont(BOLD, 26)
-    c.drawString(x, y, f"Treatment calendar for {name}" if name else "Your treatment calendar")
-    y -= 30
+    flow = _Flow(top=height - MARGIN, bottom=MARGIN + FOOTER_H)
+    size, title = _title(f"Treatment calendar for {name}" if name else "Your treatment calendar", right - x)
+    for line in title:
+        flow.line(line, x, BOLD, size, size + 4)
+    flow.skip(7.5)
     its = [e for e in plan.events if e.kind == "it-dose"]
     rts = [e for e in plan.events if e.kind == "rt-fraction"]
     meds = [e for e in plan.events if e.kind == "medication"]
@@ -293,35 +369,27 @@ def _cover(c: Any, plan: Plan, width: float, height: float) -> None:
     if not plan.events:
         facts.append("No treatment visits are planned in this calendar.")
     for fact in facts:
-        y = _paragraph(c, fact, x, y, right - x, size=16, font=BOLD)
-    y -= 8
+        _paragraph(flow, fact, x, right - x, size=16, font=BOLD)
+    flow.skip(8)
     legend = _legend_rows(plan)
     if legend:
-        c.setFont(BOLD, 14)
-        c.drawString(x, y, "What the signs on the calendar mean")
-        y -= 20
+        _heading(flow, "What the signs on the calendar mean", x, right - x, then=15)
     for kind, text in legend:
-        c.setLineWidth(0.75)
-        _symbol(c, kind, x, y, size=11)
-        y = _paragraph(c, text, x + 20, y, right - x - 20) - 4
+        _paragraph(flow, text, x + 20, right - x - 20, symbol=kind)
+        flow.skip(4)
     rows = _titration(plan)
     if rows:
-        y -= 6
-        c.setFont(BOLD, 14)
-        c.drawString(x, y, f"{_drug_name(plan)} tablets, week by week")
-        y -= 20
+        flow.skip(6)
+        _heading(flow, f"{_drug_name(plan)} tablets, week by week", x, right - x, then=17 + 16 * len(rows))
         cols = [x, x + 110, x + 390, x + 510]
-        c.setFont(BOLD, BODY)
+        baseline = flow.line("", x, BOLD, BODY, 15)
         for col, head in zip(cols, ("Weeks", "Dates", "Morning", "Evening"), strict=True):
-            c.drawString(col, y, head)
-        c.setLineWidth(0.75)
-        c.line(x, y - 4, x + 620, y - 4)
-        y -= 18
-        c.setFont(FONT, BODY)
-        for row in rows:
+            flow.draw(_text(head, col, baseline, BOLD, BODY))
+        flow.draw(_rule(x, baseline - 4, x + 620))
+        for n, row in enumerate(rows):
+            baseline = flow.line("", x, FONT, BODY, 18 if n == 0 else 16)
             for col, cell in zip(cols, row, strict=True):
-                c.drawString(col, y, cell)
-            y -= 16
+                flow.draw(_text(cell, col, baseline, FONT, BODY))
     messages = list(dict.fromkeys(f.patient_message for f in plan.findings))
     # Visits a revision moved: said in the care team's name, never with the revision's reason
     # (free text for staff, which may hold a record number or a diagnosis). Moves the clinic
@@ -335,39 +403,80 @@ def _cover(c: Any, plan: Plan, width: float, height: float) -> None:
     if plan.edited:
         messages.insert(0, EDITED_PATIENT)
     if messages:
-        y -= 6
-        c.setFont(BOLD, 14)
-        c.drawString(x, y, "Please note")
-        y -= 20
+        flow.skip(6)
+        _heading(flow, "Please note", x, right - x, then=15)
         for message in messages:
-            y = _paragraph(c, message, x, y, right - x) - 2
+            _paragraph(flow, message, x, right - x)
+            flow.skip(2)
     clinic = plan.inputs.clinic
-    y -= 6
     contact = [p for p in (clinic.name, clinic.location.replace("\n", ", ") if clinic.location else "") if p]
     if clinic.phone:
         contact.append(f"Phone: {clinic.phone}")
     if contact:
-        c.setFont(BOLD, 14)
-        c.drawString(x, y, "Your clinic")
-        y -= 20
+        flow.skip(6)
+        _heading(flow, "Your clinic", x, right - x, then=15)
         for item in contact:
-            y = _paragraph(c, item, x, y, right - x)
-    if y < MARGIN + FOOTER_H:
-        raise LayoutError(f"the cover page runs {MARGIN + FOOTER_H - y:.0f} pt past its bottom margin")
+            _paragraph(flow, item, x, right - x)
+    return flow.pages
+
+
+def _rule(x1: float, y: float, x2: float) -> Callable[[Any], None]:
+    def op(c: Any) -> None:
+        c.setLineWidth(0.75)
+        c.line(x1, y, x2, y)
+
+    return op
+
+
+def _month_header(name: str | None, title_w: float, width: float) -> tuple[float, list[str]]:
+    """The patient's name right of the month's title: 14 pt on one line, else wrapped at 12 pt
+    in the room the title leaves (the title bar grows, the grid gives way)."""
+    if not name:
+        return 14.0, []
+    text = f"Treatment calendar for {name}"
+    room = width - 2 * MARGIN - title_w - 24
+    if _width(text, FONT, 14) <= room:
+        return 14.0, [text]
+    return BODY, wrap(text, FONT, BODY, room)
+
+
+def _cell_lines(day: Day, width: float) -> list[Line]:
+    """A day's lines wrapped to its cell (a 999.5 mg dose, a long drug name): the symbol stays on
+    the first piece, the rest are continuation lines."""
+    lines: list[Line] = []
+    for line in day.lines:
+        font = BOLD if line.bold else FONT
+        for n, piece in enumerate(wrap(line.text, font, BODY, width) or [""]):
+            lines.append(Line(piece, line.symbol if n == 0 else None, line.bold))
+    return lines
+
+
+def _rows(counts: Sequence[int], room: float) -> tuple[list[float], float]:
+    """Row heights and line spacing for weeks needing `counts` lines: equal rows when the fullest
+    week fits one (the usual case), else each row as tall as its week needs (a long name's header
+    and a crowded week in a six-week month), so a day's text is never squeezed below 12.5 pt
+    spacing. A leading below MIN_LEADING means the month cannot be laid out."""
+    even = room / len(counts)
+    if max(counts) * MIN_LEADING + 2 * PAD <= even:
+        return [even] * len(counts), min(14.0, (even - 2 * PAD) / max(counts))
+    leading = min(14.0, (room - 2 * PAD * len(counts)) / sum(counts))
+    heights = [n * leading + 2 * PAD for n in counts]
+    extra = (room - sum(heights)) / len(counts)
+    return [h + extra for h in heights], leading
 
 
 def _month(
     c: Any, plan: Plan, year: int, month: int, days: dict[dt.date, Day], width: float, height: float
 ) -> None:
-    name = _first_name(plan)
     title = f"{MONTHS[month - 1]} {year}"
     c.setFont(BOLD, 22)
     c.drawString(MARGIN, height - MARGIN - 20, title)
-    if name:
-        c.setFont(FONT, 14)
-        c.drawRightString(width - MARGIN, height - MARGIN - 20, f"Treatment calendar for {name}")
+    size, header = _month_header(_first_name(plan), _width(title, BOLD, 22), width)
+    c.setFont(FONT, size)
+    for n, line in enumerate(header):
+        c.drawRightString(width - MARGIN, height - MARGIN - 20 - n * (size + 2.5), line)
     weeks = cal_module.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    grid_top = height - MARGIN - TITLE_H
+    grid_top = height - MARGIN - max(TITLE_H, 30 + (len(header) - 1) * (size + 2.5))
     grid_bottom = MARGIN + FOOTER_H
     col_w = (width - 2 * MARGIN) / 7
     row_h = (grid_top - WEEKDAY_H - grid_bottom) / len(weeks)
@@ -375,18 +484,20 @@ def _month(
     c.setFont(BOLD, BODY)
     for i, day_name in enumerate(DAYS):
         c.drawCentredString(MARGIN + col_w * (i + 0.5), grid_top - WEEKDAY_H + 5, day_name)
-    # how tight the lines must be this month (never below 12 pt text with 12.5 pt leading)
+    # a day too full for an even row gives up its tablets' name line (never 12 pt text with less
+    # than 12.5 pt leading); a week still too full gets a taller row (see _rows)
     fits = int((row_h - 2 * PAD) // MIN_LEADING)
-    days = {d: _compact(day) if 1 + len(day.lines) > fits else day for d, day in days.items()}
-    needed = max(
-        (1 + len(days[d].lines) for w in weeks for d in w if d.month == month and d in days), default=1
-    )
-    leading = min(14.0, (row_h - 2 * PAD) / needed)
+    text_w = col_w - 2 * PAD - SYMBOL - GAP
+    cells: dict[dt.date, list[Line]] = {}
+    for d, entry in days.items():
+        lines = _cell_lines(entry, text_w)
+        cells[d] = lines if 1 + len(lines) <= fits else _cell_lines(_compact(entry), text_w)
+    counts = [max((1 + len(cells.get(d, [])) for d in w if d.month == month), default=1) for w in weeks]
+    heights, leading = _rows(counts, grid_top - WEEKDAY_H - grid_bottom)
     if leading < MIN_LEADING:
-        raise LayoutError(f"{title}: {needed} lines do not fit a {row_h:.0f} pt row")
-    text_w = col_w - 2 * PAD
-    for r, week in enumerate(weeks):
-        top = grid_top - WEEKDAY_H - r * row_h
+        raise LayoutError(f"{title}: {sum(counts)} lines do not fit {len(weeks)} rows")
+    top = grid_top - WEEKDAY_H
+    for week, row_h in zip(weeks, heights, strict=True):
         for col, day in enumerate(week):
             left = MARGIN + col * col_w
             c.rect(left, top - row_h, col_w, row_h, stroke=1, fill=0)
@@ -395,16 +506,13 @@ def _month(
             y = top - PAD - BODY * 0.85
             c.setFont(BOLD, BODY + 2)
             c.drawString(left + PAD, y, str(day.day))
-            for line in days.get(day, Day()).lines:
+            for cell in cells.get(day, []):
                 y -= leading
-                indent = SYMBOL + GAP
-                if line.symbol:
-                    _symbol(c, line.symbol, left + PAD, y)
-                font = BOLD if line.bold else FONT
-                if not _fits(c, line.text, font, BODY, text_w - indent):
-                    raise LayoutError(f"{day}: '{line.text}' is wider than its cell")
-                c.setFont(font, BODY)
-                c.drawString(left + PAD + indent, y, line.text)
+                if cell.symbol:
+                    _symbol(c, cell.symbol, left + PAD, y)
+                c.setFont(BOLD if cell.bold else FONT, BODY)
+                c.drawString(left + PAD + SYMBOL + GAP, y, cell.text)
+        top -= row_h
 
 
 def render(plan: Plan, paper: Paper = "letter") -> bytes:
@@ -419,7 +527,9 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         title="Treatment calendar",
         subject="Treatment calendar (a scheduling aid: verify against the signed order)",
     )
-    c = Canvas(buffer, pagesize=(width, height), invariant=info["invariant"], pageCompression=1)
+    c = stamped(Canvas, plan.created)(
+        buffer, pagesize=(width, height), invariant=info["invariant"], pageCompression=1
+    )
     c.setTitle(info["title"])
     c.setAuthor(info["author"])
     c.setSubject(info["subject"])
@@ -427,13 +537,16 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     c.setProducer(info["producer"])
     c.setKeywords(" ".join(info["keywords"]))
     months = _months(plan)
-    pages = 1 + len(months)
-    c.setLineWidth(0.75)
-    _cover(c, plan, width, height)
-    _footer(c, plan, 1, pages, width)
-    c.showPage()
+    cover = _cover(plan, width, height)
+    pages = len(cover) + len(months)
+    for n, ops in enumerate(cover, start=1):
+        c.setLineWidth(0.75)
+        for op in ops:
+            op(c)
+        _footer(c, plan, n, pages, width)
+        c.showPage()
     days = _day_lines(plan)
-    for n, (year, month) in enumerate(months, start=2):
+    for n, (year, month) in enumerate(months, start=len(cover) + 1):
         c.setLineWidth(0.75)
         _month(c, plan, year, month, days, width, height)
         _footer(c, plan, n, pages, width)

@@ -30,6 +30,7 @@ from .common import (
     generated,
     landscape_size,
     numbered_canvas,
+    stamped,
 )
 
 __all__ = ["COLUMNS", "LayoutError", "Total", "render", "totals"]
@@ -304,21 +305,27 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         ("Revision", str(plan.revision)),
         ("Generated", generated(plan)),
     ]
-    cells = [para(f"<b>{escape(k)}:</b> {escape(v)}") for k, v in facts]
-    quarter = available / 4
-    header_grid = Table(
-        [cells[:4], cells[4:]],
-        colWidths=[quarter] * 4,
-        style=TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-                ("TOPPADDING", (0, 0), (-1, -1), 1),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-            ]
-        ),
-    )
+
+    def fact_grid(columns: int) -> Any:
+        cells = [para(f"<b>{escape(k)}:</b> {escape(v)}") for k, v in facts]
+        return Table(
+            [cells[i : i + columns] for i in range(0, len(cells), columns)],
+            colWidths=[available / columns] * columns,
+            style=TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ]
+            ),
+        )
+
+    # Four facts a row; two when a long name or id (up to 200 and 64 characters) would make the
+    # four narrow columns taller than two wide ones.
+    grids = [fact_grid(n) for n in (4, 2)]
+    header_grid = min(grids, key=lambda grid: grid.wrap(available, height)[1])
     where = escape(clinic.name) + ", " if clinic.name else ""
     header_title = para(
         f"Staff sheet: administration record <font name='{FONT}' size='{BODY}'>"
@@ -329,7 +336,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     _, grid_h = header_grid.wrap(available, height)
     header_h = title_h + 3 + grid_h + 3
     top_margin = MARGIN + header_h + HEADER_GAP
-    if top_margin > height / 3:
+    if top_margin > height / 2:  # at the input limits it is about a third of the page
         raise LayoutError(f"the page header is {header_h:.0f} pt tall")
 
     def on_page(canvas: Any, doc: Any) -> None:
@@ -485,6 +492,6 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
             subject="Staff administration sheet (a scheduling aid: verify against the signed order)",
         ),
     )
-    canvasmaker: Any = numbered_canvas(footer)
+    canvasmaker: Any = stamped(numbered_canvas(footer), plan.created)
     doc.build(story, onFirstPage=on_page, onLaterPages=on_page, canvasmaker=canvasmaker)
     return buffer.getvalue()
