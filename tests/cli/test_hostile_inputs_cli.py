@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import EXAMPLES, NOW
+from ..conftest import NOW, ROOT
 from .test_cli import assert_one_error_line, snapshot, tmp_leftovers
+
+GOLDEN_PLAN = ROOT / "tests" / "golden" / "plan-adult.json"  # the example adult plan, as make demo writes it
 
 BASE = ("--start", "2026-12-01", "--age", "45", "--route", "ommaya")
 GOOD_PATIENT = 'start = 2026-12-01\nage = "45"\nroute = "ommaya"\n'
@@ -43,7 +45,7 @@ def plan(*extra: str, start: str = "2026-12-01") -> tuple[str, ...]:
 
 
 def _plan_text() -> str:
-    return (EXAMPLES / "out" / "plan-adult.json").read_text(encoding="utf-8")
+    return (GOLDEN_PLAN).read_text(encoding="utf-8")
 
 
 CASES = [
@@ -253,7 +255,7 @@ def test_a_plan_file_that_breaks_the_parser_or_hides_an_edit_is_refused(
 
 def test_the_unedited_example_plan_still_exports(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan_path = tmp_path / "plan.json"
-    shutil.copy(EXAMPLES / "out" / "plan-adult.json", plan_path)
+    shutil.copy(GOLDEN_PLAN, plan_path)
     result = run("export", str(plan_path), "--csv", str(tmp_path / "out.csv"))
     assert result.code == 0, result.err
     assert json.loads(plan_path.read_text())["schema_version"] == 1
@@ -272,7 +274,7 @@ def test_the_unedited_example_plan_still_exports(run, tmp_path: Path) -> None:  
 )
 def test_reschedule_hostile_inputs(run, tmp_path: Path, args, names) -> None:  # type: ignore[no-untyped-def]
     plan_path = tmp_path / "plan.json"
-    shutil.copy(EXAMPLES / "out" / "plan-adult.json", plan_path)
+    shutil.copy(GOLDEN_PLAN, plan_path)
     before = snapshot(tmp_path)
     result = run("reschedule", str(plan_path), *args, "--json", str(tmp_path / "r.json"))
     assert_safe_refusal(result, names)
@@ -293,7 +295,7 @@ def test_reschedule_hostile_inputs(run, tmp_path: Path, args, names) -> None:  #
 )
 def test_reconcile_hostile_records(run, tmp_path: Path, row: str, names) -> None:  # type: ignore[no-untyped-def]
     plan_path = tmp_path / "plan.json"
-    shutil.copy(EXAMPLES / "out" / "plan-adult.json", plan_path)
+    shutil.copy(GOLDEN_PLAN, plan_path)
     given = tmp_path / "given.csv"
     given.write_text(GIVEN_HEADER + row + "\n", encoding="utf-8")
     before = snapshot(tmp_path)

@@ -37,6 +37,10 @@ from scheduler.models import (
 from scheduler.planfile import parse_json
 from scheduler.rules import MIN_REASON, OverrideRequest, validate_overrides
 
+from ..conftest import ROOT
+
+GOLDEN_PLAN = ROOT / "tests" / "golden" / "plan-adult.json"  # the example adult plan, as make demo writes it
+
 BASE = {"start": "2026-12-01", "age": "45", "route": "ommaya"}
 ZWJ, ZWNJ = "\u200d", "\u200c"
 ESCAPE = "\x1b[2J\x1b]0;owned\x07"  # clear the screen, set the terminal title
@@ -285,10 +289,9 @@ def test_plan_json_with_a_bom_is_read() -> None:
 
 
 def test_a_real_plan_document_is_well_within_the_depth_limit() -> None:
-    from ..conftest import EXAMPLES
 
-    document = parse_json((EXAMPLES / "out" / "plan-adult.json").read_bytes(), "plan-adult.json", "PLAN")
-    assert json.loads((EXAMPLES / "out" / "plan-adult.json").read_text()) == document
+    document = parse_json(GOLDEN_PLAN.read_bytes(), "plan-adult.json", "PLAN")
+    assert json.loads(GOLDEN_PLAN.read_text()) == document
 
 
 def test_now_far_from_utc_at_the_ends_of_time_is_an_input_error() -> None:
