@@ -626,6 +626,9 @@ class _Run:
                 index, result = worker.conn.recv()
                 self.done[index] = result
                 self._count(result)
+                # done with that row, in the same held block: an interrupt raised after it must
+                # never find the row still in hand (it would be counted again, as lost)
+                worker.task = None
             except (EOFError, OSError):
                 index = None
         if index is None:
@@ -633,15 +636,15 @@ class _Run:
             return
         if queue is not None:
             self._give(worker, queue)
-        else:
-            worker.task = None
 
     def _lost(self, worker: _Worker, queue: Iterator[int] | None) -> None:
         worker.process.join()
         worker.conn.close()
         self.workers.remove(worker)
         index, worker.task = worker.task, None
-        if index is None:
+        if index is None or queue is None:
+            # stopping (queue None): a worker that leaves without a result did not do its row,
+            # which is then simply not done (it is counted neither as done nor as an error)
             return
         code = worker.process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
