@@ -78,7 +78,7 @@ class Job:
     formats: tuple[str, ...]
     audience: Audience
     now: str | None  # --now as given (ISO), resolved in each row's clinic time zone
-    clock: dt.datetime  # the parent's clock, read once, when --now is not given
+    clock: dt.datetime  # without --now: SOURCE_DATE_EPOCH, else the clock, read once by the service
     paper: Paper = "letter"
     cache: Path | None = None
     key: bytes | None = field(default=None, repr=False)  # the site key, resolved once by the parent
@@ -767,8 +767,6 @@ def run_batch(
     from .inputs import resolve_now
     from .writer import write_all
 
-    # Without --now, every plan's creation time is read once, here: SOURCE_DATE_EPOCH, else the clock.
-    job = dataclasses.replace(job, clock=resolve_now(None, "UTC", job.clock))
     today = (resolve_now(job.now, "UTC") if job.now else job.clock).date()  # clinic.ics with no sessions
     sweep_temporaries(job.out)  # what an interrupted or killed run left behind
     results: list[RowResult] = []

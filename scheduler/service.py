@@ -579,7 +579,7 @@ def run_batch(
         formats=wanted,
         audience=audience,
         now=now,
-        clock=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        clock=resolve_now(None, "UTC"),  # without --now: SOURCE_DATE_EPOCH, else the clock, read once
         paper=paper,
         cache=cache_dir(os.environ),
         key=key,
