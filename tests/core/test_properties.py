@@ -71,7 +71,9 @@ def requests(draw: st.DrawFn, rt: bool = True) -> dict[str, Any]:
     }
     if rt and draw(st.booleans()):
         data["rt"] = draw(st.sampled_from(REGISTRY.ids("radiotherapy")))
-        data["rt_start"] = start + dt.timedelta(days=draw(st.integers(-40, 60)))
+        # Starts are accepted 1900-2100 (the input limit), so the RT start stays inside it too.
+        rt_start = start + dt.timedelta(days=draw(st.integers(-40, 60)))
+        data["rt_start"] = min(rt_start, dt.date(2100, 12, 31))
     return data
 
 
