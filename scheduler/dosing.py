@@ -9,12 +9,25 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .models import AgeBand, DoseRule, Medication, PlanRequest, Regimen
+from .models import AgeBand, DoseRule, Medication, PlanRequest, Regimen, SystemicDose
 
 if TYPE_CHECKING:
     from .templates import Registry
 
-__all__ = ["DoseDecision", "age_in_months", "birthday", "dose_for", "it_dose", "medication_dose", "number"]
+__all__ = [
+    "DoseDecision",
+    "SystemicDecision",
+    "age_in_months",
+    "birthday",
+    "bsa_mosteller",
+    "dose_for",
+    "it_dose",
+    "medication_dose",
+    "number",
+    "systemic_dose",
+    "tablet_combination",
+    "tablets_text",
+]
 
 
 def number(value: float) -> int | float:
@@ -92,3 +105,136 @@ def medication_dose(med: Medication, mg: float, crcl: float | None) -> tuple[flo
             f"is below {renal.crcl_below:g} ({', '.join(renal.sources)})"
         )
     return mg, None
+
+
+# --- systemic therapy ------------------------------------------------------------------------------
+
+
+def bsa_mosteller(height_cm: float, weight_kg: float) -> float:
+    """Body-surface area in m2 by Mosteller (S23): sqrt(height cm x weight kg / 3600), to two
+    decimals (the figure every dose calculation shows and uses)."""
+    import math
+
+    return round(math.sqrt(height_cm * weight_kg / 3600), 2)
+
+
+def tablet_combination(
+    target: float, strengths: tuple[float, ...], band_pct: float = 5, most: int = 40
+) -> tuple[float, dict[float, int]]:
+    """A dose made of whole tablets of `strengths`: of the totals within `band_pct` percent of
+    `target`, the one with the fewest tablets (then the nearest, then the lower); when none is that
+    close, the nearest total (a tie: the lower). Returns the total and how many of each strength,
+    largest first. Capecitabine 1000 mg/m2 x 1.83 m2 = 1830 mg -> 1800 mg = 3 x 500 mg + 2 x 150 mg
+    (1850 mg is nearer but takes 10 tablets). The band is a local convention (dose banding)."""
+    units = sorted(strengths, reverse=True)
+    scale = 100  # strengths to 0.01 mg are whole units: no floating-point sums
+    sizes = [round(s * scale) for s in units]
+    goal = round(target * scale)
+    limit = goal + max(sizes)
+    # breadth first by tablet count: each total is first reached with the fewest tablets
+    best: dict[int, tuple[int, ...]] = {0: tuple(0 for _ in sizes)}
+    frontier = [0]
+    for _ in range(most):
+        following = []
+        for total in frontier:
+            counts = best[total]
+            for i, size in enumerate(sizes):
+                reached = total + size
+                if reached > limit or reached in best:
+                    continue
+                best[reached] = tuple(c + (1 if j == i else 0) for j, c in enumerate(counts))
+                following.append(reached)
+        if not following:
+            break
+        frontier = following
+    reachable = [t for t in best if t > 0] or [0]
+    close = [t for t in reachable if abs(t - goal) <= goal * band_pct / 100]
+    if close:
+        chosen = min(close, key=lambda t: (sum(best[t]), abs(t - goal), t))
+    else:
+        chosen = min(reachable, key=lambda t: (abs(t - goal), t))
+    return chosen / scale, {u: n for u, n in zip(units, best[chosen], strict=True) if n}
+
+
+def tablets_text(counts: dict[float, int]) -> str:
+    """'3 x 500 mg + 2 x 150 mg'."""
+    return " + ".join(f"{n} x {mg:g} mg" for mg, n in counts.items())
+
+
+@dataclass(frozen=True)
+class SystemicDecision:
+    mg: float  # what the event gives
+    per: float  # the amount per unit used (mg, mg/kg or mg/m2), after any renal adjustment
+    basis: str  # "5.4 mg/kg (actual weight)", "1000 mg/m2 (BSA 1.83 m2, Mosteller)", "fixed"
+    calc: str  # "5.4 mg/kg x 72 kg = 389 mg (388.8 rounded to 1 mg)"
+    tablets: str | None  # "3 x 500 mg + 2 x 150 mg"
+    notes: tuple[str, ...]
+
+
+def _r(value: float) -> float:
+    return round(value, 2)
+
+
+def systemic_dose(
+    dose: SystemicDose,
+    request: PlanRequest,
+    level: int,
+    loading: bool,
+) -> SystemicDecision:
+    """One component's dose: its rule (fixed, mg/kg of actual weight, mg/m2 by Mosteller), the
+    dose level (0, -1, -2: a reduction), the loading dose when `loading`, the renal adjustment
+    for the request's CrCl, and the rounding (IV to `round_mg`, tablets to their strengths).
+    Weight and height are checked as present by the caller (an input error names them)."""
+    notes: list[str] = []
+    per = dose.amount
+    if dose.levels and level:
+        per = dose.levels[-level]
+        notes.append(f"dose level {level}: {per:g} {dose.unit} (starting dose {dose.amount:g} {dose.unit})")
+    if loading and dose.loading is not None:
+        per = dose.loading
+    prefix = ""
+    renal = dose.renal
+    crcl = request.crcl
+    if renal is not None and crcl is not None and crcl < renal.reduce_below and not (
+        renal.contraindicated_below is not None and crcl < renal.contraindicated_below
+    ):
+        reduced = _r(per * renal.percent / 100)
+        prefix = f"{renal.percent:g}% of {per:g} {dose.unit} (CrCl {crcl:g} mL/min, {', '.join(renal.sources)}) = "
+        notes.append(
+            f"reduced to {renal.percent:g}% of the starting dose: CrCl {crcl:g} mL/min is below "
+            f"{renal.reduce_below:g} ({', '.join(renal.sources)})"
+        )
+        per = reduced
+    if dose.basis == "fixed":
+        raw = per
+        basis = "fixed dose"
+        calc = f"{prefix}{per:g} mg"
+    elif dose.basis == "mg/kg":
+        assert request.weight_kg is not None
+        raw = _r(per * request.weight_kg)
+        basis = f"{per:g} mg/kg (actual weight {request.weight_kg:g} kg)"
+        calc = f"{prefix}{per:g} mg/kg x {request.weight_kg:g} kg"
+    else:
+        assert request.weight_kg is not None and request.height_cm is not None
+        area = bsa_mosteller(request.height_cm, request.weight_kg)
+        raw = _r(per * area)
+        basis = f"{per:g} mg/m2 (BSA {area:g} m2, Mosteller)"
+        calc = f"{prefix}{per:g} mg/m2 x {area:g} m2"
+    mg, tablets = raw, None
+    if dose.tablets_mg:
+        mg, counts = tablet_combination(raw, dose.tablets_mg)
+        tablets = tablets_text(counts)
+    elif dose.round_mg is not None:
+        mg = _r(round(raw / dose.round_mg) * dose.round_mg)
+    if dose.basis == "fixed" and not prefix:
+        text = calc
+    elif mg == raw:
+        text = f"{calc} = {mg:g} mg"
+    elif tablets:
+        off = (mg - raw) / raw * 100
+        text = f"{calc} = {raw:g} mg -> {mg:g} mg ({tablets}, {off:+.1f}%)"
+    else:
+        text = f"{calc} = {mg:g} mg ({raw:g} rounded to {dose.round_mg:g} mg)"
+    if tablets and dose.basis == "fixed":
+        text = f"{text} ({tablets})"
+    return SystemicDecision(mg=mg, per=per, basis=basis, calc=text, tablets=tablets, notes=tuple(notes))

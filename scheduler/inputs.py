@@ -62,6 +62,11 @@ PATIENT_KEYS = (
     "systemic_mtx",
     "parenchymal_mets",
     "dose",
+    "systemic",
+    "weight_kg",
+    "height_cm",
+    "weight_date",
+    "hold_around_rt",
     "clinic",
     "patient_id",
     "patient_name",
@@ -69,6 +74,13 @@ PATIENT_KEYS = (
 )
 
 _FIELD_OF = {v: k for k, v in CLINIC_KEYS.items()}
+# A `[[systemic]]` table's keys and the flags that set them.
+_COURSE_FLAGS = {
+    "template": "--systemic",
+    "start": "--systemic-start",
+    "cycles": "--cycles",
+    "dose_level": "--dose-level",
+}
 
 # Limits on what lmsched reads (the README's reliability section states them): far above any real
 # input, far below what could exhaust memory or the parsers' recursion.
@@ -149,6 +161,9 @@ def _label(
         if key:
             return f"{key}{'.' + inner if inner else ''} (--{key.replace('_', '-')})"
         return f"clinic file: {'.'.join(parts[1:])}"
+    if parts[0] == "systemic" and len(parts) > 1:
+        flag = _COURSE_FLAGS.get(parts[1])
+        return f"systemic.{'.'.join(parts[1:])}" + (f" ({flag})" if flag else "")
     if parts[0] in PATIENT_KEYS:
         return f"{parts[0]} (--{parts[0].replace('_', '-')})"
     return ".".join(parts)

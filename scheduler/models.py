@@ -43,6 +43,10 @@ __all__ = [
     "Regimen",
     "RenalCap",
     "Route",
+    "Systemic",
+    "SystemicComponent",
+    "SystemicCourse",
+    "SystemicDose",
     "Template",
     "TemplateBase",
 ]
@@ -68,7 +72,7 @@ Route = Literal["ommaya", "lumbar"]
 Audience = Literal["patient", "staff"]  # who an output is for: the patient sees no record number
 AUDIENCES: tuple[Audience, ...] = ("patient", "staff")
 Paper = Literal["letter", "a4"]
-Evidence = Literal["guideline", "trial", "series", "brief"]
+Evidence = Literal["guideline", "trial", "series", "brief", "label", "convention"]
 Status = Literal["standard", "off-label", "investigational", "withdrawn"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 SourceId = Annotated[str, Field(pattern=r"^[SX][0-9]{1,3}$")]
@@ -446,7 +450,121 @@ class Medication(TemplateBase):
     renal: RenalCap | None = None
 
 
-Template = Annotated[Regimen | Radiotherapy | Medication, Field(discriminator="kind")]
+class RenalAdjust(Frozen):
+    """A dose adjusted for creatinine clearance: `percent` of the starting dose below
+    `reduce_below` mL/min, and no dose at all below `contraindicated_below` (a rule blocks)."""
+
+    reduce_below: float = Field(gt=0, le=300)
+    percent: float = Field(gt=0, lt=100)
+    contraindicated_below: float | None = Field(default=None, gt=0, le=300)
+    sources: tuple[SourceId, ...] = Field(min_length=1)
+
+
+class SystemicDose(Frozen):
+    """How one component's dose is set: a fixed dose, per kg of actual weight, or per m2 of body
+    surface (Mosteller), with an optional cycle-1 loading dose, dose levels for reductions, and the
+    rounding: IV to `round_mg`, tablets to a combination of `tablets_mg` strengths."""
+
+    basis: Literal["fixed", "mg/kg", "mg/m2"]
+    amount: float = Field(gt=0, le=10_000)  # mg, mg/kg or mg/m2 at the starting dose level
+    loading: float | None = Field(default=None, gt=0, le=10_000)  # the same unit, cycle 1 only
+    # A dose given more than this many days after it was due is the loading dose again (S22).
+    reload_late_days: int | None = Field(default=None, ge=1, le=60)
+    levels: tuple[float, ...] = ()  # the starting level first, then each reduction
+    round_mg: float | None = Field(default=None, gt=0, le=100)
+    tablets_mg: tuple[float, ...] = ()
+    renal: RenalAdjust | None = None
+    sources: tuple[SourceId, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> SystemicDose:
+        if self.levels and (self.levels[0] != self.amount or list(self.levels) != sorted(self.levels, reverse=True)):
+            raise ValueError("levels start with the starting amount and decrease")
+        if len(set(self.tablets_mg)) != len(self.tablets_mg) or any(t <= 0 for t in self.tablets_mg):
+            raise ValueError("tablets_mg lists each tablet strength once, in mg")
+        if self.reload_late_days is not None and self.loading is None:
+            raise ValueError("reload_late_days needs a loading dose")
+        return self
+
+    @property
+    def unit(self) -> str:
+        return "mg" if self.basis == "fixed" else self.basis
+
+
+class SystemicComponent(Frozen):
+    """One drug of a systemic regimen. IV: given at the clinic on `days` of each cycle (day 1 is
+    the cycle's day 1), over `infusion_min_first` minutes the first time and `infusion_min` later.
+    Oral: taken at home at each of `times`, on cycle days `on_days` (first, last) or, without them,
+    every day (continuous)."""
+
+    drug: str = Field(min_length=2, max_length=80)
+    route: Literal["iv", "oral"]
+    formulation: str = Field(min_length=2, max_length=120)
+    days: tuple[int, ...] = (1,)
+    on_days: tuple[int, int] | None = None
+    times: tuple[Clock, ...] = ()
+    infusion_min_first: int | None = Field(default=None, ge=5, le=720)
+    infusion_min: int | None = Field(default=None, ge=5, le=720)
+    instructions: str = ""
+    dose: SystemicDose
+
+    @model_validator(mode="after")
+    def _check(self) -> SystemicComponent:
+        if self.route == "iv":
+            if self.infusion_min is None or self.times or self.on_days is not None:
+                raise ValueError(f"{self.drug}: an IV component takes days and infusion minutes, not times")
+            if list(self.days) != sorted(set(self.days)) or self.days[0] != 1:
+                raise ValueError(f"{self.drug}: days start at 1 and increase")
+            if self.dose.tablets_mg:
+                raise ValueError(f"{self.drug}: tablets_mg is for oral components")
+        else:
+            if not self.times or list(self.times) != sorted(set(self.times)):
+                raise ValueError(f"{self.drug}: an oral component takes its times of day, in order")
+            if self.days != (1,) or self.infusion_min is not None or self.infusion_min_first is not None:
+                raise ValueError(f"{self.drug}: an oral component takes times and on_days, not days")
+            if self.on_days is not None and not 1 <= self.on_days[0] <= self.on_days[1]:
+                raise ValueError(f"{self.drug}: on_days is [first, last] with 1 <= first <= last")
+        return self
+
+    @property
+    def first_minutes(self) -> int:
+        return self.infusion_min_first or self.infusion_min or 0
+
+
+class Systemic(TemplateBase):
+    """Systemic CNS-active therapy: components sharing each cycle's day 1."""
+
+    kind: Literal["systemic"]
+    indication: str = Field(min_length=3, max_length=200)
+    cycle_days: int = Field(ge=7, le=84)
+    # How many days late an IV day 1 may move (a closure) before a finding says the cycle was
+    # lengthened. Visits only ever move later: the label's interval must not shorten.
+    window_days: int = Field(default=3, ge=0, le=14)
+    default_cycles: int = Field(default=6, ge=1, le=60)
+    adult_only: bool = True
+    components: tuple[SystemicComponent, ...] = Field(min_length=1, max_length=6)
+
+    @model_validator(mode="after")
+    def _check(self) -> Systemic:
+        drugs = [c.drug for c in self.components]
+        if len(drugs) != len(set(drugs)):
+            raise ValueError("each drug appears in one component")
+        for c in self.components:
+            if c.days[-1] > self.cycle_days or (c.on_days is not None and c.on_days[1] > self.cycle_days):
+                raise ValueError(f"{c.drug}: its days lie beyond the {self.cycle_days}-day cycle")
+        return self
+
+    @property
+    def has_infusion(self) -> bool:
+        return any(c.route == "iv" for c in self.components)
+
+    @property
+    def levels(self) -> int:
+        """How many dose levels the template has (1: only the starting dose)."""
+        return max((len(c.dose.levels) for c in self.components), default=0) or 1
+
+
+Template = Annotated[Regimen | Radiotherapy | Medication | Systemic, Field(discriminator="kind")]
 
 
 # --- clinic and plan request ----------------------------------------------------------------------
@@ -496,6 +614,12 @@ class Clinic(Frozen):
     rt_time: Clock = "13:00"
     rt_duration_min: Int = Field(default=15, ge=5, le=720)
     shift: Literal["next", "previous"] = "next"
+    # Systemic infusions (issue 16). Each field is left out of a plan's JSON while it has its
+    # default, so plans written before it keep their fingerprints. Local conventions, no source.
+    infusion_time: Clock = Field(default="10:30", exclude_if=lambda v: v == "10:30")
+    prep_min: Int = Field(default=0, ge=0, le=240, exclude_if=lambda v: v == 0)  # chair time before
+    observation_min: Int = Field(default=0, ge=0, le=240, exclude_if=lambda v: v == 0)  # and after
+    weight_valid_days: Int = Field(default=30, ge=1, le=365, exclude_if=lambda v: v == 30)
     # Infusion chairs for IT sessions (batch agenda): one number for every open day, or per weekday
     # ({mon = 4, fri = 2}). A centre's capacity, not part of any patient's plan: never serialised.
     chairs: Int | dict[Weekday, Int] | None = Field(default=None, exclude=True)
@@ -531,6 +655,30 @@ class Clinic(Frozen):
         return self.chairs
 
 
+class SystemicCourse(Frozen):
+    """One course of a systemic template: from `start`, `cycles` cycles (the template's default,
+    6, when not given: the course continues until progression), at a dose level (0 the starting
+    dose, -1 the first reduction, ...)."""
+
+    template: TemplateId
+    start: StartDay
+    cycles: Int | None = Field(default=None, ge=1, le=60)
+    dose_level: Int = Field(default=0, ge=-5, le=0)
+
+
+def _in_range(low: float, high: float, unit: str, what: str) -> Any:
+    def check(value: float) -> float:
+        if not low <= value <= high:
+            raise ValueError(f"{value:g} {unit} is outside the plausible adult {what} range, {low:g} to {high:g} {unit}")
+        return value
+
+    return check
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == () or value is False
+
+
 class PlanRequest(Frozen):
     """Everything one plan is computed from; stored verbatim in the plan document."""
 
@@ -551,6 +699,17 @@ class PlanRequest(Frozen):
     systemic_mtx: bool = False
     parenchymal_mets: bool = False
     dose: Float | None = Field(default=None, gt=0, le=1000)
+    # Systemic therapy (issue 16): left out of the JSON while unset, so older plans keep their
+    # fingerprints. Weight and height: plausible adult ranges (the systemic templates are adult).
+    systemic: tuple[SystemicCourse, ...] = Field(default=(), max_length=6, exclude_if=_empty)
+    weight_kg: Annotated[Float, AfterValidator(_in_range(30, 300, "kg", "weight"))] | None = Field(
+        default=None, exclude_if=_empty
+    )
+    height_cm: Annotated[Float, AfterValidator(_in_range(120, 230, "cm", "height"))] | None = Field(
+        default=None, exclude_if=_empty
+    )
+    weight_date: Day | None = Field(default=None, exclude_if=_empty)
+    hold_around_rt: bool = Field(default=False, exclude_if=_empty)
     patient_id: Ident | None = Field(default=None, min_length=1, max_length=64)
     patient_name: Line | None = Field(default=None, min_length=1, max_length=200)
     clinic: Clinic = Clinic()
@@ -569,4 +728,10 @@ class PlanRequest(Frozen):
                 raise ValueError(f"dob: {self.dob} makes the patient older than 120 years on {self.start}")
         if (self.rt is None) != (self.rt_start is None):
             raise option_hint("rt/rt_start", "give {rt} and {rt_start} together")
+        ids = [c.template for c in self.systemic]
+        if len(ids) != len(set(ids)):
+            twice = next(i for i in ids if ids.count(i) > 1)
+            raise ValueError(f"systemic: {quote(twice)} is given twice; plan each template once")
+        if self.weight_date is not None and self.weight_kg is None:
+            raise option_hint("weight_date", "give {weight_date} with {weight_kg}")
         return self

@@ -35,11 +35,17 @@ __all__ = [
 SCHEMA_VERSION = 1
 
 
+def _none(value: object) -> bool:
+    return value is None
+
+
 class Event(Frozen):
     # Checked on reading a plan edited by hand (--accept-edited), so that an empty UID or a zone
     # that is not one is refused there (exit 2) instead of failing in an exporter.
     uid: str = Field(min_length=1, max_length=255, pattern=r"^[!-~]+$")
-    kind: Literal["it-dose", "rt-fraction", "medication"]
+    # it-dose: an IT session; rt-fraction; medication: memantine at home; infusion: a systemic IV
+    # dose at the clinic; tablet: a systemic oral dose at home (daily for `repeat_days`).
+    kind: Literal["it-dose", "rt-fraction", "medication", "infusion", "tablet"]
     course: str  # template id
     date: Day
     time: Clock
@@ -61,6 +67,12 @@ class Event(Frozen):
     shifted_from: Day | None = None
     shift_reason: str | None = None
     notes: tuple[str, ...] = ()
+    # Systemic therapy (infusion, tablet); left out of the JSON when unset, so that plans written
+    # before them keep their fingerprints.
+    cycle: int | None = Field(default=None, ge=1, le=60, exclude_if=_none)
+    cycle_day: int | None = Field(default=None, ge=1, le=84, exclude_if=_none)
+    dose_calc: str | None = Field(default=None, max_length=300, exclude_if=_none)  # "5.4 mg/kg x 72 kg = 389 mg"
+    tablets: str | None = Field(default=None, max_length=120, exclude_if=_none)  # "3 x 500 mg + 2 x 150 mg"
 
 
 class Finding(Frozen):
@@ -95,6 +107,9 @@ class TemplateRef(Frozen):
     evidence: str
     status: str
     sources: tuple[str, ...]
+    # Systemic templates: the cycle length and how late a day 1 may move before a finding says so.
+    cycle_days: int | None = Field(default=None, exclude_if=_none)
+    window_days: int | None = Field(default=None, exclude_if=_none)
 
 
 class Patient(Frozen):

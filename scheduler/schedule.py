@@ -16,7 +16,7 @@ from .calendar import ClinicCalendar, Placement, build_calendar, nth_open_days, 
 from .dosing import age_in_months, it_dose, medication_dose, number
 from .errors import InputError
 from .expand import Slot, expand_regimen, phase_counts
-from .models import Medication, PlanRequest, Radiotherapy, Regimen
+from .models import Medication, PlanRequest, Radiotherapy, Regimen, Systemic
 from .plan import Event, Patient, Plan, TemplateRef, digest, fingerprint, identity
 from .templates import Registry
 from .zones import clock_notes_for_days, resolve_clock
@@ -53,7 +53,8 @@ def build_plan(
     who = identity(request)
     notes: list[str] = []
     events: list[Event] = []
-    templates: list[Regimen | Radiotherapy | Medication] = [regimen]
+    templates: list[Regimen | Radiotherapy | Medication | Systemic] = [regimen]
+    courses = [registry.systemic(c.template) for c in request.systemic]
 
     rt_events: list[Event] = []
     if rt is not None:
@@ -67,6 +68,13 @@ def build_plan(
         if med is not None:
             events += _medication_events(med, request, rt_events[0].date, who, notes)
             templates.append(med)
+    if courses:
+        from .systemic import systemic_events
+
+        for course, tpl in zip(request.systemic, courses, strict=True):
+            events += systemic_events(course, tpl, request, calendar, who, notes, [e.date for e in rt_events])
+            templates.append(tpl)
+        _body_note(request, courses, notes)
 
     if request.age is not None:
         notes.append(
@@ -93,6 +101,8 @@ def build_plan(
                 evidence=t.evidence,
                 status=t.status,
                 sources=t.sources,
+                cycle_days=t.cycle_days if isinstance(t, Systemic) else None,
+                window_days=t.window_days if isinstance(t, Systemic) else None,
             )
             for t in templates
         ),
@@ -272,3 +282,18 @@ def _step_text(am: float, pm: float) -> str:
     if pm == 0:
         return f"{am:g} mg AM"
     return f"{am:g} mg twice daily" if am == pm else f"{am:g} mg AM + {pm:g} mg PM"
+
+
+def _body_note(request: PlanRequest, courses: Sequence[Systemic], notes: list[str]) -> None:
+    """What body-size doses were computed from: weight (and when measured), height and BSA."""
+    from .dosing import bsa_mosteller
+
+    bases = {c.dose.basis for t in courses for c in t.components}
+    if request.weight_kg is None or not bases & {"mg/kg", "mg/m2"}:
+        return
+    measured = f" measured {request.weight_date}" if request.weight_date else " (date measured not given)"
+    text = f"Body-size doses use weight {request.weight_kg:g} kg{measured}"
+    if request.height_cm is not None:
+        area = bsa_mosteller(request.height_cm, request.weight_kg)
+        text += f", height {request.height_cm:g} cm, BSA {area:g} m2 (Mosteller, S23)"
+    notes.append(text + "; mg/kg doses use actual weight.")

@@ -1,6 +1,7 @@
 """Find, load and validate templates: the registry the core plans from.
 
-Templates are data (one TOML file each under templates/regimens, radiotherapy, medications), so
+Templates are data (one TOML file each under templates/regimens, radiotherapy, medications,
+systemic), so
 a new regimen is a new file. Loading is I/O and lives here at the edge; the core receives a
 `Registry` and never opens a file.
 """
@@ -17,11 +18,16 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import TemplateError
-from .models import Medication, Radiotherapy, Regimen, Template
+from .models import Medication, Radiotherapy, Regimen, Systemic, Template
 
 __all__ = ["KINDS", "Registry", "default_template_dirs", "load_registry"]
 
-KINDS = {"regimens": "regimen", "radiotherapy": "radiotherapy", "medications": "medication"}
+KINDS = {
+    "regimens": "regimen",
+    "radiotherapy": "radiotherapy",
+    "medications": "medication",
+    "systemic": "systemic",
+}
 _ADAPTER: TypeAdapter[Template] = TypeAdapter(Template)
 
 
@@ -65,6 +71,10 @@ class Registry:
 
     def radiotherapy(self, template_id: str) -> Radiotherapy:
         found: Radiotherapy = self.get(template_id, "radiotherapy", "rt")
+        return found
+
+    def systemic(self, template_id: str) -> Systemic:
+        found: Systemic = self.get(template_id, "systemic", "systemic")
         return found
 
     def medication_for(self, starts_with: str) -> Medication | None:
@@ -136,6 +146,9 @@ def _check_references(registry: Registry) -> None:
                     )
         if isinstance(tpl, Medication) and tpl.renal is not None:
             cited += list(tpl.renal.sources)
+        if isinstance(tpl, Systemic):
+            for part in tpl.components:
+                cited += list(part.dose.sources) + (list(part.dose.renal.sources) if part.dose.renal else [])
         unknown = sorted(set(cited) - set(registry.sources))
         if unknown:
             raise TemplateError(

@@ -25,6 +25,8 @@ __all__ = [
     "FORMAT_LIST",
     "PLAN_ARGUMENT",
     "Alias",
+    "PlanCommand",
+    "course_inputs",
     "ascii_float",
     "ascii_int",
     "calendar_options",
@@ -225,15 +227,114 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
             "follow daylight saving.",
         },
     ),
+    (
+        ("--weight-kg",),
+        {"type": ascii_float(), "metavar": "KG", "help": "Actual body weight, kg (body-size doses)."},
+    ),
+    (("--height-cm",), {"type": ascii_float(), "metavar": "CM", "help": "Height, cm (BSA doses)."}),
+    (("--weight-date",), {"metavar": "DATE", "help": "When the weight was measured, YYYY-MM-DD."}),
+    (
+        ("--hold-around-rt",),
+        {
+            "is_flag": True,
+            "default": None,
+            "help": "Hold BRAF/MEK inhibitor tablets from 3 days before to 3 days after radiotherapy.",
+        },
+    ),
     (("--patient-id",), {"metavar": "ID", "help": "Patient identifier (staff outputs only)."}),
     (("--patient-name",), {"metavar": "NAME", "help": "Patient name."}),
 ]
 PLAN_INPUTS = frozenset(decls[0].split("/")[0].removeprefix("--").replace("-", "_") for decls, _ in _OPTIONS)
 
+# A systemic course: --systemic ID, then --systemic-start, --cycles and --dose-level for the course
+# named before them (repeatable, one group per course).
+_COURSE: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--systemic", "systemic_ids"),
+        {
+            "multiple": True,
+            "metavar": "ID",
+            "help": "Systemic therapy template, e.g. sys-tdxd-q3w (repeatable: one per course; "
+            "see `lmsched templates`).",
+        },
+    ),
+    (
+        ("--systemic-start", "systemic_starts"),
+        {"multiple": True, "metavar": "DATE", "help": "Day 1 of that course's first cycle."},
+    ),
+    (
+        ("--cycles", "systemic_cycles"),
+        {
+            "multiple": True,
+            "type": ascii_int(),
+            "metavar": "N",
+            "help": "Cycles planned for that course (default 6; the course continues until progression).",
+        },
+    ),
+    (
+        ("--dose-level", "systemic_levels"),
+        {
+            "multiple": True,
+            "type": ascii_int(),
+            "metavar": "N",
+            "help": "Dose level of that course: 0 the starting dose, -1 the first reduction, ...",
+        },
+    ),
+]
+_COURSE_KEYS = {"systemic_ids": "template", "systemic_starts": "start", "systemic_cycles": "cycles",
+                "systemic_levels": "dose_level"}
+_COURSE_FLAGS = {"systemic_ids": "--systemic", "systemic_starts": "--systemic-start",
+                 "systemic_cycles": "--cycles", "systemic_levels": "--dose-level"}
+
+
+class PlanCommand(click.Command):
+    """A command that remembers the order its options were given in, so that --systemic-start,
+    --cycles and --dose-level apply to the --systemic course named before them."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        parser = self.make_parser(ctx)
+        try:
+            _, _, order = parser.parse_args(args=list(args))
+        except click.UsageError:
+            order = []  # the real parse below reports it
+        ctx.meta["lmsched.order"] = [p.name for p in order if p.name in _COURSE_KEYS]
+        return super().parse_args(ctx, args)
+
+
+def course_inputs(ctx: click.Context) -> list[dict[str, Any]] | None:
+    """The systemic courses typed on the command line, in order (None: none given)."""
+    from ..errors import InputError
+
+    order: list[str] = ctx.meta.get("lmsched.order", [])
+    values = {name: list(ctx.params.get(name) or ()) for name in _COURSE_KEYS}
+    if not values["systemic_ids"]:
+        stray = next((n for n in order if values[n]), None)
+        if stray is not None:
+            raise InputError(f"{_COURSE_FLAGS[stray]} applies to a course: give --systemic ID first", field=stray.removeprefix("systemic_"))
+        return None
+    courses: list[dict[str, Any]] = []
+    taken = {name: 0 for name in _COURSE_KEYS}
+    for name in order:
+        value = values[name][taken[name]]
+        taken[name] += 1
+        if name == "systemic_ids":
+            courses.append({"template": value})
+            continue
+        if not courses:
+            raise InputError(f"{_COURSE_FLAGS[name]} must follow the --systemic ID it applies to", field="systemic")
+        key = _COURSE_KEYS[name]
+        if key in courses[-1]:
+            raise InputError(
+                f"{_COURSE_FLAGS[name]} is given twice for {courses[-1]['template']}", field="systemic"
+            )
+        courses[-1][key] = value
+    return courses
+
 
 def plan_options(func: F) -> F:
-    """The plan inputs (and the optional PATIENT_FILE), as `lmsched plan` and `check` take them."""
-    func = _apply(func, _OPTIONS)
+    """The plan inputs (and the optional PATIENT_FILE), as `lmsched plan` and `check` take them.
+    The command must be a `PlanCommand` (course options follow their --systemic)."""
+    func = _apply(func, _OPTIONS + _COURSE)
     return click.argument(
         "patient_file", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path)
     )(func)
@@ -243,13 +344,17 @@ def plan_inputs(ctx: click.Context) -> dict[str, Any]:
     """The plan-input flags the user actually typed (not click's defaults), so they override the files."""
     from click.core import ParameterSource
 
-    return {
+    flags = {
         name: value
         for name, value in ctx.params.items()
         if name in PLAN_INPUTS
         and ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
         and value not in (None, ())
     }
+    courses = course_inputs(ctx)
+    if courses is not None:
+        flags["systemic"] = courses
+    return flags
 
 
 _SAFETY: list[tuple[tuple[str, ...], dict[str, Any]]] = [

@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from .options import (
+    PlanCommand,
     calendar_options,
     output_options,
     outputs,
@@ -33,7 +34,7 @@ def _make(ctx: click.Context, with_outputs: bool) -> Any:
     )
 
 
-@click.command()
+@click.command(cls=PlanCommand)
 @plan_options
 @safety_options
 @output_options
@@ -60,7 +61,7 @@ def plan(ctx: click.Context, /, quiet: bool, **_: Any) -> None:
     say_written(result.written)
 
 
-@click.command()
+@click.command(cls=PlanCommand)
 @plan_options
 @safety_options
 @click.pass_context
