@@ -37,6 +37,9 @@ demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) in
 	$(BIN)/lmsched plan examples/patient-child.toml --now $(DEMO_NOW) --quiet \
 		--json $(OUT)/plan-child.json --csv $(OUT)/plan-child.csv --ics $(OUT)/plan-child-patient.ics \
 		--pdf $(OUT)/patient-calendar-child.pdf --staff-pdf $(OUT)/staff-sheet-child.pdf
+	$(BIN)/lmsched plan examples/patient-her2.toml --now $(DEMO_NOW) --quiet \
+		--json $(OUT)/plan-her2.json --csv $(OUT)/plan-her2.csv --ics $(OUT)/plan-her2-patient.ics \
+		--pdf $(OUT)/patient-calendar-her2.pdf --staff-pdf $(OUT)/staff-sheet-her2.pdf
 	$(BIN)/lmsched reschedule $(OUT)/plan-adult.json --delay 2026-12-17 --days 7 --quiet \
 		--reason "Platelets 45 on 2026-12-16" --decided-by "Dr Rivera" --now 2026-12-16T15:00:00-05:00 \
 		--json $(OUT)/plan-adult-r1.json --ics $(OUT)/plan-adult-r1-patient.ics --pdf $(OUT)/patient-calendar-r1.pdf
@@ -69,6 +72,7 @@ screenshots: demo ## Render the example PDFs to PNG for the README (needs pdftop
 	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/staff-sheet.pdf docs/img/staff-sheet
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-child.pdf docs/img/patient-calendar-child-month
 	pdftoppm -r 70 -png -singlefile -f 2 -l 2 $(OUT)/week/agenda.pdf docs/img/agenda
+	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-her2.pdf docs/img/patient-calendar-her2-month
 
 clean: ## Remove the virtual environment and generated outputs
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis .mypy_cache .ruff_cache

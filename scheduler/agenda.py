@@ -8,6 +8,14 @@ input first, so the order in which workers report never changes the result.
 A session holds a chair from its start for `duration_min` minutes, as a half-open interval: one
 that ends at 10:00 has freed its chair for one that starts at 10:00. A session that runs past
 midnight counts against the next day's chairs for the part after midnight.
+
+Two kinds of visit take a chair: an intrathecal dose (its `duration_min`, the clinic's session
+length) and a systemic IV infusion, which holds the chair for the clinic's preparation minutes
+before the infusion, the infusion itself (90 minutes for a first T-DXd or a trastuzumab loading
+dose, then 30: the event's `duration_min`) and the observation minutes after it. The session's
+`time` and `duration_min` are the whole chair time, so the sweep counts every kind alike; its
+`prep_min` and `observation_min` say how that time divides. RT fractions (given in their own
+department) and tablets and memantine (taken at home) never take a chair.
 """
 
 from __future__ import annotations
@@ -20,10 +28,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .labels import dose_text, event_label, route_words
+from .labels import cycle_text, dose_text, event_label, route_words
 from .plan import Plan
 
 __all__ = [
+    "CHAIR_KINDS",
     "Chairs",
     "DaySummary",
     "Overload",
@@ -31,6 +40,7 @@ __all__ = [
     "check_capacity",
     "clock",
     "end_text",
+    "given_text",
     "in_overload",
     "in_use_at_start",
     "ordered",
@@ -62,12 +72,26 @@ class Session:
     dose: str  # e.g. "12 mg"
     route: str  # e.g. "Ommaya"
     uid: str
+    kind: str = "it-dose"  # the plan event's kind: "it-dose" or "infusion"
+    cycle: str = ""  # "C3 D1" for an infusion
+    prep_min: int = 0  # chair minutes before the dose is given (infusions: the clinic's prep_min)
+    observation_min: int = 0  # chair minutes after it (infusions: the clinic's observation_min)
 
     def __post_init__(self) -> None:
         if not _CLOCK_RE.match(self.time):
             raise ValueError(f"session {self.uid}: time '{self.time}' is not HH:MM from 00:00 to 23:59")
         if self.duration_min < 1:
             raise ValueError(f"session {self.uid}: duration_min must be at least 1, not {self.duration_min}")
+        if self.prep_min < 0 or self.observation_min < 0 or self.given_min < 1:
+            raise ValueError(
+                f"session {self.uid}: prep {self.prep_min} and observation {self.observation_min} "
+                f"minutes leave no time for the dose in {self.duration_min} chair minutes"
+            )
+
+    @property
+    def given_min(self) -> int:
+        """Minutes of the dose itself (the infusion), between preparation and observation."""
+        return self.duration_min - self.prep_min - self.observation_min
 
     @property
     def start_min(self) -> int:
@@ -79,7 +103,7 @@ class Session:
         """Minutes after midnight of `date` at which the chair is free (may pass 1440)."""
         return self.start_min + self.duration_min
 
-    def sort_key(self) -> tuple[dt.date, str, str, str, int, str, str, str, str]:
+    def sort_key(self) -> tuple[dt.date, str, str, str, int, str, str, str, str, str, str, int, int]:
         """A total order on every field: sorting by it makes results independent of input order."""
         return (
             self.date,
@@ -91,6 +115,10 @@ class Session:
             self.dose,
             self.route,
             self.name or "",
+            self.kind,
+            self.cycle,
+            self.prep_min,
+            self.observation_min,
         )
 
 
@@ -120,32 +148,54 @@ class DaySummary:
 # --- sessions from a plan -----------------------------------------------------------------------
 
 
-def sessions_of(plan: Plan, patient: str) -> list[Session]:
-    """The plan's chair sessions: its intrathecal doses that are not cancelled.
+CHAIR_KINDS = ("it-dose", "infusion")
 
-    Radiotherapy is given in its own department and tablets at home, so neither takes a chair.
-    Tentative doses (a phase that continues until progression) do book a chair; their event text
-    says "(tentative)" so the centre knows the booking may lapse.
+
+def sessions_of(plan: Plan, patient: str) -> list[Session]:
+    """The plan's chair sessions: its intrathecal doses and IV infusions that are not cancelled.
+
+    Radiotherapy is given in its own department and tablets and memantine at home, so none takes
+    a chair. An infusion holds its chair from the clinic's `prep_min` before the infusion starts
+    to `observation_min` after it ends (the clinic file's values, kept in the plan's inputs): a
+    prep that starts before midnight books the day before. Tentative doses (a phase or course
+    that continues until progression) do book a chair; their event text says "(tentative)" so
+    the centre knows the booking may lapse.
     """
+    clinic = plan.inputs.clinic
     out: list[Session] = []
     for e in plan.events:
-        if e.kind != "it-dose" or e.status == "cancelled":
+        if e.kind not in CHAIR_KINDS or e.status == "cancelled":
             continue
         label = event_label(e) + (" (tentative)" if e.status == "tentative" else "")
+        prep, observation = (clinic.prep_min, clinic.observation_min) if e.kind == "infusion" else (0, 0)
+        start = dt.datetime.combine(e.date, dt.time.fromisoformat(e.time)) - dt.timedelta(minutes=prep)
         out.append(
             Session(
-                date=e.date,
-                time=e.time,
-                duration_min=e.duration_min,
+                date=start.date(),
+                time=start.strftime("%H:%M"),
+                duration_min=prep + e.duration_min + observation,
                 patient=patient,
                 name=plan.patient.name,
                 event=label,
                 dose=dose_text(e),
                 route=route_words(e.route),
                 uid=e.uid,
+                kind=e.kind,
+                cycle=cycle_text(e),
+                prep_min=prep,
+                observation_min=observation,
             )
         )
     return out
+
+
+def given_text(session: Session) -> str:
+    """When the dose itself is given, for an infusion with preparation or observation time:
+    'infusion 10:30-12:00' ('' when the whole chair time is the dose)."""
+    if session.kind != "infusion" or not (session.prep_min or session.observation_min):
+        return ""
+    start = session.start_min + session.prep_min
+    return f"infusion {_at(start)}-{_at(start + session.given_min, end=True)}"
 
 
 # --- capacity ---------------------------------------------------------------------------------------
@@ -160,13 +210,18 @@ def _minutes(text: str) -> int:
     return int(text[:2]) * 60 + int(text[3:])
 
 
-def end_text(session: Session) -> str:
-    """When the chair is free: '10:00', or '01:00 +1d' for a session that runs past midnight."""
-    end = session.end_min
-    days, rest = divmod(end, DAY_MIN)
-    if days and rest == 0:  # ends exactly at midnight
+def _at(minutes: int, end: bool = False) -> str:
+    """Minutes after the session day's midnight as a clock: '10:00', '01:00 +1d'; an `end` at
+    midnight is '24:00' of the day before."""
+    days, rest = divmod(minutes, DAY_MIN)
+    if end and days and rest == 0:  # ends exactly at midnight
         return "24:00" if days == 1 else f"24:00 +{days - 1}d"
     return clock(rest) + (f" +{days}d" if days else "")
+
+
+def end_text(session: Session) -> str:
+    """When the chair is free: '10:00', or '01:00 +1d' for a session that runs past midnight."""
+    return _at(session.end_min, end=True)
 
 
 def _pieces(session: Session) -> Iterable[tuple[dt.date, int, int]]:

@@ -52,6 +52,18 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_ID = 64
 TERMINAL_OVERLOADS = 20  # over-capacity ranges listed on the terminal; all are in the agenda
 
+# A CSV row holds at most one systemic course: `systemic` (the template id) with these columns,
+# each the key of a patient file's `[[systemic]]` table. (A patient with two courses is a folder
+# of patient TOML files: a second row with the same patient id is refused, as always.)
+COURSE_COLUMNS = {
+    "systemic": "template",
+    "systemic_start": "start",
+    "cycles": "cycles",
+    "dose_level": "dose_level",
+}
+CSV_COLUMNS = (*PATIENT_KEYS, *(c for c in COURSE_COLUMNS if c not in PATIENT_KEYS))
+_COLUMN_OF = {f"systemic.{key}": column for column, key in COURSE_COLUMNS.items()}
+
 
 @dataclass(frozen=True)
 class Row:
@@ -62,6 +74,7 @@ class Row:
     fields: dict[str, Any]
     folder: str = ""  # safe id, set by `prepare_rows`
     problem: str | None = None  # found before any work (a duplicate patient id)
+    from_csv: bool = False  # errors name the CSV's columns (`systemic_start`, not `systemic.start`)
 
     @property
     def patient_id(self) -> str:
@@ -112,7 +125,9 @@ def read_rows(path: Path) -> Iterator[Row]:
     """The patients of a CSV file (header: patient-file keys) or of a folder of patient TOML files.
 
     The header (or each file's keys) is checked before anything is planned: an unknown column is an
-    input error for the whole batch. Empty cells are not given."""
+    input error for the whole batch. Empty cells are not given. A CSV row's `systemic`,
+    `systemic_start`, `cycles` and `dose_level` cells are its one systemic course (see
+    `_course`)."""
     if path.is_dir():
         yield from _toml_rows(path)
         return
@@ -127,9 +142,9 @@ def read_rows(path: Path) -> Iterator[Row]:
     if not header or not any(h.strip() for h in header):
         raise InputError(f"{path} has no header row (patient-file keys)", field="PATIENTS")
     names = [h.strip().lower() for h in header]
-    unknown = [n for n in names if n not in PATIENT_KEYS]
+    unknown = [n for n in names if n not in CSV_COLUMNS]
     if unknown:
-        raise InputError(f"{path}: unknown column '{unknown[0]}'", field="PATIENTS", choices=PATIENT_KEYS)
+        raise InputError(f"{path}: unknown column '{unknown[0]}'", field="PATIENTS", choices=CSV_COLUMNS)
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InputError(f"{path}: column '{repeated[0]}' appears twice", field="PATIENTS")
@@ -151,9 +166,41 @@ def read_rows(path: Path) -> Iterator[Row]:
                 fields[name] = (
                     [d.strip() for d in value.split(";") if d.strip()] if name == "closed" else value
                 )
-        yield Row(number, where, fields)
+        try:
+            _course(fields)
+        except InputError as exc:
+            yield Row(number, where, fields, problem=exc.render(), from_csv=True)  # keeps its id
+            continue
+        yield Row(number, where, fields, from_csv=True)
     if number == 0:
         raise InputError(f"{path} has a header but no patients", field="PATIENTS")
+
+
+def _course(fields: dict[str, Any]) -> None:
+    """A row's course cells as its one `[[systemic]]` course, in place: `systemic` (the template
+    id) with `systemic_start`, `cycles` and `dose_level` (each empty: unset, so the model's
+    default or its "required" applies). A course cell without `systemic` is an error naming it."""
+    course = {key: fields.pop(column) for column, key in COURSE_COLUMNS.items() if column in fields}
+    if not course:
+        return
+    if "template" not in course:
+        stray = next(c for c, key in COURSE_COLUMNS.items() if key in course)
+        raise InputError(
+            "applies to a systemic course: give the template id in the 'systemic' column", field=stray
+        )
+    fields["systemic"] = [course]
+
+
+def _column_error(exc: SchedulerError) -> SchedulerError:
+    """`exc` naming the CSV column: 'systemic.start (--systemic-start)' is 'systemic_start'."""
+    field = (exc.field or "").split(" (", 1)[0]
+    column = _COLUMN_OF.get(field)
+    if column is None:
+        return exc
+    detail = exc.detail
+    if detail.startswith("is required"):
+        detail = "is required with a systemic course: fill this column"
+    return InputError(detail, field=column, choices=exc.choices, hint=exc.hint, options=exc.options)
 
 
 class _CsvRows:
@@ -227,7 +274,7 @@ def prepare_rows(rows: Iterator[Row]) -> Iterator[Row]:
                 problem = f"patient id {row.patient_id!r} is also on {seen_ids[row.patient_id]}"
             else:
                 seen_ids[row.patient_id] = row.where
-        yield Row(row.number, row.where, row.fields, folder, problem)
+        yield Row(row.number, row.where, row.fields, folder, problem, row.from_csv)
 
 
 # --- the work for one row (in a worker process) -----------------------------------------------------
@@ -245,7 +292,7 @@ def run_row(row: Row, job: Job) -> RowResult:
     except WriteError as exc:  # the disk is full, an I/O error: not the row's fault
         return _outcome(row, "error", exc.render())
     except SchedulerError as exc:
-        return _outcome(row, "invalid", exc.render())
+        return _outcome(row, "invalid", (_column_error(exc) if row.from_csv else exc).render())
     except Exception as exc:  # a bug: report it on the row, the batch goes on
         return _outcome(row, "error", f"internal error: {type(exc).__name__}: {exc}")
 
@@ -296,7 +343,7 @@ def _plan_row(row: Row, job: Job) -> RowResult:
         files=tuple(f"{row.folder}/plan.{name}" for name in job.formats),
         tz=tz,
         sessions=tuple(agenda.sessions_of(plan, row.folder)),
-        vevents=tuple(ics.vevent_texts(plan, "staff", (), kinds=("it-dose",))),
+        vevents=tuple(ics.vevent_texts(plan, "staff", (), kinds=agenda.CHAIR_KINDS)),
         findings=findings,
     )
 

@@ -1,5 +1,7 @@
 """The difference between two revisions of a plan: which events were added, removed, moved,
-cancelled, restored or changed in dose, route, formulation, days or length (matched by UID)."""
+cancelled, restored or changed in dose, route, formulation, days or length (matched by UID).
+Systemic events (infusions, tablets) are compared like the others; a tablet run's changed length
+("daily for 21 -> 30") and tablet combination are `changed`, its mg `dose-changed`."""
 
 from __future__ import annotations
 
@@ -66,6 +68,7 @@ def _compare(was: Event, e: Event) -> list[Difference]:
             ("route", "route"),
             ("formulation", "formulation"),
             ("repeat_days", "daily for"),
+            ("tablets", "tablets"),
             ("duration_min", "minutes"),
             ("status", "status"),
         )

@@ -195,11 +195,15 @@ def systemic_dose(
     prefix = ""
     renal = dose.renal
     crcl = request.crcl
-    if renal is not None and crcl is not None and crcl < renal.reduce_below and not (
-        renal.contraindicated_below is not None and crcl < renal.contraindicated_below
+    if (
+        renal is not None
+        and crcl is not None
+        and crcl < renal.reduce_below
+        and not (renal.contraindicated_below is not None and crcl < renal.contraindicated_below)
     ):
         reduced = _r(per * renal.percent / 100)
-        prefix = f"{renal.percent:g}% of {per:g} {dose.unit} (CrCl {crcl:g} mL/min, {', '.join(renal.sources)}) = "
+        cited = ", ".join(renal.sources)
+        prefix = f"{renal.percent:g}% of {per:g} {dose.unit} (CrCl {crcl:g} mL/min, {cited}) = "
         notes.append(
             f"reduced to {renal.percent:g}% of the starting dose: CrCl {crcl:g} mL/min is below "
             f"{renal.reduce_below:g} ({', '.join(renal.sources)})"

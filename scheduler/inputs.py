@@ -191,10 +191,15 @@ def translate(
     if kind == "missing":
         return InputError("is required (give the flag, or the key in the patient file)", field=field)
     if kind == "extra_forbidden":
+        if field.startswith("systemic."):
+            choices: Any = tuple(_COURSE_FLAGS)
+        else:
+            choices = sorted(Clinic.model_fields) if "clinic" in field else PATIENT_KEYS
+        return InputError("is not a known key", field=field, choices=choices)
+    if kind in {"tuple_type", "model_type"} and field.startswith("systemic"):
         return InputError(
-            "is not a known key",
+            "expected [[systemic]] tables, each with template and start (and cycles, dose_level)",
             field=field,
-            choices=sorted(Clinic.model_fields) if "clinic" in field else PATIENT_KEYS,
         )
     if kind in {
         "int_parsing",

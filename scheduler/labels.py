@@ -19,12 +19,14 @@ __all__ = [
     "SITE_NAMES",
     "WEEKDAY",
     "RouteWords",
+    "cycle_text",
     "dose_text",
     "event_label",
     "event_name",
     "event_title",
     "route_words",
     "site_name",
+    "time_of_day",
 ]
 
 # What every output says about a hand-edited plan accepted as edited (plan.edited).
@@ -62,6 +64,14 @@ _ROUTES = {
         clinical="Intrathecal (lumbar puncture)",
         dosage="intrathecal via lumbar puncture",
     ),
+    "iv": RouteWords(
+        short="IV",
+        title="infusion",
+        long="intravenous infusion (a drip into a vein)",
+        staff="intravenous (IV) infusion",
+        clinical="Intravenous",
+        dosage="by intravenous infusion",
+    ),
     "oral": RouteWords(
         short="oral", title="oral", long="by mouth", staff="oral", clinical="oral", dosage="by mouth"
     ),
@@ -97,8 +107,24 @@ def dose_text(event: Event) -> str:
     return ""
 
 
+def time_of_day(event: Event) -> str:
+    """A home event's time of day as its phase names it (`cycle-3-morning`): 'morning',
+    'evening', 'daily' (once a day) or 'time3' (three or more times a day)."""
+    return event.phase.rsplit("-", 1)[-1]
+
+
 def _when(event: Event) -> str:
+    when = time_of_day(event)
+    if event.kind == "tablet":
+        return {"morning": "AM", "evening": "PM", "daily": "daily"}.get(when, when)
     return "AM" if event.phase.endswith("morning") else "PM"
+
+
+def cycle_text(event: Event) -> str:
+    """'C3 D1' for a systemic event ('' for others)."""
+    if event.cycle is None:
+        return ""
+    return f"C{event.cycle} D{event.cycle_day}" if event.cycle_day is not None else f"C{event.cycle}"
 
 
 def event_label(event: Event) -> str:
@@ -107,6 +133,11 @@ def event_label(event: Event) -> str:
         return f"IT {event.drug} {event.number}/{event.of}"
     if event.kind == "rt-fraction":
         return f"RT {event.number}/{event.of} {site_name(event)}"
+    if event.kind == "infusion":
+        return f"{(event.drug or '').capitalize()} IV {cycle_text(event)}"
+    if event.kind == "tablet":
+        days = f" x{event.repeat_days}d" if event.repeat_days > 1 else ""
+        return f"{(event.drug or '').capitalize()} {_when(event)} {cycle_text(event)}{days}"
     drug = (event.drug or "").capitalize()
     return (
         f"{drug} {_when(event)} x{event.repeat_days}d" if event.repeat_days > 1 else f"{drug} {_when(event)}"
@@ -120,17 +151,31 @@ def event_name(event: Event) -> str:
         return f"IT {event.drug} {event.dose_mg:g} mg, dose {event.number} of {event.of} ({event.phase})"
     if event.kind == "rt-fraction":
         return f"RT {site_name(event)} {event.dose_gy:g} Gy, fraction {event.number} of {event.of}"
+    if event.kind == "infusion":
+        return f"{event.drug} {event.dose_mg:g} mg IV, cycle {event.cycle} day {event.cycle_day}"
+    if event.kind == "tablet":
+        return (
+            f"{event.drug} {event.dose_mg:g} mg {time_of_day(event)}, cycle {event.cycle} "
+            f"(daily for {event.repeat_days} days)"
+        )
     step = event.phase.rsplit("-", 1)[0].replace("-", " ")
     return f"{event.drug} {event.dose_mg:g} mg {_when(event)}, {step}"
 
 
 def event_title(event: Event) -> str:
     """In plain words, for a calendar: 'Intrathecal methotrexate 12 mg (Ommaya)',
-    'Radiotherapy 3 of 10 (whole brain)', 'Memantine 5 mg (morning)'."""
+    'Radiotherapy 3 of 10 (whole brain)', 'Memantine 5 mg (morning)', 'Trastuzumab deruxtecan
+    infusion 389 mg (cycle 3)', 'Capecitabine 1800 mg (evening)'."""
     if event.kind == "it-dose":
         drug = (event.drug or "").replace("-", " ")
         return f"Intrathecal {drug} {event.dose_mg:g} mg ({route_words(event.route, 'title')})"
     if event.kind == "rt-fraction":
         return f"Radiotherapy {event.number} of {event.of} ({site_name(event)})"
+    if event.kind == "infusion":
+        return f"{(event.drug or '').capitalize()} infusion {event.dose_mg:g} mg (cycle {event.cycle})"
+    if event.kind == "tablet":
+        when = time_of_day(event)
+        when = "once a day" if when == "daily" else when
+        return f"{(event.drug or '').capitalize()} {event.dose_mg:g} mg ({when})"
     when = "morning" if event.phase.endswith("morning") else "evening"
     return f"{(event.drug or '').capitalize()} {event.dose_mg:g} mg ({when})"

@@ -478,7 +478,8 @@ class SystemicDose(Frozen):
 
     @model_validator(mode="after")
     def _check(self) -> SystemicDose:
-        if self.levels and (self.levels[0] != self.amount or list(self.levels) != sorted(self.levels, reverse=True)):
+        decreasing = list(self.levels) == sorted(self.levels, reverse=True)
+        if self.levels and (self.levels[0] != self.amount or not decreasing):
             raise ValueError("levels start with the starting amount and decrease")
         if len(set(self.tablets_mg)) != len(self.tablets_mg) or any(t <= 0 for t in self.tablets_mg):
             raise ValueError("tablets_mg lists each tablet strength once, in mg")
@@ -669,7 +670,9 @@ class SystemicCourse(Frozen):
 def _in_range(low: float, high: float, unit: str, what: str) -> Any:
     def check(value: float) -> float:
         if not low <= value <= high:
-            raise ValueError(f"{value:g} {unit} is outside the plausible adult {what} range, {low:g} to {high:g} {unit}")
+            raise ValueError(
+                f"{value:g} {unit} is outside the plausible adult {what} range, {low:g} to {high:g} {unit}"
+            )
         return value
 
     return check

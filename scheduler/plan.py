@@ -71,7 +71,8 @@ class Event(Frozen):
     # before them keep their fingerprints.
     cycle: int | None = Field(default=None, ge=1, le=60, exclude_if=_none)
     cycle_day: int | None = Field(default=None, ge=1, le=84, exclude_if=_none)
-    dose_calc: str | None = Field(default=None, max_length=300, exclude_if=_none)  # "5.4 mg/kg x 72 kg = 389 mg"
+    # the calculation, e.g. "5.4 mg/kg x 72 kg = 389 mg (388.8 rounded to 1 mg)"
+    dose_calc: str | None = Field(default=None, max_length=300, exclude_if=_none)
     tablets: str | None = Field(default=None, max_length=120, exclude_if=_none)  # "3 x 500 mg + 2 x 150 mg"
 
 
@@ -110,6 +111,7 @@ class TemplateRef(Frozen):
     # Systemic templates: the cycle length and how late a day 1 may move before a finding says so.
     cycle_days: int | None = Field(default=None, exclude_if=_none)
     window_days: int | None = Field(default=None, exclude_if=_none)
+    adult_only: bool | None = Field(default=None, exclude_if=_none)
 
 
 class Patient(Frozen):
@@ -154,12 +156,18 @@ class Change(Frozen):
 
     revision: int
     at: dt.datetime
-    action: Literal["delay", "hold", "stop"]
+    action: Literal["delay", "hold", "stop", "dose-level"]
     summary: str  # e.g. "delay it-mtx-intensive from 2026-12-08 by at least 3 days"
     reason: Line | None = None
     by: Line | None = None
     parent: str  # the fingerprint of the plan this revision was made from
     moves: tuple[Move, ...] = ()
+    # dose-level: the systemic course, its new level and the first cycle at it. Later revisions
+    # read them back (the inputs keep the starting level of cycle 1); left out of the JSON when
+    # unset, so older plans keep their fingerprints.
+    course: str | None = Field(default=None, exclude_if=_none)
+    dose_level: int | None = Field(default=None, ge=-5, le=0, exclude_if=_none)
+    from_cycle: int | None = Field(default=None, ge=1, le=60, exclude_if=_none)
 
 
 class Plan(Frozen):

@@ -1,11 +1,17 @@
-"""Reconciliation: the intrathecal doses a pharmacy recorded as given, set against the plan.
+"""Reconciliation: the clinic doses a pharmacy recorded as given, set against the plan.
+
+The doses reconciled are the ones given at the clinic: intrathecal doses (kind "it-dose", route
+ommaya or lumbar) and systemic IV doses (kind "infusion", route iv), each with its date and mg.
+Systemic tablets (kind "tablet") and memantine are taken at home: no clinic record exists for
+them, so they are not reconciled; a record with an oral route is refused with that reason rather
+than reported as an unplanned administration.
 
 Pure core: bytes and a plan in, a `Report` out; no files, clock or terminal (`as_of` is a
 parameter). `parse_given` reads the administrations CSV and refuses it as a whole, naming every
 malformed row with its physical line number, because a silently dropped row would later show up
 as a "missed" dose. `reconcile` pairs administrations with planned doses and classifies each pair.
 
-Matching rule. An administration may match a planned IT dose (kind "it-dose", not cancelled) of
+Matching rule. An administration may match a planned clinic dose (not cancelled) of
 the same drug (compared case-insensitively) whose date is at most `window` days away. Route and
 dose need not agree, so that a wrong route or a wrong dose is reported against the dose it was
 meant to be rather than as an unplanned administration plus a missed dose. All candidate pairs are
@@ -35,6 +41,7 @@ __all__ = [
     "DOSE_TOLERANCE_MG",
     "MAX_WINDOW",
     "OUTCOMES",
+    "RECONCILED_KINDS",
     "REQUIRED_COLUMNS",
     "ROUTES",
     "ROUTE_SYNONYMS",
@@ -52,8 +59,10 @@ __all__ = [
 
 COLUMNS = ("date", "time", "drug", "dose_mg", "route", "lot", "initials")
 REQUIRED_COLUMNS = ("date", "drug", "dose_mg", "route")
-ROUTES = ("ommaya", "lumbar")
-ROUTE_SYNONYMS: dict[str, Literal["ommaya", "lumbar"]] = {
+ROUTES = ("ommaya", "lumbar", "iv")
+RECONCILED_KINDS = ("it-dose", "infusion")  # given at the clinic; tablets are taken at home
+Route = Literal["ommaya", "lumbar", "iv"]
+ROUTE_SYNONYMS: dict[str, Route] = {
     "ommaya": "ommaya",
     "ommaya reservoir": "ommaya",
     "intraventricular": "ommaya",
@@ -61,7 +70,12 @@ ROUTE_SYNONYMS: dict[str, Literal["ommaya", "lumbar"]] = {
     "lumbar": "lumbar",
     "lumbar puncture": "lumbar",
     "lp": "lumbar",
+    "iv": "iv",
+    "intravenous": "iv",
+    "iv infusion": "iv",
 }
+# Tablets are taken at home and not reconciled: an oral record is refused with that reason.
+_ORAL_ROUTES = frozenset({"oral", "po", "p.o.", "by mouth", "tablet", "tablets"})
 # Both routes are intrathecal: these words do not say which one was used, so they are refused.
 _AMBIGUOUS_ROUTES = frozenset({"intrathecal", "it"})
 DOSE_TOLERANCE_MG = 0.001
@@ -100,7 +114,7 @@ class Administration:
     drug: str  # normalised for matching: trimmed, lower case, inner whitespace collapsed
     drug_text: str  # as written, trimmed, for display
     dose_mg: float
-    route: Literal["ommaya", "lumbar"]
+    route: Route
     lot: str | None = None
     initials: str | None = None
 
@@ -111,11 +125,16 @@ def _show(value: str, limit: int = 40) -> str:
     return "'" + _CONTROL.sub(lambda m: repr(m.group())[1:-1], text) + "'"
 
 
-def parse_route(value: str) -> Literal["ommaya", "lumbar"]:
-    """'ommaya' or 'lumbar' from what a record says, accepting the usual synonyms in any case."""
+def parse_route(value: str) -> Route:
+    """'ommaya', 'lumbar' or 'iv' from what a record says, accepting the usual synonyms in any case."""
     key = " ".join(value.lower().split())
     if key in ROUTE_SYNONYMS:
         return ROUTE_SYNONYMS[key]
+    if key in _ORAL_ROUTES:
+        raise ValueError(
+            f"{_show(value)}: tablets are taken at home and not reconciled; leave oral records out "
+            f"(valid: {', '.join(ROUTES)})"
+        )
     if key in _AMBIGUOUS_ROUTES:
         raise ValueError(
             f"{_show(value)} does not say which route; write ommaya or lumbar (valid: {', '.join(ROUTES)})"
@@ -429,7 +448,8 @@ def _unplanned_text(
 
 
 def reconcile(plan: Plan, given: Sequence[Administration], window: int = 2, *, as_of: dt.date) -> Report:
-    """Set the administrations against the plan's IT doses as of a date (see the module docstring).
+    """Set the administrations against the plan's clinic doses (IT doses and IV infusions) as of a
+    date (see the module docstring).
 
     A planned dose with no administration is `missed` once its window has passed
     (planned date + window < as_of) and `due` until then; due is not a discrepancy."""
@@ -438,7 +458,7 @@ def reconcile(plan: Plan, given: Sequence[Administration], window: int = 2, *, a
     if isinstance(as_of, dt.datetime) or not isinstance(as_of, dt.date):
         raise TypeError("as_of must be a date, not a date and time")
 
-    it_doses = [e for e in plan.events if e.kind == "it-dose"]
+    it_doses = [e for e in plan.events if e.kind in RECONCILED_KINDS]
     planned = sorted((e for e in it_doses if e.status != "cancelled"), key=_planned_key)
 
     candidates = sorted(
@@ -467,10 +487,13 @@ def reconcile(plan: Plan, given: Sequence[Administration], window: int = 2, *, a
             rows.append(ReportRow("due", (), event, None, None))
 
     taken = {planned[p].uid: given[i].line for p, i in admin_for.items()}
+    home = {_key(e.drug) for e in plan.events if e.kind == "tablet" and e.drug}  # systemic tablets
     unplanned = sorted((a.date, a.line, i) for i, a in enumerate(given) if i not in used)
     for *_, i in unplanned:
         admin = given[i]
         text = _unplanned_text(admin, it_doses, taken, window)
+        if admin.drug in home:
+            text += f"; {admin.drug} is planned as tablets taken at home (not reconciled)"
         rows.append(ReportRow("unplanned", (Issue("unplanned", text),), None, admin, None))
 
     return Report(

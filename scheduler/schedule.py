@@ -103,6 +103,7 @@ def build_plan(
                 sources=t.sources,
                 cycle_days=t.cycle_days if isinstance(t, Systemic) else None,
                 window_days=t.window_days if isinstance(t, Systemic) else None,
+                adult_only=t.adult_only if isinstance(t, Systemic) else None,
             )
             for t in templates
         ),

@@ -51,11 +51,16 @@ def check_course(course: SystemicCourse, tpl: Systemic, request: PlanRequest) ->
     bases = {c.dose.basis for c in tpl.components}
     if bases & {"mg/kg", "mg/m2"} and request.weight_kg is None:
         raise InputError(
-            f"{tpl.id} doses by body size: give the weight in kg (and when it was measured)",
-            field="weight_kg",
+            f"{tpl.id} doses by body size", field="weight_kg", hint="give {weight_kg} and {weight_date}"
+        )
+    if bases & {"mg/kg", "mg/m2"} and request.weight_date is None:
+        raise InputError(
+            f"{tpl.id} doses by body size: when was the weight measured?",
+            field="weight_date",
+            hint="give {weight_date} (YYYY-MM-DD)",
         )
     if "mg/m2" in bases and request.height_cm is None:
-        raise InputError(f"{tpl.id} doses by body-surface area: give the height in cm", field="height_cm")
+        raise InputError(f"{tpl.id} doses by body-surface area", field="height_cm", hint="give {height_cm}")
 
 
 def cycle_starts(tpl: Systemic, start: dt.date, cycles: int, calendar: ClinicCalendar) -> list[CycleStart]:
@@ -79,14 +84,16 @@ def when_names(times: tuple[str, ...]) -> tuple[str, ...]:
         return ("daily",)
     if len(times) == 2:
         return ("morning", "evening")
-    return tuple(f"dose-{i}" for i in range(1, len(times) + 1))
+    return tuple(f"time{i}" for i in range(1, len(times) + 1))
 
 
 def _uid(who: str, tpl: Systemic, course: SystemicCourse, part: str) -> str:
     return f"{digest(who, tpl.id, course.start, part)[:32]}@lmsched"
 
 
-def _segments(first: dt.date, last: dt.date, held: tuple[dt.date, dt.date] | None) -> list[tuple[dt.date, dt.date]]:
+def _segments(
+    first: dt.date, last: dt.date, held: tuple[dt.date, dt.date] | None
+) -> list[tuple[dt.date, dt.date]]:
     """first..last (inclusive), less the held days."""
     if held is None or held[1] < first or held[0] > last:
         return [(first, last)]
@@ -124,16 +131,18 @@ def systemic_events(
                 held_drugs.append(part.drug)
     events.sort(key=lambda e: (e.date, e.time, e.drug or "", e.phase))
     events = [e.model_copy(update={"number": n, "of": len(events)}) for n, e in enumerate(events, start=1)]
-    until = "" if course.cycles else " (the default; the course continues until progression, --cycles sets how many)"
+    planned = "(the default) " if not course.cycles else ""
     level = f" at dose level {course.dose_level}" if course.dose_level else ""
     notes.append(
-        f"{tpl.title}: {cycles} cycles of {tpl.cycle_days} days from {course.start}{level}{until} "
-        f"({', '.join(tpl.sources)})."
+        f"{tpl.title} ({', '.join(tpl.sources)}) from {course.start}{level}: continues until "
+        f"progression; {cycles} cycles of {tpl.cycle_days} days are planned here {planned}(the cycles "
+        "count sets how many)."
     )
     if held_drugs and window is not None:
         notes.append(
-            f"{' and '.join(held_drugs).capitalize()} held from {window[0]} to {window[1]}: {RT_HOLD_DAYS} days "
-            "before the first to 3 days after the last radiotherapy fraction (S21)."
+            f"{' and '.join(held_drugs).capitalize()} held from {window[0]} to {window[1]}: "
+            f"{RT_HOLD_DAYS} days before the first to {RT_HOLD_DAYS} days after the last radiotherapy "
+            "fraction (S21)."
         )
     return events
 
@@ -151,17 +160,20 @@ def _infusions(
     dose = part.dose
     for start in starts:
         late = (start.day - start.due).days
-        reload = (
-            start.cycle > 1 and dose.reload_late_days is not None and late > dose.reload_late_days
-        )
+        reload = start.cycle > 1 and dose.reload_late_days is not None and late > dose.reload_late_days
         decision = systemic_dose(dose, request, course.dose_level, loading=start.cycle == 1 or reload)
+        loading_note = (
+            [f"loading dose {dose.loading:g} {dose.unit} (cycle 1; {', '.join(dose.sources)})"]
+            if start.cycle == 1 and dose.loading is not None
+            else []
+        )
         for d in part.days:
             planned = start.day + dt.timedelta(d - 1)
             day, shifted, reason = start.day, start.due, start.reason
             if d > 1:
                 where = place_course([(planned, 1)], calendar, "next", not_before=planned)[0]
                 day, shifted, reason = where.day, planned, where.reason
-            event_notes = list(decision.notes)
+            event_notes = [*loading_note, *decision.notes]
             if reason:
                 event_notes.append(f"moved from {shifted}: {reason}")
             if d == 1 and start.cycle > 1 and late > tpl.window_days:
@@ -231,7 +243,8 @@ def _tablets(
         for when, clock in zip(when_names(part.times), part.times, strict=True):
             for s, (seg_first, seg_last) in enumerate(pieces, start=1):
                 days = (seg_last - seg_first).days + 1
-                event_notes = [f"cycle {start.cycle}: daily {when} to {seg_last}", *decision.notes]
+                every = "daily" if when == "daily" else f"daily {when}"
+                event_notes = [f"cycle {start.cycle}: {every} to {seg_last}", *decision.notes]
                 if part.instructions:
                     event_notes.append(part.instructions)
                 if touched and held is not None:

@@ -132,7 +132,8 @@ def adult(registry: Registry) -> Plan:
 @st.composite
 def plan_fields(draw: st.DrawFn) -> dict[str, object]:
     """make_plan fields for the varied plans the exporters must lay out: any start 2026-2030,
-    with or without an RT course near it, any maintenance length, either route, several times."""
+    with or without an RT course near it, any maintenance length, either route, several times,
+    with or without a systemic course (infusions, tablets) near the start."""
     start = draw(st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)))
     fields: dict[str, object] = {
         "start": start.isoformat(),
@@ -146,4 +147,20 @@ def plan_fields(draw: st.DrawFn) -> dict[str, object]:
     if rt:
         offset = draw(st.integers(-14, 14))
         fields |= {"rt": rt, "rt_start": (start + dt.timedelta(days=offset)).isoformat()}
+    systemic = draw(
+        st.sampled_from(
+            [None, "sys-tdxd-q3w", "sys-her2climb", "sys-osimertinib-80", "sys-dabrafenib-trametinib"]
+        )
+    )
+    if systemic:  # a systemic course near the start (a BRAF/MEK course holds its tablets around RT)
+        course_start = start + dt.timedelta(days=draw(st.integers(-7, 21)))
+        fields |= {
+            "systemic": [
+                {"template": systemic, "start": course_start.isoformat(), "cycles": draw(st.integers(1, 4))}
+            ],
+            "weight_kg": draw(st.sampled_from([48.5, 72, 131.2])),
+            "height_cm": draw(st.sampled_from([151, 170, 198])),
+            "weight_date": (course_start - dt.timedelta(days=3)).isoformat(),
+            "hold_around_rt": True,
+        }
     return fields

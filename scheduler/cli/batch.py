@@ -84,10 +84,13 @@ def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -
     """Plan every patient of a spreadsheet (or folder of patient files) and the centre's agenda.
 
     PATIENTS is a CSV whose header names patient-file keys (start, age or dob, route, rt, rt_start,
-    patient_id, patient_name, ...; an empty cell is not given), or a folder of patient TOML files.
+    weight_kg, height_cm, weight_date, hold_around_rt, patient_id, patient_name, ...; an empty cell
+    is not given) and at most one systemic course per row (systemic = template id, systemic_start,
+    cycles, dose_level), or a folder of patient TOML files (several [[systemic]] courses each).
     Each patient's files go to DIR/<safe patient id>/; a row that is invalid or blocked by a safety
     rule is reported with its line and the others go on. DIR/summary.csv lists every row's outcome;
-    DIR/agenda.csv, DIR/agenda.pdf and DIR/clinic.ics hold every IT session, with the days and
+    DIR/agenda.csv, DIR/agenda.pdf and DIR/clinic.ics hold every IT session and IV infusion (chair
+    time: the clinic file's prep_min + the infusion + observation_min), with the days and
     times over chair capacity flagged (--chairs, or `chairs` in the clinic file). Exit code 0 when
     every row succeeded, 1 when any failed or was blocked; Ctrl-C (130) or SIGTERM (143) stops the
     workers after the rows in hand, removes temporary files and says how many patients were done

@@ -21,14 +21,14 @@ def rules() -> None:
     """List every safety rule: id, default severity, sources and summary."""
     from ..service import list_rules
 
-    rows = [(r.id, r.severity, ",".join(r.sources), r.summary) for r in list_rules()]
+    rows = [(r.id, r.severity, ",".join(r.sources) or "convention", r.summary) for r in list_rules()]
     echo_lines(_table(("rule", "severity", "sources", "summary"), rows))
 
 
 @click.group(invoke_without_command=True)
 @click.pass_context
 def templates(ctx: click.Context) -> None:
-    """List the regimen, radiotherapy and medication templates."""
+    """List the regimen, radiotherapy, medication and systemic templates."""
     if ctx.invoked_subcommand is not None:
         return
     from ..service import list_templates

@@ -26,10 +26,10 @@ __all__ = [
     "PLAN_ARGUMENT",
     "Alias",
     "PlanCommand",
-    "course_inputs",
     "ascii_float",
     "ascii_int",
     "calendar_options",
+    "course_inputs",
     "deprecated_aliases",
     "output_option",
     "output_options",
@@ -281,10 +281,18 @@ _COURSE: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
 ]
-_COURSE_KEYS = {"systemic_ids": "template", "systemic_starts": "start", "systemic_cycles": "cycles",
-                "systemic_levels": "dose_level"}
-_COURSE_FLAGS = {"systemic_ids": "--systemic", "systemic_starts": "--systemic-start",
-                 "systemic_cycles": "--cycles", "systemic_levels": "--dose-level"}
+_COURSE_KEYS = {
+    "systemic_ids": "template",
+    "systemic_starts": "start",
+    "systemic_cycles": "cycles",
+    "systemic_levels": "dose_level",
+}
+_COURSE_FLAGS = {
+    "systemic_ids": "--systemic",
+    "systemic_starts": "--systemic-start",
+    "systemic_cycles": "--cycles",
+    "systemic_levels": "--dose-level",
+}
 
 
 class PlanCommand(click.Command):
@@ -310,7 +318,10 @@ def course_inputs(ctx: click.Context) -> list[dict[str, Any]] | None:
     if not values["systemic_ids"]:
         stray = next((n for n in order if values[n]), None)
         if stray is not None:
-            raise InputError(f"{_COURSE_FLAGS[stray]} applies to a course: give --systemic ID first", field=stray.removeprefix("systemic_"))
+            raise InputError(
+                f"{_COURSE_FLAGS[stray]} applies to a course: give --systemic ID first",
+                field=stray.removeprefix("systemic_"),
+            )
         return None
     courses: list[dict[str, Any]] = []
     taken = {name: 0 for name in _COURSE_KEYS}
@@ -321,7 +332,9 @@ def course_inputs(ctx: click.Context) -> list[dict[str, Any]] | None:
             courses.append({"template": value})
             continue
         if not courses:
-            raise InputError(f"{_COURSE_FLAGS[name]} must follow the --systemic ID it applies to", field="systemic")
+            raise InputError(
+                f"{_COURSE_FLAGS[name]} must follow the --systemic ID it applies to", field="systemic"
+            )
         key = _COURSE_KEYS[name]
         if key in courses[-1]:
             raise InputError(

@@ -1,4 +1,4 @@
-"""`lmsched reconcile`: the doses given against the planned IT doses."""
+"""`lmsched reconcile`: the doses given against the planned clinic doses (IT and IV)."""
 
 from __future__ import annotations
 
@@ -41,13 +41,15 @@ def reconcile(
     json_path: Path | None,
     accept_edited: bool,
 ) -> int:
-    """Set the doses given (GIVEN.csv) against the planned IT doses, dose by dose.
+    """Set the doses given (GIVEN.csv) against the planned clinic doses, dose by dose.
 
-    GIVEN.csv has a header with the columns date, drug, dose_mg, route (ommaya or lumbar) and
-    optionally time, lot, initials. Each planned dose is reported as given, late or early (with
-    days), wrong dose, wrong route, missed or still due; records that match no planned dose are
-    reported too, and total planned and given mg per drug. Exit code 0 when everything matches,
-    1 when there are discrepancies, 2 when a row is malformed (each is named with its line).
+    The clinic doses are the IT doses and the systemic IV infusions; tablets are taken at home and
+    not reconciled (an oral record is refused). GIVEN.csv has a header with the columns date, drug,
+    dose_mg, route (ommaya, lumbar or iv) and optionally time, lot, initials. Each planned dose
+    is reported as given, late or early (with days), wrong dose, wrong route, missed or still due;
+    records that match no planned dose are reported too, and total planned and given mg per drug.
+    Exit code 0 when everything matches, 1 when there are discrepancies, 2 when a row is malformed
+    (each is named with its line).
     Example:
 
         lmsched reconcile plan.json given.csv --as-of 2027-01-15 --csv report.csv

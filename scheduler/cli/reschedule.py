@@ -1,4 +1,5 @@
-"""`lmsched reschedule`: the next revision of a saved plan (delay, hold or stop), checked again."""
+"""`lmsched reschedule`: the next revision of a saved plan (delay, hold, stop or a systemic course's
+dose level), checked again."""
 
 from __future__ import annotations
 
@@ -36,9 +37,29 @@ from .present import echo_lines, findings_lines, refuse_if_blocked, revised_cale
     "--stop-from", type=DATE, metavar="DATE", help="Cancel every clinic event from DATE (progression)."
 )
 @click.option(
-    "--reason", metavar="TEXT", help="Why the change (required with --stop-from); recorded in the change log."
+    "--dose-level",
+    type=ascii_int(),
+    metavar="N",
+    help="With --course (a systemic course) and --from: its dose level (0, -1, -2) from DATE.",
 )
-@click.option("--course", metavar="ID", help="Only this course (template id), e.g. it-mtx-intensive.")
+@click.option(
+    "--from",
+    "from_day",
+    type=DATE,
+    metavar="DATE",
+    help="With --dose-level: from the first cycle on or after DATE.",
+)
+@click.option(
+    "--reason",
+    metavar="TEXT",
+    help="Why the change (required with --stop-from and --dose-level); recorded in the change log.",
+)
+@click.option(
+    "--course",
+    metavar="ID",
+    help="Only this course (template id), e.g. it-mtx-intensive or sys-tdxd-q3w (a systemic course "
+    "changes only when named, or with --delay when it is the only course that day).",
+)
 @click.option(
     "--override",
     "overrides",
@@ -79,9 +100,11 @@ def reschedule(
     stop_from: dt.date | None,
     reason: str | None,
     course: str | None,
+    dose_level: int | None,
+    from_day: dt.date | None,
     **_: Any,
 ) -> None:
-    """Make the next revision of a saved plan: delay, hold or stop, then check it again.
+    """Make the next revision of a saved plan: delay, hold, stop or a dose level, then check it again.
 
     \b
       --delay DATE --days N         the event on DATE and every later event of its course move
@@ -90,6 +113,14 @@ def reschedule(
                                     the first open day from the resume date
       --stop-from DATE --reason TEXT  cancel every clinic event from DATE (kept as cancelled,
                                     so calendars remove them); --course ID for one course only
+      --course ID --dose-level N --from DATE --reason TEXT
+                                    a systemic course's doses at level N (0, -1, -2) from
+                                    the first cycle whose day 1 is on or after DATE
+
+    A systemic course (--course sys-...) keeps its cycle length: a delayed or held cycle's day 1
+    moves later (to an open day for infusions) and every later cycle starts at least a cycle
+    length after the previous actual day 1; tablets stay anchored to their cycle's day 1. A
+    trastuzumab dose that ends up more than 7 days late is the loading dose again (S22).
 
     Moved events keep their UID and get SEQUENCE + 1; the new plan has revision + 1, the parent's
     fingerprint and a change-log entry. Every safety rule runs again (a stop finding the parent
@@ -114,6 +145,8 @@ def reschedule(
         stop_from=stop_from,
         reason=reason,
         course=course,
+        dose_level=dose_level,
+        from_day=from_day,
     )
     wanted = outputs(ctx)
     result = revise_plan(

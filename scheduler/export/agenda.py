@@ -2,6 +2,9 @@
 
 A pure function of the sessions and the capacity check (`scheduler.agenda`): the same inputs give
 the same bytes, whatever order the batch's workers reported the sessions in.
+
+`time` to `end` is the whole chair time (`chair_min` minutes): for an infusion that is the clinic's
+`prep_min`, the infusion (`given_min`) and `observation_min`; for an IT session its duration.
 """
 
 from __future__ import annotations
@@ -19,11 +22,17 @@ CSV_COLUMNS = (
     "weekday",
     "time",
     "end",
+    "chair_min",
     "patient",
     "name",
+    "kind",
     "event",
+    "cycle",
     "dose",
     "route",
+    "prep_min",
+    "given_min",
+    "observation_min",
     "chairs_in_use",
     "chairs",
     "over_capacity",
@@ -51,11 +60,17 @@ def render_csv(
                 WEEKDAY[s.date.weekday()],
                 s.time,
                 end_text(s),
+                s.duration_min,
                 s.patient,
                 s.name or "",
+                s.kind,
                 s.event,
+                s.cycle,
                 s.dose,
                 s.route,
+                s.prep_min,
+                s.given_min,
+                s.observation_min,
                 in_use[s],
                 "" if chairs.get(s.date) is None else chairs[s.date],
                 "yes" if s in over else "",

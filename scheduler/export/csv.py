@@ -1,5 +1,10 @@
 """One row per event, for spreadsheets. Cells that a spreadsheet would run as a formula are
-neutralised with a leading apostrophe (OWASP CSV injection guidance)."""
+neutralised with a leading apostrophe (OWASP CSV injection guidance).
+
+A plan with systemic therapy (infusion or tablet events) has `SYSTEMIC_COLUMNS` after the
+others: the cycle and cycle day, the dose basis and calculation, the tablets to take. They come
+last so that a reader that takes columns by position keeps working, and only for such plans, so
+that every plan without systemic therapy gives the same bytes as before they existed."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from ..labels import EDITED_STAFF
 from ..plan import Event, Plan
 
-__all__ = ["COLUMNS", "neutralise", "render", "render_rows"]
+__all__ = ["COLUMNS", "SYSTEMIC_COLUMNS", "neutralise", "render", "render_rows"]
 
 COLUMNS = (
     "date",
@@ -27,6 +32,7 @@ COLUMNS = (
     "uid",
     "notes",
 )
+SYSTEMIC_COLUMNS = ("cycle", "cycle_day", "dose_basis", "dose_calc", "tablets")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -49,9 +55,21 @@ def _notes(event: Event, concerns: dict[str, list[str]]) -> str:
         lead = f"fraction {event.number} of {event.of}, {event.dose_gy:g} Gy"
     elif event.kind == "it-dose":
         lead = f"dose {event.number} of {event.of}"
+    elif event.kind == "infusion":
+        lead = f"cycle {event.cycle} day {event.cycle_day}, {event.duration_min} min infusion"
     else:
         lead = f"daily for {event.repeat_days} days"
     return "; ".join((lead, *event.notes, *concerns.get(event.uid, ())))
+
+
+def _systemic_cells(event: Event) -> tuple[str, ...]:
+    return (
+        "" if event.cycle is None else str(event.cycle),
+        "" if event.cycle_day is None else str(event.cycle_day),
+        event.dose_basis or "",
+        event.dose_calc or "",
+        event.tablets or "",
+    )
 
 
 def findings_by_event(plan: Plan) -> dict[str, list[str]]:
@@ -73,8 +91,9 @@ def render(plan: Plan) -> bytes:
     if plan.edited:
         for e in plan.events:
             concerns.setdefault(e.uid, []).insert(0, EDITED_STAFF)
+    systemic = any(e.kind in ("infusion", "tablet") for e in plan.events)
     return render_rows(
-        COLUMNS,
+        (*COLUMNS, *SYSTEMIC_COLUMNS) if systemic else COLUMNS,
         (
             (
                 e.date.isoformat(),
@@ -90,6 +109,7 @@ def render(plan: Plan) -> bytes:
                 e.shifted_from.isoformat() if e.shifted_from else "",
                 e.uid,
                 _notes(e, concerns),
+                *(_systemic_cells(e) if systemic else ()),
             )
             for e in plan.events
         ),

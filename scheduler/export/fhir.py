@@ -8,6 +8,17 @@ One Bundle of type "collection", for exchange with clinical systems (a staff for
   notes, the disclaimer, and one activity referring to each request below.
 - MedicationRequest: one per IT dose (timing.event: the local date and time with its UTC offset)
   and one per memantine step (taken daily: timing.repeat with boundsPeriod and timeOfDay).
+  Systemic therapy the same way, one request per planned administration: one per infusion
+  (timing.event, with the infusion minutes as repeat.duration and "day 1 of a 21-day cycle" as
+  timing.code text) and one per tablet event, i.e. one cycle's doses at one time of day (taken
+  daily: boundsPeriod from the event's first to its last day, timeOfDay; capecitabine's days 1-14
+  are the bounds, so the off days hold no dose). Per administration rather than one request per
+  course: each cycle's dose is checked and released on its own (a cycle-1 loading dose, a
+  reduction from a cycle on, a reload after a late cycle all change one cycle's dose), the
+  event's UID links the request to the calendar, the plan and a reconciliation, and a revision
+  replaces exactly the cycles it changed. The dose is doseAndRate.doseQuantity in mg, typed
+  "calculated" (text) when it comes from body size; the dose basis and the calculation
+  ("5.4 mg/kg x 68.4 kg = 369 mg") are in the dosage text and the request's notes.
   Status: confirmed -> active, tentative (maintenance until progression) -> draft, cancelled ->
   cancelled. Each carries the event's UID as identifier and the plan fingerprint as groupIdentifier.
 - ServiceRequest: one per RT course, its fractions as occurrenceTiming events and its fraction
@@ -213,8 +224,10 @@ def _finding_text(plan: Plan, finding: Finding) -> str:
 
 
 def _requests(plan: Plan, patient_url: str, careplan_url: str) -> list[Request]:
-    """One request per IT dose and memantine step, one per RT course, in order of first event."""
-    link = _Links(patient_url, careplan_url, _plan_identifier(plan), _concerns(plan))
+    """One request per IT dose, memantine step, infusion and tablet event, one per RT course, in
+    order of first event."""
+    cycle_days = {t.id: t.cycle_days for t in plan.templates if t.cycle_days}
+    link = _Links(patient_url, careplan_url, _plan_identifier(plan), _concerns(plan), cycle_days)
     courses: dict[str, list[Event]] = {}
     order: list[Event | str] = []  # an event, or the id of an RT course at its first fraction
     for event in plan.events:
@@ -237,6 +250,7 @@ class _Links:
     care_plan: str
     group: Identifier | None
     concerns: dict[str, list[str]]
+    cycle_days: dict[str, int]  # systemic template id -> its cycle length in days
 
 
 def _medication_request(event: Event, link: _Links) -> Request:
@@ -253,7 +267,7 @@ def _medication_request(event: Event, link: _Links) -> Request:
         basedOn=[Reference(reference=link.care_plan)],
         groupIdentifier=link.group,
         note=_annotations(_request_notes(event, link)),
-        dosageInstruction=[_it_dosage(event) if event.kind == "it-dose" else _daily_dosage(event)],
+        dosageInstruction=[_dosage(event, link)],
     )
     return _full_url("request", event.uid), resource
 
@@ -263,6 +277,55 @@ def _medication_text(event: Event) -> str:
     drug = event.drug or event.course
     form = event.formulation
     return f"{drug} ({form})" if form and form not in drug else drug
+
+
+def _dosage(event: Event, link: _Links) -> Dosage:
+    if event.kind == "it-dose":
+        return _it_dosage(event)
+    if event.kind == "infusion":
+        return _infusion_dosage(event, link)
+    return _daily_dosage(event, link)
+
+
+def _cycle_words(event: Event, link: _Links) -> str:
+    """'cycle 3 day 1 of a 21-day cycle' ('' for an event outside a systemic course)."""
+    if event.cycle is None:
+        return ""
+    days = link.cycle_days.get(event.course)
+    length = f" of a {days}-day cycle" if days else ""
+    return f"cycle {event.cycle} day {event.cycle_day}{length}"
+
+
+def _calculation_text(event: Event) -> str:
+    """'; dose basis: 5.4 mg/kg (actual weight 68.4 kg); calculation: 5.4 mg/kg x 68.4 kg = 369 mg'."""
+    text = f"; dose basis: {event.dose_basis}" if event.dose_basis else ""
+    return text + (f"; calculation: {event.dose_calc}" if event.dose_calc else "")
+
+
+def _infusion_dosage(event: Event, link: _Links) -> Dosage:
+    """One IV dose of a systemic course: at its local time, for its infusion minutes, on day N
+    of its cycle (repeating every cycle's length: the next cycle is its own request)."""
+    from fhir.resources.R4B.dosage import Dosage
+    from fhir.resources.R4B.timing import Timing, TimingRepeat
+
+    dose = f" {event.dose_mg:g} mg" if event.dose_mg is not None else ""
+    cycle = _cycle_words(event, link)
+    days = link.cycle_days.get(event.course)
+    text = (
+        f"{event.drug or event.course}{dose} {route_words(event.route, 'dosage')} over {event.duration_min} "
+        f"minutes, {cycle}{_calculation_text(event)}"
+    )
+    timing = Timing(
+        event=[_local(event)],
+        repeat=TimingRepeat(count=1, duration=Decimal(event.duration_min), durationUnit="min"),
+        code=_text_concept(f"day {event.cycle_day} of a {days}-day cycle" if days else None),
+    )
+    return Dosage(
+        text=text,
+        timing=timing,
+        route=_text_concept(route_words(event.route, "clinical")),
+        doseAndRate=_dose_and_rate(event),
+    )
 
 
 def _it_dosage(event: Event) -> Dosage:
@@ -281,8 +344,10 @@ def _it_dosage(event: Event) -> Dosage:
     )
 
 
-def _daily_dosage(event: Event) -> Dosage:
-    """A tablet taken once a day at one time for `repeat_days` days (a memantine step)."""
+def _daily_dosage(event: Event, link: _Links) -> Dosage:
+    """A tablet taken once a day at one time for `repeat_days` days (a memantine step, or one
+    cycle's doses of a systemic tablet at one time of day: with the tablets to take, the cycle,
+    the dose basis and calculation)."""
     from fhir.resources.R4B.dosage import Dosage
     from fhir.resources.R4B.period import Period
     from fhir.resources.R4B.timing import Timing, TimingRepeat
@@ -298,11 +363,14 @@ def _daily_dosage(event: Event) -> Dosage:
         periodUnit="d",
         timeOfDay=[dt.time.fromisoformat(event.time)],
     )
+    tablets = f" ({event.tablets})" if event.tablets else ""
+    cycle = _cycle_words(event, link)
+    systemic = f", {cycle}{_calculation_text(event)}" if cycle else ""
     return Dosage(
-        text=f"{event.drug or event.course}{dose}{route} once daily at {event.time} for {days}, "
-        f"{event.date} to {last}",
+        text=f"{event.drug or event.course}{dose}{tablets}{route} once daily at {event.time} for {days}, "
+        f"{event.date} to {last}{systemic}",
         timing=Timing(repeat=repeat),
-        route=_text_concept(event.route),
+        route=_text_concept(route_words(event.route, "clinical") if cycle else event.route),
         doseAndRate=_dose_and_rate(event),
     )
 
@@ -312,7 +380,10 @@ def _dose_and_rate(event: Event) -> list[DosageDoseAndRate] | None:
 
     if event.dose_mg is None:
         return None
-    return [DosageDoseAndRate(doseQuantity=_mg(event.dose_mg))]
+    # A dose from body size is "calculated" (HL7 dose-rate-type; as text, like every concept here).
+    body_size = event.cycle is not None and event.dose_basis is not None and event.dose_basis != "fixed dose"
+    kind = _text_concept("calculated") if body_size else None
+    return [DosageDoseAndRate(type=kind, doseQuantity=_mg(event.dose_mg))]
 
 
 def _mg(value: float) -> Quantity:
@@ -323,6 +394,14 @@ def _mg(value: float) -> Quantity:
 
 def _request_notes(event: Event, link: _Links) -> list[str]:
     notes = list(event.notes)
+    if event.cycle is not None:
+        notes.append(f"Systemic course {event.course}: {_cycle_words(event, link)}")
+        if event.dose_basis:
+            notes.append(f"Dose basis: {event.dose_basis}")
+        if event.dose_calc:
+            notes.append(f"Dose calculation: {event.dose_calc}")
+        if event.tablets:
+            notes.append(f"Tablets per dose: {event.tablets}")
     if event.max_mg is not None:
         basis = f"; basis: {event.dose_basis}" if event.dose_basis else ""
         notes.append(f"Age-band / regimen maximum for this dose: {event.max_mg:g} mg{basis}")

@@ -1,7 +1,14 @@
 """The plan as RFC 5545 iCalendar, built with the `icalendar` library.
 
-One VEVENT per IT dose and RT fraction; each memantine step is one VEVENT that repeats daily
-(RRULE FREQ=DAILY;COUNT=n). Times carry their TZID and the calendar a VTIMEZONE for every zone
+One VEVENT per IT dose, RT fraction and systemic infusion; each memantine step and each
+systemic tablet event (one cycle's doses at one time of day) is one VEVENT that repeats daily
+(RRULE FREQ=DAILY;COUNT=n). An infusion is a clinic visit like an IT session (location, reminders)
+that lasts the patient's chair time, as the batch agenda books it: from the clinic's preparation
+minutes before the infusion's time to its observation minutes after the infusion ends
+(`visit_start`, `chair_minutes`). Tablets are home events like memantine: no location,
+TRANSP TRANSPARENT, a reminder at the time of each dose on patient calendars.
+
+Times carry their TZID and the calendar a VTIMEZONE for every zone
 used, so 09:00 stays 09:00 local across daylight-saving changes. UIDs come from the plan (derived
 from patient, template and event key), DTSTAMP from the plan's `created`: the same plan always
 gives the same bytes, and a revised plan's events replace the old ones in a calendar client.
@@ -40,7 +47,15 @@ from zoneinfo import ZoneInfo
 
 from .._version import __version__
 from ..errors import InputError
-from ..labels import EDITED_PATIENT, EDITED_STAFF, event_title, route_words, site_name
+from ..labels import (
+    EDITED_PATIENT,
+    EDITED_STAFF,
+    cycle_text,
+    event_title,
+    route_words,
+    site_name,
+    time_of_day,
+)
 from ..models import AUDIENCES, Audience
 from ..plan import Event, Finding, Plan, identity
 from ..zones import session_end
@@ -53,6 +68,7 @@ __all__ = [
     "DEFAULT_ALARMS",
     "Alarm",
     "calendar_frame",
+    "chair_minutes",
     "event_calendars",
     "ics_uid",
     "legacy_series_id",
@@ -62,6 +78,7 @@ __all__ = [
     "render",
     "series_id",
     "vevent_texts",
+    "visit_start",
 ]
 
 PRODID = "-//lmsched//lmsched " + __version__ + "//EN"
@@ -70,7 +87,10 @@ _CATEGORIES = {
     "it-dose": ["Chemotherapy", "Intrathecal"],
     "rt-fraction": ["Radiotherapy"],
     "medication": ["Medication"],
+    "infusion": ["Systemic therapy", "Infusion"],
+    "tablet": ["Medication", "Systemic therapy"],
 }
+HOME_KINDS = ("medication", "tablet")  # taken at home: no location, no visit reminders, transparent
 _ALARM = re.compile(r"^(?:(?P<days>\d{1,2})d@(?P<at>\d{2}:\d{2})|(?P<n>\d{1,4})(?P<unit>[mhd]))$")
 ALARM_EXAMPLES = ["1d@18:00 (the day before at 18:00)", "2h", "30m", "0m (at the start)"]
 
@@ -169,7 +189,7 @@ def move_note(event: Event, audience: Audience) -> str | None:
         return f"Moved from {event.shifted_from}: {event.shift_reason or 'clinic closed'}."
     if event.sequence == 0:
         return f"Moved from {event.shifted_from}: {event.shift_reason or 'clinic closed'}."
-    what = "This tablet step was" if event.kind == "medication" else "This visit was"
+    what = "This tablet step was" if event.kind in HOME_KINDS else "This visit was"
     return f"{what} moved by your care team from {event.shifted_from}."
 
 
@@ -187,6 +207,113 @@ def patient_note(note: str) -> str:
     return f"{before} by your care team" if before else "changed by your care team"
 
 
+def chair_minutes(plan: Plan, event: Event) -> int:
+    """How long the event keeps the patient: for an infusion, the chair time (the clinic's
+    preparation minutes, the infusion's minutes, the observation minutes); for every other event
+    its own minutes."""
+    if event.kind != "infusion":
+        return event.duration_min
+    clinic = plan.inputs.clinic
+    return clinic.prep_min + event.duration_min + clinic.observation_min
+
+
+def visit_start(plan: Plan, event: Event) -> dt.datetime:
+    """When the patient is due: the event's local time, or for an infusion the clinic's
+    preparation minutes before the infusion starts (the event's time), as the agenda books the
+    chair (scheduler/agenda.py). Taken in elapsed time, so a clock change cannot shorten it."""
+    start = _local(event)
+    prep = plan.inputs.clinic.prep_min if event.kind == "infusion" else 0
+    if not prep:
+        return start
+    return (start.astimezone(dt.UTC) - dt.timedelta(minutes=prep)).astimezone(start.tzinfo)
+
+
+def _clock(moment: dt.datetime) -> str:
+    return moment.strftime("%H:%M")
+
+
+def _minutes_text(minutes: int) -> str:
+    """'90 minutes', '2 hours 30 minutes', '1 hour'."""
+    hours, rest = divmod(minutes, 60)
+    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    if rest or not hours:
+        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+    return " ".join(parts)
+
+
+_SOURCE_IDS = re.compile(r"\s*\((?:S\d+(?:,\s*)?)+\)")
+# A tablet event's note that its description's "Take it ..." line already says.
+_TABLET_LEAD = re.compile(r"^cycle \d+: daily ")
+# Tablet notes that are dose-calculation detail for staff ("dose level -1: ...", "reduced to 75% ...").
+_STAFF_TABLET_NOTE = re.compile(r"^(?:dose level |reduced to |loading dose )")
+_HELD = re.compile(r"^held (\S+) to (\S+) around radiotherapy\b.*$")
+
+
+def _plain(note: str) -> str:
+    """A tablet note as a patient reads it: a hold around radiotherapy as what to do, without the
+    source ids ('(S21)') a staff reader checks, and a revision's reason left out (`patient_note`)."""
+    note = patient_note(note)
+    held = _HELD.match(note)
+    if held is not None:
+        return f"no doses from {held[1]} to {held[2]}: a break around radiotherapy"
+    return _SOURCE_IDS.sub("", note)
+
+
+def _cycle_length(plan: Plan, event: Event) -> str:
+    ref = next((t for t in plan.templates if t.id == event.course), None)
+    return f" of a {ref.cycle_days}-day cycle" if ref is not None and ref.cycle_days else ""
+
+
+def _systemic_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
+    """An infusion's or a tablet event's description lines before the shared ones: the dose in
+    plain words (with the tablets to take), when, and for staff the cycle, basis and calculation."""
+    drug = event.drug or event.course
+    dose = f" {event.dose_mg:g} mg" if event.dose_mg is not None else ""
+    lines: list[str] = []
+    if event.kind == "infusion":
+        lines.append(f"Dose: {drug}{dose} by {route_words(event.route, 'long')}, cycle {event.cycle}.")
+        clinic = plan.inputs.clinic
+        if clinic.prep_min:
+            lines.append(
+                f"Please arrive at {_clock(visit_start(plan, event))}: {clinic.prep_min} minutes to get "
+                f"ready before the infusion starts at {event.time}."
+            )
+        after = (
+            f", then {clinic.observation_min} minutes of observation before you go home"
+            if clinic.observation_min
+            else ""
+        )
+        lines.append(f"The infusion takes about {event.duration_min} minutes{after}.")
+        if clinic.prep_min or clinic.observation_min:
+            lines.append(f"The whole visit takes about {_minutes_text(chair_minutes(plan, event))}.")
+    else:
+        take = f", as {event.tablets} tablets" if event.tablets else ""
+        # "time2" (one of three or more daily times): every day at that time
+        when = {"morning": "every morning", "evening": "every evening", "daily": "once a day"}.get(
+            time_of_day(event), "every day"
+        )
+        last = event.date + dt.timedelta(days=event.repeat_days - 1)
+        days = f"{event.repeat_days} day{'s' if event.repeat_days != 1 else ''}"
+        lines.append(f"Dose: {drug}{dose} {route_words(event.route, 'long')}{take}.")
+        lines.append(
+            f"Take it {when} at {event.time} for {days}: {event.date.isoformat()} to {last.isoformat()} "
+            f"(cycle {event.cycle})."
+        )
+    if audience == "staff":
+        lines.append(f"Cycle: {cycle_text(event)}{_cycle_length(plan, event)}.")
+        if event.dose_basis:
+            lines.append(f"Dose basis: {event.dose_basis}.")
+        if event.dose_calc:
+            lines.append(f"Calculation: {event.dose_calc}.")
+        if event.kind == "infusion":
+            clinic = plan.inputs.clinic
+            lines.append(
+                f"Chair time: {chair_minutes(plan, event)} min ({clinic.prep_min} preparation + "
+                f"{event.duration_min} infusion + {clinic.observation_min} observation)."
+            )
+    return lines
+
+
 def _summary(plan: Plan, event: Event, audience: Audience) -> str:
     text = event_title(event)
     if audience == "staff":
@@ -200,12 +327,18 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
     if plan.edited:
         lines.append(EDITED_STAFF if audience == "staff" else EDITED_PATIENT)
     if event.status == "cancelled":
-        lines.append("Cancelled: this visit will not take place.")
+        lines.append(
+            "Cancelled: do not take these doses."
+            if event.kind == "tablet"
+            else "Cancelled: this visit will not take place."
+        )
     if audience == "staff":
         who = ", ".join(p for p in (plan.patient.name, plan.patient.id) if p)
         if who:
             lines.append(f"Patient: {who}")
-    if event.kind == "it-dose":
+    if event.kind in ("infusion", "tablet"):
+        lines.extend(_systemic_lines(plan, event, audience))
+    elif event.kind == "it-dose":
         lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, dose {event.number} of {event.of}.")
     elif event.kind == "rt-fraction":
         lines.append(
@@ -213,14 +346,20 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
         )
     else:
         lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, daily for {event.repeat_days} days.")
-    lines.append(f"Route: {route_words(event.route, 'long')}.")
-    if event.formulation:
+    if event.kind not in ("infusion", "tablet"):  # the dose line says the route in plain words
+        lines.append(f"Route: {route_words(event.route, 'long')}.")
+    if event.formulation and (event.kind != "infusion" or audience == "staff"):  # pharmacy detail
         lines.append(f"Formulation: {event.formulation}.")
     if event.kind == "it-dose":
         lines.append(f"Phase: {event.phase}.")
     elif event.kind == "medication":
         notes = event.notes if audience == "staff" else [patient_note(n) for n in event.notes]
         lines.extend(f"{n[0].upper()}{n[1:]}." for n in notes if n)
+    elif event.kind == "tablet":
+        notes = [n for n in event.notes if not _TABLET_LEAD.match(n)]
+        if audience == "patient":
+            notes = [_plain(n) for n in notes if not _STAFF_TABLET_NOTE.match(n)]
+        lines.extend(f"{n[0].upper()}{n[1:]}{'' if n.endswith('.') else '.'}" for n in notes if n)
     if event.status == "tentative":
         lines.append("Tentative: maintenance continues until progression; the team confirms each date.")
     moved = move_note(event, audience)
@@ -229,7 +368,7 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
     if audience == "staff":
         if event.max_mg is not None:
             lines.append(f"Age-band / regimen maximum: {event.max_mg:g} mg ({event.dose_basis}).")
-        if event.kind != "medication":
+        if event.kind not in HOME_KINDS:
             lines.extend(f"Note: {n}" for n in event.notes)
         overrides = {o.rule: o for o in plan.overrides}
         for f in findings:
@@ -253,18 +392,19 @@ def _local(event: Event) -> dt.datetime:
 
 
 def _alarm_components(
-    event: Event, summary: str, alarms: Sequence[Alarm], audience: Audience
+    plan: Plan, event: Event, summary: str, alarms: Sequence[Alarm], audience: Audience
 ) -> list[object]:
     from icalendar import Alarm as VAlarm
 
     components: list[object] = []
     if event.status == "cancelled":  # no reminder for what will not happen
         return components
-    if event.kind == "medication":
+    if event.kind in HOME_KINDS:
         if alarms and audience == "patient":  # a reminder at the time of each daily dose
             valarm = VAlarm()
             valarm.add("action", "DISPLAY")
-            valarm.add("description", f"Take {event.drug} {event.dose_mg:g} mg")
+            take = f" ({event.tablets})" if event.tablets else ""
+            valarm.add("description", f"Take {event.drug} {event.dose_mg:g} mg{take}")
             valarm.add("trigger", dt.timedelta(0))
             components.append(valarm)
         return components
@@ -272,14 +412,14 @@ def _alarm_components(
         valarm = VAlarm()
         valarm.add("action", "DISPLAY")
         if alarm.days is not None and alarm.at is not None:
-            day = event.date - dt.timedelta(days=alarm.days)
+            day = visit_start(plan, event).date() - dt.timedelta(days=alarm.days)
             moment = dt.datetime.combine(day, alarm.at, tzinfo=ZoneInfo(event.tz)).astimezone(dt.UTC)
             when = "Tomorrow" if alarm.days == 1 else f"In {alarm.days} days"
-            valarm.add("description", f"{when} at {event.time}: {summary}")
+            valarm.add("description", f"{when} at {_clock(visit_start(plan, event))}: {summary}")
             valarm.add("trigger", moment, parameters={"VALUE": "DATE-TIME"})  # absolute, UTC (3.8.6.3)
         else:
             assert alarm.before is not None
-            valarm.add("description", f"At {event.time}: {summary}")
+            valarm.add("description", f"At {_clock(visit_start(plan, event))}: {summary}")
             valarm.add("trigger", -alarm.before)
         components.append(valarm)
     return components
@@ -305,30 +445,31 @@ def _vevent(
 ) -> VEvent:
     from icalendar import Event as VEvent
 
-    start = _local(event)
+    start = visit_start(plan, event)
     summary = _summary(plan, event, audience)
     props: list[tuple[str, Any]] = [
         ("uid", ics_uid(event, audience, key)),
         ("summary", summary),
         ("dtstart", start),
-        ("dtend", session_end(start, event.duration_min)),  # elapsed minutes, across a clock change
+        # elapsed minutes, across a clock change; an infusion: the whole chair time
+        ("dtend", session_end(start, chair_minutes(plan, event))),
     ]
-    if event.kind == "medication" and event.repeat_days > 1:
+    if event.kind in HOME_KINDS and event.repeat_days > 1:
         props.append(("rrule", {"freq": "daily", "count": event.repeat_days}))
     props.append(("description", _description(plan, event, audience, findings)))
     props.append(("categories", _CATEGORIES[event.kind]))
     location = plan.inputs.clinic.location or plan.inputs.clinic.name
-    if event.kind != "medication" and location:
+    if event.kind not in HOME_KINDS and location:
         props.append(("location", location))
     props += [
         ("status", event.status.upper()),
-        ("transp", "TRANSPARENT" if event.kind == "medication" else "OPAQUE"),
+        ("transp", "TRANSPARENT" if event.kind in HOME_KINDS else "OPAQUE"),
         ("x-lmsched-series", series),
     ]
     vevent = VEvent()
     for name, value in props:
         vevent.add(name, value)
-    alarm_parts = _alarm_components(event, summary, alarms, audience)
+    alarm_parts = _alarm_components(plan, event, summary, alarms, audience)
     for component in alarm_parts:
         vevent.add_component(component)  # type: ignore[arg-type]
     # The digest covers the content (properties and alarms), not DTSTAMP and SEQUENCE, which
@@ -432,7 +573,7 @@ def vevent_texts(
     plan: Plan,
     audience: Audience = "staff",
     alarms: Sequence[Alarm] = (),
-    kinds: Sequence[str] = ("it-dose", "rt-fraction", "medication"),
+    kinds: Sequence[str] = ("it-dose", "rt-fraction", "medication", "infusion", "tablet"),
     key: bytes | None = None,
 ) -> list[bytes]:
     """Each VEVENT of `plan` (of the given kinds, not cancelled) as iCalendar text, to be put into a

@@ -8,6 +8,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from ..labels import cycle_text
+from ..plan import Event
 from ..reconcile import Administration, Report, ReportRow, mg_text
 from .csv import render_rows
 
@@ -50,6 +52,14 @@ def outcome_text(row: ReportRow) -> str:
     return row.outcome
 
 
+def _dose_text(event: Event | None) -> str:
+    """Which dose: '3/18' for an IT dose, 'C2 D1' for an infusion (its course also numbers its
+    tablets, so a count would mislead)."""
+    if event is None:
+        return "-"
+    return cycle_text(event) or f"{event.number}/{event.of}"
+
+
 def _record(admin: Administration | None) -> str:
     """Where the administration is in the file and who gave it: 'line 4, lot A12, JS'."""
     if admin is None:
@@ -88,7 +98,7 @@ def render_lines(report: Report) -> list[str]:
         rows.append(
             (
                 event.date.isoformat() if event else "-",
-                f"{event.number}/{event.of}" if event else "-",
+                _dose_text(event),
                 row.drug,
                 mg_text(event.dose_mg) if event else "-",
                 (event.route or "") if event else "-",
@@ -171,6 +181,7 @@ def _json_row(row: ReportRow) -> dict[str, Any]:
             "dose_mg": _number(event.dose_mg),
             "route": event.route,
             "formulation": event.formulation,
+            **({"cycle": event.cycle, "cycle_day": event.cycle_day} if event.cycle is not None else {}),
         },
         "given": None
         if admin is None

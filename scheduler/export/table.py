@@ -1,16 +1,22 @@
-"""The plan as a terminal table: a pure line generator, so tests and --quiet need no terminal."""
+"""The plan as a terminal table: a pure line generator, so tests and --quiet need no terminal.
+
+A plan with systemic therapy has `SYSTEMIC_HEADER` columns before the notes (which stay last,
+unpadded): the cycle and day ("C3 D1"), the tablets to take, the dose basis and the calculation,
+each only when some event has one (no tablets column for an infusion-only course). A plan
+without systemic therapy prints exactly as before."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..labels import WEEKDAY, dose_text, event_label, route_words
-from ..plan import Plan
+from ..labels import WEEKDAY, cycle_text, dose_text, event_label, route_words
+from ..plan import Event, Plan
 
-__all__ = ["DISCLAIMER", "render_lines"]
+__all__ = ["DISCLAIMER", "HEADER", "SYSTEMIC_HEADER", "render_lines"]
 
 DISCLAIMER = "Generated schedule: verify against the signed order before use."
 HEADER = ("date", "day", "time", "event", "phase", "dose", "route", "notes")
+SYSTEMIC_HEADER = ("cycle", "tablets", "basis", "calculation")
 
 
 def _summary(plan: Plan) -> Iterator[str]:
@@ -39,9 +45,20 @@ def _summary(plan: Plan) -> Iterator[str]:
         yield f"  note: {note}"
 
 
+def _systemic_cells(event: Event) -> tuple[str, str, str, str]:
+    """Blank for IT, RT and memantine rows: their dose basis is the age band that caps an IT
+    dose, which the `basis` column of a systemic dose would misname."""
+    if event.kind not in ("infusion", "tablet"):
+        return ("", "", "", "")
+    return (cycle_text(event), event.tablets or "", event.dose_basis or "", event.dose_calc or "")
+
+
 def render_lines(plan: Plan) -> Iterator[str]:
     yield from _summary(plan)
     yield ""
+    cells = [_systemic_cells(e) for e in plan.events]
+    used = [i for i in range(len(SYSTEMIC_HEADER)) if any(c[i] for c in cells)]
+    header = (*HEADER[:-1], *(SYSTEMIC_HEADER[i] for i in used), HEADER[-1])
     rows = [
         (
             e.date.isoformat(),
@@ -51,12 +68,13 @@ def render_lines(plan: Plan) -> Iterator[str]:
             e.phase,
             dose_text(e),
             route_words(e.route),
+            *(extra[i] for i in used),
             "; ".join(("CANCELLED", *e.notes) if e.status == "cancelled" else e.notes),
         )
-        for e in plan.events
+        for e, extra in zip(plan.events, cells, strict=True)
     ]
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(HEADER)]
-    for row in (HEADER, tuple("-" * w for w in widths), *rows):
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
+    for row in (header, tuple("-" * w for w in widths), *rows):
         yield "  ".join(c.ljust(w) for c, w in zip(row[:-1], widths, strict=False)) + "  " + row[-1]
     yield ""
     cancelled = sum(e.status == "cancelled" for e in plan.events)

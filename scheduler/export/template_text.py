@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from ..labels import SITE_NAMES
-from ..models import Medication, Radiotherapy, Regimen, Template
+from ..models import Medication, Radiotherapy, Regimen, Systemic, SystemicComponent, Template
 
 __all__ = ["describe"]
 
@@ -27,6 +27,46 @@ def _phase_text(regimen: Regimen) -> Iterator[str]:
             else ""
         )
         yield f"  {p.name}: {p.count} doses, {pattern}{where}; at least {p.min_days} days apart{tail}"
+
+
+def _component_text(part: SystemicComponent) -> Iterator[str]:
+    dose = part.dose
+    amount = f"{dose.amount:g} {dose.unit}"
+    if dose.basis == "mg/kg":
+        amount += " of actual weight"
+    elif dose.basis == "mg/m2":
+        amount += " of body-surface area (Mosteller)"
+    if part.route == "iv":
+        days = ", ".join(str(d) for d in part.days)
+        when = (
+            f"IV on day {days} of each cycle, over {part.first_minutes} min the first time, "
+            f"then {part.infusion_min} min"
+        )
+    else:
+        times = " and ".join(part.times)
+        on = f"days {part.on_days[0]}-{part.on_days[1]}" if part.on_days else "every day"
+        when = f"by mouth at {times}, {on}"
+    yield f"  {part.drug}: {amount}; {when} [{', '.join(dose.sources)}]"
+    if dose.loading is not None:
+        late = dose.reload_late_days
+        again = f"; again when a dose is more than {late} days late" if late else ""
+        yield f"    loading dose {dose.loading:g} {dose.unit} in cycle 1{again}"
+    if dose.levels:
+        yield f"    dose levels: {' -> '.join(f'{v:g}' for v in dose.levels)} {dose.unit}"
+    if dose.round_mg is not None:
+        yield f"    rounded to {dose.round_mg:g} mg (local convention)"
+    if dose.tablets_mg:
+        strengths = " and ".join(f"{t:g} mg" for t in dose.tablets_mg)
+        yield f"    made of {strengths} tablets: the fewest tablets within 5% of the dose (local convention)"
+    if dose.renal is not None:
+        r = dose.renal
+        below = f"; contraindicated below {r.contraindicated_below:g}" if r.contraindicated_below else ""
+        yield (
+            f"    renal: CrCl below {r.reduce_below:g} mL/min: {r.percent:g}% of the starting dose{below} "
+            f"[{', '.join(r.sources)}]"
+        )
+    if part.instructions:
+        yield f"    {part.instructions}"
 
 
 def describe(tpl: Template, sources: Mapping[str, str]) -> Iterator[str]:
@@ -56,6 +96,14 @@ def describe(tpl: Template, sources: Mapping[str, str]) -> Iterator[str]:
             f"dose:     {tpl.total_gy:g} Gy in {tpl.fractions} fractions "
             f"({tpl.gy_per_fraction:g} Gy each), one per open treatment day"
         )
+    elif isinstance(tpl, Systemic):
+        yield f"for:      {tpl.indication}" + ("; adults only" if tpl.adult_only else "")
+        yield (
+            f"cycles:   {tpl.cycle_days} days, {tpl.default_cycles} planned by default (until progression); "
+            f"a day 1 on a closed day moves later only, a finding when more than {tpl.window_days} days"
+        )
+        for part in tpl.components:
+            yield from _component_text(part)
     elif isinstance(tpl, Medication):
         yield (
             f"drug:     {tpl.drug} {tpl.route} {tpl.formulation}; "

@@ -47,6 +47,7 @@ class Hit:
     patient_message: str
     event_uids: tuple[str, ...] = ()
     severity: Severity | None = None
+    sources: tuple[str, ...] | None = None  # this finding's own sources (default: the rule's)
 
 
 @dataclass(frozen=True)
@@ -136,7 +137,7 @@ def evaluate(plan: Plan, policy: Policy | None = None) -> tuple[Finding, ...]:
                     severity=severity,
                     message=hit.message,
                     patient_message=hit.patient_message,
-                    sources=item.sources,
+                    sources=hit.sources if hit.sources is not None else item.sources,
                     event_uids=hit.event_uids,
                 )
             )
@@ -222,4 +223,4 @@ def check_plan(
 
 def load_families() -> None:
     """Import the rule modules (each registers its rules when imported)."""
-    from . import medicines, patient, radiotherapy  # noqa: F401
+    from . import medicines, patient, radiotherapy, systemic  # noqa: F401

@@ -162,6 +162,8 @@ def investigational_template(plan: Plan) -> list[Hit]:
     for ref in plan.templates:
         if ref.status == "investigational":
             text = f"{ref.id} is investigational: give it only within a protocol, with consent"
+        elif ref.status == "off-label" and ref.kind == "systemic":
+            text = f"{ref.id} is off-label: a dose or use beyond the product label ({', '.join(ref.sources)})"
         elif ref.status == "off-label":
             text = f"{ref.id} is off-label in solid-tumour leptomeningeal disease"
         else:
@@ -175,6 +177,9 @@ def investigational_template(plan: Plan) -> list[Hit]:
                 "This treatment is used outside its usual licence or within a study. Ask your care "
                 "team if you have questions.",
                 concerned,
+                # The template's own evidence; S14 (the investigational IT trastuzumab trial) only
+                # for the template that rests on it.
+                sources=ref.sources,
             )
         )
     return hits

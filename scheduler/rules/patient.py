@@ -90,9 +90,15 @@ def low_performance_status(plan: Plan) -> list[Hit]:
 def parenchymal_metastases(plan: Plan) -> list[Hit]:
     it = it_events(plan)
     rt = [e for e in active(plan) if e.kind == "rt-fraction"]
+    systemic = [e for e in active(plan) if e.kind in ("infusion", "tablet")]
     modalities = [
         m
-        for m, used in (("IT therapy", it), ("RT", rt), ("systemic methotrexate", plan.inputs.systemic_mtx))
+        for m, used in (
+            ("IT therapy", it),
+            ("RT", rt),
+            ("systemic therapy", systemic),
+            ("systemic methotrexate", plan.inputs.systemic_mtx),
+        )
         if used
     ]
     if not plan.inputs.parenchymal_mets or len(modalities) < 2:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..plan import Plan
 from . import Hit, rule
-from ._text import count, dates, it_events, mtx_inside, rt_events, span, uids
+from ._text import active, count, dates, it_events, mtx_inside, rt_events, span, uids
 
 
 @rule(
@@ -16,7 +16,10 @@ from ._text import count, dates, it_events, mtx_inside, rt_events, span, uids
 def csi_with_methotrexate(plan: Plan) -> list[Hit]:
     csi = rt_events(plan, "csi")
     mtx = it_events(plan, "methotrexate")
-    systemic = plan.inputs.systemic_mtx
+    # given elsewhere (--systemic-mtx), or by a systemic template of this plan that contains it
+    systemic = plan.inputs.systemic_mtx or any(
+        e.kind in ("infusion", "tablet") and (e.drug or "").lower() == "methotrexate" for e in active(plan)
+    )
     if not csi or not (mtx or systemic):
         return []
     what = []

@@ -11,7 +11,7 @@ import pytest
 from ..conftest import EXAMPLES, NOW, ROOT
 
 GOLDEN = ROOT / "tests" / "golden"
-CASES = ["adult", "child"]
+CASES = ["adult", "child", "her2"]
 
 
 def match_golden(produced: dict[str, bytes]) -> None:

@@ -84,9 +84,9 @@ def test_the_window_decides_late_or_missed(run, plan_file: Path, tmp_path: Path)
     ("content", "args", "words"),
     [
         (
-            "date,drug,dose_mg,route\n2026-12-14,methotrexate,ten,ommaya\n\n2026-12-17,methotrexate,15,iv\n",
+            "date,drug,dose_mg,route\n2026-12-14,methotrexate,ten,ommaya\n\n2026-12-17,methotrexate,15,sc\n",
             (),
-            ["2 malformed rows", "line 2: dose_mg", "line 4: route", "valid: ommaya, lumbar"],
+            ["2 malformed rows", "line 2: dose_mg", "line 4: route", "valid: ommaya, lumbar, iv"],
         ),
         ("", (), ["has no administrations"]),
         ("date,drug,dose_mg,route\n", (), ["has no administrations"]),

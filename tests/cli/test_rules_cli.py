@@ -35,9 +35,18 @@ REFERENCE_RULES = {  # the clinical reference's rules table: rule id -> (default
     "age-band-dose-change": ("info", ("S2",)),
     "memantine-renal": ("warn", ("S8",)),
     "investigational-template": ("info", ("S14",)),
+    # systemic therapy (the reference's "rules to add" and issue 16's list)
+    "braf-mek-around-rt": ("stop", ("S21",)),
+    "tucatinib-creatinine": ("info", ("S18", "S8")),
+    "trastuzumab-lvef": ("warn", ("S16", "S22")),
+    "trastuzumab-late-loading": ("warn", ("S22",)),
+    "capecitabine-renal": ("block", ("S28",)),
+    "adult-only-systemic": ("stop", ("S16", "S17", "S19", "S20")),
+    "weight-outdated": ("warn", ()),  # a local convention (30 days, clinic weight_valid_days)
 }
 LOCAL_RULES = {  # rules lmsched adds, each refining a reference row (same source)
     "it-methotrexate-during-csi": ("stop", ("S1",)),  # csi-with-methotrexate, given concurrently
+    "systemic-cycle-lengthened": ("warn", ()),  # a closure lengthens a cycle (template window_days)
 }
 ALL_RULES = REFERENCE_RULES | LOCAL_RULES
 LOCAL_TEMPLATE = """
@@ -335,7 +344,7 @@ def test_stop_is_lifted_by_a_reasoned_override(run, tmp_path: Path) -> None:  # 
         (
             ["--override", "no-such-rule", "--override-reason", "Because the board said so."],
             2,
-            "override: 'no-such-rule' is not a rule (valid: age-band-dose-change",
+            "override: 'no-such-rule' is not a rule (valid: adult-only-systemic, age-band-dose-change",
         ),
         (
             [
@@ -500,8 +509,12 @@ def test_rules_listing_registry_readme_and_reference_agree(run) -> None:  # type
     assert listed == {k: v[0] for k, v in ALL_RULES.items()}
     readme = (ROOT / "README.md").read_text()
     section = readme.split("## Safety rules", 1)[1].split("\n## ", 1)[0]
-    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \| ([S0-9, ]+) \|", section, flags=re.M)
-    assert {rid: (sev, tuple(s.strip() for s in src.split(","))) for rid, sev, src in rows} == ALL_RULES
+    rows = re.findall(r"^\| `([a-z-]+)` \| (\w+) \| ([S0-9, ]+|convention) \|", section, flags=re.M)
+    readme_rules = {
+        rid: (sev, () if src == "convention" else tuple(s.strip() for s in src.split(",")))
+        for rid, sev, src in rows
+    }
+    assert readme_rules == ALL_RULES
 
 
 FACTS = st.fixed_dictionaries(

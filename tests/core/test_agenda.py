@@ -364,18 +364,25 @@ def test_csv_one_row_per_session_sorted_with_capacity_columns() -> None:
     days, overloads = check_capacity(sessions, four)
     rows = list(csv.reader(io.StringIO(render_csv(sessions, overloads, days).decode())))
     assert tuple(rows[0]) == CSV_COLUMNS
-    assert [r[4] for r in rows[1:]] == [f"A-00{i}" for i in range(1, 8)]
-    by = {r[4]: dict(zip(CSV_COLUMNS, r, strict=True)) for r in rows[1:]}
+    patient = CSV_COLUMNS.index("patient")
+    assert [r[patient] for r in rows[1:]] == [f"A-00{i}" for i in range(1, 8)]
+    by = {r[patient]: dict(zip(CSV_COLUMNS, r, strict=True)) for r in rows[1:]}
     assert by["A-005"] == {
         "date": "2026-12-01",
         "weekday": "Tue",
         "time": "09:00",
         "end": "10:30",
+        "chair_min": "90",
         "patient": "A-005",
         "name": "",
+        "kind": "it-dose",
         "event": "IT methotrexate 1/18",
+        "cycle": "",
         "dose": "12 mg",
         "route": "Ommaya",
+        "prep_min": "0",
+        "given_min": "90",
+        "observation_min": "0",
         "chairs_in_use": "5",
         "chairs": "4",
         "over_capacity": "yes",
@@ -387,10 +394,10 @@ def test_csv_one_row_per_session_sorted_with_capacity_columns() -> None:
 def test_csv_neutralises_formulas_in_patient_ids_and_names() -> None:
     evil = session('=HYPERLINK("http://x")', "09:00", name="+SUM(A1)")
     days, overloads = check_capacity([evil], lambda _: None)
-    rows = list(csv.reader(io.StringIO(render_csv([evil], overloads, days).decode())))
-    assert rows[1][4] == '\'=HYPERLINK("http://x")'
-    assert rows[1][5] == "'+SUM(A1)"
-    assert rows[1][10] == ""  # no chair count: blank, not "None"
+    rows = list(csv.DictReader(io.StringIO(render_csv([evil], overloads, days).decode())))
+    assert rows[0]["patient"] == '\'=HYPERLINK("http://x")'
+    assert rows[0]["name"] == "'+SUM(A1)"
+    assert rows[0]["chairs"] == ""  # no chair count: blank, not "None"
 
 
 # --- PDF ---------------------------------------------------------------------------------------------

@@ -354,11 +354,11 @@ ROW_ERRORS = [
     ("2026-12-01,methotrexate,1e1,ommaya", "dose_mg: '1e1' is not a number"),
     ("2026-12-01,methotrexate," + "9" * 400 + ",ommaya", "is not a finite number"),
     ("2026-12-01,methotrexate,,ommaya", "dose_mg: '' is not a number"),
-    ("2026-12-01,methotrexate,15,iv", "route: 'iv' is not a route (valid: ommaya, lumbar)"),
-    ("2026-12-01,methotrexate,15,", "route: '' is not a route (valid: ommaya, lumbar)"),
+    ("2026-12-01,methotrexate,15,sc", "route: 'sc' is not a route (valid: ommaya, lumbar, iv)"),
+    ("2026-12-01,methotrexate,15,", "route: '' is not a route (valid: ommaya, lumbar, iv)"),
     (
         "2026-12-01,methotrexate,15,intrathecal",
-        "route: 'intrathecal' does not say which route; write ommaya or lumbar (valid: ommaya, lumbar)",
+        "route: 'intrathecal' does not say which route; write ommaya or lumbar (valid: ommaya, lumbar, iv)",
     ),
     ("2026-12-01,methotrexate,15,IT", "route: 'IT' does not say which route"),
     (
@@ -394,12 +394,12 @@ def test_every_malformed_row_is_listed_with_its_physical_line() -> None:
         '2026-12-01,methotrexate,15,ommaya,"lot\r\nspanning two lines"\r\n'  # lines 2-3
         "2026-12-04,methotrexate,15,ommaya,ok\r\n"  # line 4
         "\r\n"  # line 5, blank
-        "2026-12-08,methotrexate,ten,iv,\r\n"  # line 6
+        "2026-12-08,methotrexate,ten,sc,\r\n"  # line 6
         "2026-12-11,methotrexate,15,ommaya,\r\n"  # line 7
     ).encode()
     assert error(data) == (
         "GIVEN: GIVEN.csv: 2 malformed rows: line 2: lot: must be one line (it contains a line break); "
-        "line 6: dose_mg: 'ten' is not a number; line 6: route: 'iv' is not a route (valid: ommaya, lumbar)"
+        "line 6: dose_mg: 'ten' is not a number; line 6: route: 'sc' is not a route (valid: ommaya, lumbar, iv)"
     )
 
 
@@ -427,7 +427,7 @@ def test_the_list_of_malformed_rows_is_capped() -> None:
 
 
 def test_malformed_rows_are_refused_even_when_others_are_good() -> None:
-    assert error(given_csv(mtx("2026-12-01"), mtx("2026-12-04", route="iv"), mtx("2026-12-08"))).startswith(
+    assert error(given_csv(mtx("2026-12-01"), mtx("2026-12-04", route="sc"), mtx("2026-12-08"))).startswith(
         "GIVEN: GIVEN.csv: 1 malformed row: line 3: route:"
     )
 
@@ -621,7 +621,8 @@ def test_doses_given_on_the_day_leave_only_the_omitted_ones(
     registry: Registry, fields: dict[str, object], data: st.DataObject
 ) -> None:
     plan = make_plan(registry, **fields)
-    doses = [e for e in plan.events if e.kind == "it-dose"]
+    # IT doses and systemic infusions are reconciled (tablets, taken at home, are not)
+    doses = sorted((e for e in plan.events if e.kind in ("it-dose", "infusion")), key=lambda e: e.date)
     given_doses = data.draw(st.lists(st.sampled_from(doses), unique_by=lambda e: e.uid))
     window = data.draw(st.integers(0, 30))
     as_of = data.draw(st.dates(doses[0].date - dt.timedelta(days=5), doses[-1].date + dt.timedelta(days=40)))

@@ -91,6 +91,24 @@ CSI_PROTON = {**THIOTEPA, **rt("csi-proton-30gy-10fx", "2026-11-02")}
 CSI_BEFORE_IT = rt("csi-photon-36gy-20fx", "2026-10-26")  # ends 2026-11-23
 FOCAL = rt("focal-30gy-10fx", "2026-11-16")
 EVERY_DOSE = "2026-12-01 to 2027-07-26"
+BODY = {"weight_kg": 72, "height_cm": 170, "weight_date": "2026-11-25"}
+
+
+def course(template: str, start: str = "2026-12-01", **fields: Any) -> dict[str, Any]:
+    """A systemic course (with the body measurements its doses need)."""
+    return {**BODY, "systemic": [{"template": template, "start": start, **fields}]}
+
+
+BRAF = course("sys-dabrafenib-trametinib", cycles=2)
+HER2CLIMB = course("sys-her2climb", cycles=1)
+LATE = {**course("sys-her2climb", cycles=2), "clinic": {"closed": ["2026-12-22..2026-12-30"]}}  # 9 days late
+
+
+def late_at_maintenance_dose() -> Plan:
+    """Trastuzumab 9 days late but planned at 6 mg/kg (a hand edit): the label's loading dose is due."""
+    return edit(make_plan(**LATE), lambda e: e.kind == "infusion" and e.cycle == 2, dose_mg=432)
+
+
 # fmt: off
 CASES = [
     Case("vinca-intrathecal", 8, lambda: edit(make_plan(**THIOTEPA), is_it, drug="Vincristine sulfate"),
@@ -143,6 +161,31 @@ CASES = [
     Case("wbrt-overlap-it-methotrexate", 4, lazy(**WBRT_DURING), [lazy(**WBRT_BEFORE)],
          "IT methotrexate on 2026-12-01, 2026-12-04, 2026-12-08, 2026-12-11 fall inside the WBRT course "
          "2026-11-30 to 2026-12-11"),
+    # systemic therapy (issue 16)
+    Case("braf-mek-around-rt", 7, lazy(**BRAF, **rt("focal-30gy-10fx", "2026-12-14")),
+         [lazy(**BRAF, **rt("focal-30gy-10fx", "2026-12-14"), hold_around_rt=True),
+          lazy(**BRAF, **rt("focal-30gy-10fx", "2027-03-01"))],
+         "dabrafenib and trametinib planned on 21 days (2026-12-11, 2026-12-12, 2026-12-13 and 18 more) "
+         "from 3 days before the first to 3 days after the last RT fraction (2026-12-11 to 2026-12-31)"),
+    Case("trastuzumab-late-loading", 2, late_at_maintenance_dose, [lazy(**course("sys-her2climb", cycles=2))],
+         "trastuzumab on 2026-12-31 is 9 days late against its cycle but planned at 432 mg"),
+    Case("capecitabine-renal", 2, lazy(**HER2CLIMB, crcl=25), [lazy(**HER2CLIMB, crcl=50)],
+         "with CrCl 25 mL/min: capecitabine is contraindicated below 30 mL/min"),
+    Case("tucatinib-creatinine", 4, lazy(**HER2CLIMB, crcl=40), [lazy(**HER2CLIMB, crcl=50)],
+         "CrCl 40 mL/min sets the capecitabine renal dose while tucatinib is planned"),
+    Case("adult-only-systemic", 1, lazy(**course("sys-tdxd-q3w", cycles=1), age="16"),
+         [lazy(**course("sys-tdxd-q3w", cycles=1), age="18")],
+         "sys-tdxd-q3w is for adults and the patient is 16 years old on 2026-12-01"),
+    Case("weight-outdated", 1, lazy(**{**course("sys-tdxd-q3w", cycles=1), "weight_date": "2026-10-01"}),
+         [lazy(**course("sys-tdxd-q3w", cycles=1))],
+         "measured on 2026-10-01, 61 days before the first body-size dose on 2026-12-01"),
+    Case("trastuzumab-lvef", 2, lazy(**course("sys-tdxd-q3w", cycles=2)),
+         [lazy(**course("sys-osimertinib-80", cycles=2))],
+         "trastuzumab deruxtecan from 2026-12-01 with no LVEF assessment on the calendar"),
+    Case("systemic-cycle-lengthened", 2,
+         lazy(**course("sys-tdxd-q3w", cycles=2), clinic={"closed": ["2026-12-22..2026-12-25"]}),
+         [lazy(**course("sys-tdxd-q3w", cycles=2), clinic={"closed": ["2026-12-22..2026-12-23"]})],
+         "cycle 1 is lengthened by 6 days"),
 ]
 # fmt: on
 IDS = [f"{c.rule}-{i}" for i, c in enumerate(CASES)]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.errors import TemplateError
-from scheduler.models import Medication, Radiotherapy, Regimen
+from scheduler.models import Medication, Radiotherapy, Regimen, Systemic
 from scheduler.templates import KINDS, Registry, load_registry
 
 from ..conftest import ROOT, make_plan
@@ -56,7 +56,7 @@ def test_every_template_cites_known_sources(registry: Registry) -> None:
     for tpl in registry:
         assert tpl.sources
         assert set(tpl.sources) <= set(registry.sources)
-        assert tpl.evidence in {"guideline", "trial", "series", "brief"}
+        assert tpl.evidence in {"guideline", "trial", "series", "brief", "label"}
 
 
 def test_intensive_methotrexate_matches_the_reference(registry: Registry) -> None:
@@ -174,7 +174,7 @@ def test_malformed_templates_are_refused(tmp_path: Path, edit, message: str) -> 
 
 def test_template_kinds_are_typed(registry: Registry) -> None:
     for tpl in registry:
-        assert isinstance(tpl, Regimen | Radiotherapy | Medication)
+        assert isinstance(tpl, Regimen | Radiotherapy | Medication | Systemic)
 
 
 def test_sources_are_worded_for_users(registry: Registry) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import io
 from collections import Counter
@@ -125,7 +126,15 @@ def test_every_plan_lays_out_without_overflow(registry, fields: dict[str, object
     """The renderer refuses (LayoutError) rather than crop or overlap; no plan may trigger it."""
     plan = make_plan(registry, **fields)
     data = render(plan, paper)  # type: ignore[arg-type]
-    assert len(pypdf.PdfReader(io.BytesIO(data)).pages) == 1 + len(month_pages(plan))
+    pages = pages_text(data)
+    # the cover (one page, or more with a systemic course's tablets), then each month in order, a
+    # crowded month continued on a page of its own ("part 2 of 2")
+    months = [calendar.month_name[m] + f" {y}" for y, m in month_pages(plan)]
+    firsts = [next(i for i in range(1, len(pages)) if month in pages[i]) for month in months]
+    assert firsts == sorted(firsts)
+    assert len(pages) >= 1 + len(months)
+    if not plan.inputs.systemic:
+        assert len(pages) == 1 + len(months)
 
 
 def test_cli_writes_the_pdf_and_refuses_bad_paper(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -188,7 +188,7 @@ def test_header_and_footer_are_on_every_page(adult: Plan, adult_pdf: bytes) -> N
 
 def test_age_instead_of_birth_date(registry) -> None:  # type: ignore[no-untyped-def]
     texts = pages_text(render(make_plan(registry, age="45")))
-    assert all("Age at start: 45 years" in t and "Patient ID: not given" in t for t in texts)
+    assert all("Age at start: 45 years" in t and "Patient ID: NOT RECORDED" in t for t in texts)
 
 
 def test_the_table_splits_with_its_header_row_on_every_page(adult: Plan, adult_pdf: bytes) -> None:

@@ -7,6 +7,10 @@ The PDF is landscape, black and white, 9 pt text or larger: a title page summary
 over-capacity ranges, then one table per day whose first two rows (the day's heading and the
 column headings) repeat on every page the day continues onto. Rows over capacity are bold and
 say "OVER CAPACITY" in words. ReportLab is imported inside `render_pdf` only.
+
+Each row shows the patient's whole chair time (start-end and minutes): for an infusion the
+preparation, the infusion and the observation minutes, with the infusion's own times and the
+three parts on a second line, so staff see when the drug runs and when the chair is free.
 """
 
 from __future__ import annotations
@@ -18,13 +22,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from ... import agenda
-from ...agenda import DaySummary, Overload, Session, end_text, in_use_at_start, over_capacity
+from ...agenda import (
+    DaySummary,
+    Overload,
+    Session,
+    end_text,
+    given_text,
+    in_use_at_start,
+    over_capacity,
+)
 from ...models import Paper
 from .common import cell_padding, escape, landscape_size, long_date, stamped
 
 __all__ = ["DISCLAIMER", "PDF_COLUMNS", "day_heading", "render_pdf"]
 
-PDF_COLUMNS = ("Time", "Patient", "Name", "Event", "Dose", "Route", "Chairs in use")
+PDF_COLUMNS = ("Chair time", "Minutes", "Patient", "Name", "Event", "Dose", "Route", "Chairs in use")
 DISCLAIMER = "A scheduling aid: verify against the signed order."
 OVER = "OVER CAPACITY"
 
@@ -36,7 +48,7 @@ HEADER_H = 16.0  # the running header above the frame: one line and a rule
 FOOTER_H = 16.0
 FRAME_PAD = 6.0  # what SimpleDocTemplate's frame pads on every side
 PAD_X, PAD_Y = 3.0, 3.0
-_PATIENT, _NAME, _EVENT = 1, 2, 3
+_PATIENT, _NAME, _EVENT = 2, 3, 4
 _MIN_NAME = 120.0  # the name takes what the other columns leave, at least this
 _SHARE = 0.22  # the most Patient or Event may take of the page while the name is short of room
 _OVERVIEW_PATIENTS = 12  # patients named per range in the overview; the day tables show all
@@ -83,6 +95,12 @@ def _summary(
     unchecked = sum(1 for d in days if d.chairs is None)
     if unchecked:
         lines.append(f"{_s(unchecked, 'day')} without a chair count: not checked against capacity.")
+    if any(s.kind == "infusion" for s in sessions):
+        lines.append(
+            "Chair time: an IT session's length; for an infusion, preparation + infusion + observation "
+            "minutes (the clinic file's prep_min and observation_min), with the infusion's own times "
+            "under it. Capacity counts the whole chair time."
+        )
     lines.append(
         "Chairs in use: the sessions holding a chair when the row's session starts, itself included."
     )
@@ -93,8 +111,16 @@ def _row(session: Session, in_use: int, chairs: int | None, over: bool) -> tuple
     use = str(in_use) if chairs is None else f"{in_use} of {chairs}"
     if over:
         use += f": {OVER}"
+    when = f"{session.time}-{end_text(session)}"
+    minutes = str(session.duration_min)
+    given = given_text(session)
+    if given:
+        when += f"\n{given}"
+        parts = [session.prep_min, session.given_min, session.observation_min]
+        minutes += "\n" + " + ".join(str(n) for n in parts)
     return (
-        f"{session.time}-{end_text(session)}",
+        when,
+        minutes,
         session.patient,
         session.name or "",
         session.event,
@@ -222,7 +248,7 @@ def render_pdf(
         """One table per day, made only when the layout reaches it (see `_LazyStory`)."""
         for day in summaries:
             data: list[list[Any]] = [
-                [Paragraph(escape(day_heading(day, overloads)), h2)] + [""] * 6,
+                [Paragraph(escape(day_heading(day, overloads)), h2)] + [""] * (len(PDF_COLUMNS) - 1),
                 list(PDF_COLUMNS),
             ]
             extra: list[Any] = [("SPAN", (0, 0), (-1, 0)), ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black)]
@@ -233,7 +259,8 @@ def render_pdf(
                 data.append([cell(t, w, strong) for t, w in zip(rows[s], widths, strict=True)])
             if len(data) == 2:
                 data.append(
-                    ["No session starts on this day; sessions from the day before continue"] + [""] * 6
+                    ["No session starts on this day; sessions from the day before continue"]
+                    + [""] * (len(PDF_COLUMNS) - 1)
                 )
                 extra.append(("SPAN", (0, 2), (-1, 2)))
             yield table(data, widths, 2, extra)

@@ -25,9 +25,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...labels import EDITED_PATIENT, site_name
+from ...labels import EDITED_PATIENT, site_name, time_of_day
 from ...models import Paper
-from ...plan import Plan
+from ...plan import Event, Plan
 from .common import (
     DAYS,
     DISCLAIMER,
@@ -61,7 +61,9 @@ class LayoutError(RuntimeError):
 @dataclass
 class Line:
     text: str
-    symbol: str | None = None  # "it", "it-tentative", "rt", "med" or None (continuation line)
+    # "it", "it-tentative", "rt", "med" (memantine), "infusion", "tablet" (systemic tablets) or
+    # None (a continuation line)
+    symbol: str | None = None
     bold: bool = False
 
 
@@ -75,6 +77,10 @@ def _compact(day: Day) -> Day:
     six-week month): the tablets' name line goes, and their triangle marks the first dose line
     instead (the legend says what the triangle is)."""
     lines = day.lines
+    if any(line.symbol == "tablet" for line in lines):
+        # under a list of systemic tablets, "10 mg AM" without its name would read as the last
+        # tablet's dose: the row grows (or the month continues on a second page) instead
+        return day
     at = next((i for i, line in enumerate(lines) if line.symbol == "med"), None)
     if at is None or at + 1 >= len(lines) or lines[at + 1].symbol is not None:
         return day
@@ -103,6 +109,47 @@ def _mg(value: float) -> str:
     return f"{value:g} mg"
 
 
+def _drug(event: Event) -> str:
+    return (event.drug or "treatment").capitalize()
+
+
+def _tablet_days(plan: Plan) -> dict[dt.date, dict[str, set[str]]]:
+    """Systemic tablets per day: {drug: {"morning", "evening"}}, every day of each tablet event's
+    daily run (date .. date + repeat_days - 1), drugs in the order the plan first gives them."""
+    days: dict[dt.date, dict[str, set[str]]] = {}
+    for e in plan.events:
+        if e.kind != "tablet":
+            continue
+        for i in range(e.repeat_days):
+            days.setdefault(e.date + dt.timedelta(days=i), {}).setdefault(_drug(e), set()).add(time_of_day(e))
+    return days
+
+
+def _times(whens: set[str]) -> str:
+    """'AM+PM', 'AM', 'PM', 'daily' (once a day), '3x a day': the legend says which hours."""
+    if whens == {"morning", "evening"}:
+        return "AM+PM"
+    if all(when.startswith("time") for when in whens):  # three or more times a day
+        return f"{len(whens)}x a day" if len(whens) > 1 else "1x"
+    words = {"morning": "AM", "evening": "PM", "daily": "daily"}
+    order = [*words, *sorted(whens - set(words))]
+    return "+".join(words.get(when, when) for when in sorted(whens, key=order.index))
+
+
+def _tablet_lines(drugs: dict[str, set[str]]) -> list[Line]:
+    """The capsule's line says when ("Tablets AM+PM", short enough for a letter-size cell), the
+    lines under it which tablets, one drug a line: drugs taken at the same times share it (four
+    courses twice a day take five lines, not eight)."""
+    groups: dict[str, list[str]] = {}
+    for drug, whens in drugs.items():
+        groups.setdefault(_times(whens), []).append(drug)
+    lines: list[Line] = []
+    for times, names in groups.items():
+        lines.append(Line(f"Tablets {times}", "tablet"))
+        lines += [Line(name) for name in names]
+    return lines
+
+
 def _day_lines(plan: Plan) -> dict[dt.date, Day]:
     days: dict[dt.date, Day] = {}
     for e in plan.events:
@@ -111,6 +158,10 @@ def _day_lines(plan: Plan) -> dict[dt.date, Day]:
             days.setdefault(e.date, Day()).lines.append(Line(f"IT {_mg(e.dose_mg or 0)} {e.time}", symbol))
         elif e.kind == "rt-fraction":
             days.setdefault(e.date, Day()).lines.append(Line(f"RT {e.number}/{e.of}", "rt"))
+        elif e.kind == "infusion":
+            days.setdefault(e.date, Day()).lines += [Line(f"Infusion {e.time}", "infusion"), Line(_drug(e))]
+    for day, drugs in sorted(_tablet_days(plan).items()):
+        days.setdefault(day, Day()).lines += _tablet_lines(drugs)
     for day, doses in sorted(_med_doses(plan).items()):
         lines = days.setdefault(day, Day()).lines
         am, pm = doses.get("AM"), doses.get("PM")
@@ -141,7 +192,9 @@ def _months(plan: Plan) -> list[tuple[int, int]]:
 
 
 def month_pages(plan: Plan) -> list[tuple[int, int]]:
-    """The months that get a page, in order (the cover page comes first)."""
+    """The months that get a page, in order (the cover page comes first). A month too full for
+    one page (see `_month_layout`) gets two or more, titled "part 1 of 2"; plans without systemic
+    tablets never need that."""
     return _months(plan)
 
 
@@ -150,8 +203,42 @@ def month_pages(plan: Plan) -> list[tuple[int, int]]:
 
 def _symbol(c: Any, kind: str, x: float, y: float, size: float = SYMBOL) -> None:
     """Shapes that survive photocopying: filled circle (IT), hollow circle (IT to be confirmed),
-    filled square (radiotherapy), filled triangle (tablets). (x, y) is the text baseline."""
+    filled square (radiotherapy), filled triangle (memantine tablets), a filled drop pointing up
+    (an infusion visit: a drip), a capsule half filled (systemic tablets at home). (x, y) is the
+    text baseline."""
     cy = y + size * 0.4
+    if kind == "infusion":
+        # a drop: a circle's lower part under a point, taller than the IT circle so the two differ
+        r = size * 0.36
+        bottom = cy - size / 2 - 0.5
+        ccx, ccy = x + size / 2, bottom + r
+        tip = cy + size / 2 + 1.5
+        k = 0.5523 * r
+        path = c.beginPath()
+        path.moveTo(ccx, tip)
+        path.curveTo(ccx + r * 0.35, tip - (tip - ccy) * 0.45, ccx + r, ccy + k, ccx + r, ccy)
+        path.curveTo(ccx + r, ccy - k, ccx + k, ccy - r, ccx, ccy - r)
+        path.curveTo(ccx - k, ccy - r, ccx - r, ccy - k, ccx - r, ccy)
+        path.curveTo(ccx - r, ccy + k, ccx - r * 0.35, tip - (tip - ccy) * 0.45, ccx, tip)
+        path.close()
+        c.drawPath(path, stroke=1, fill=1)
+        return
+    if kind == "tablet":
+        # a capsule lying down, its left half filled: unlike every other mark, it is wider than tall
+        h = size * 0.62
+        r = h / 2
+        bottom = cy - r
+        c.setLineWidth(1.0)
+        c.roundRect(x, bottom, size + 1, h, r, stroke=1, fill=0)
+        path = c.beginPath()
+        path.moveTo(x + (size + 1) / 2, bottom)
+        path.lineTo(x + r, bottom)
+        path.arcTo(x, bottom, x + 2 * r, bottom + h, -90, -180)
+        path.lineTo(x + (size + 1) / 2, bottom + h)
+        path.close()
+        c.drawPath(path, stroke=1, fill=1)
+        c.setLineWidth(0.75)
+        return
     if kind == "it":
         c.circle(x + size / 2, cy, size / 2, stroke=1, fill=1)
     elif kind == "it-tentative":
@@ -244,6 +331,11 @@ def _symbol_op(kind: str, x: float, y: float) -> Callable[[Any], None]:
     return op
 
 
+def _tall(text: str, width: float) -> float:
+    """How tall `_paragraph` draws `text` in body type: what a heading keeps on its page."""
+    return BODY * 1.25 * max(1, len(wrap(text, FONT, BODY, width)))
+
+
 def _heading(flow: _Flow, text: str, x: float, width: float, then: float) -> None:
     """A 14 pt heading, kept on the same page as the first `then` points below it."""
     lines = wrap(text, BOLD, 14, width)
@@ -308,7 +400,129 @@ def _legend_rows(plan: Plan) -> list[tuple[str, str]]:
                 f"PM = evening ({pm}). The dose goes up week by week; see the table.",
             )
         )
+    rows += _systemic_legend(plan)
     return rows
+
+
+def _cycle_days(plan: Plan, course: str) -> int | None:
+    return next((t.cycle_days for t in plan.templates if t.id == course), None)
+
+
+def _minutes(n: int) -> str:
+    return f"{n} minutes" if n % 60 else f"{n // 60} hour{'s' if n != 60 else ''}"
+
+
+def _systemic_legend(plan: Plan) -> list[tuple[str, str]]:
+    """The drop (an infusion visit) and the capsule (tablets at home), in plain words."""
+    rows = []
+    infusions: dict[str, list[Event]] = {}
+    for e in plan.events:
+        if e.kind == "infusion":
+            infusions.setdefault(_drug(e), []).append(e)
+    clinic = plan.inputs.clinic
+    for drug, events in infusions.items():
+        every = _cycle_days(plan, events[0].course)
+        often = f", about every {every // 7} weeks" if every and every % 7 == 0 else ""
+        first, later = events[0].duration_min, {e.duration_min for e in events[1:]}
+        if not later or later == {first}:
+            takes = f"The drip takes about {_minutes(first)}."
+        else:
+            takes = (
+                f"The first drip takes about {_minutes(first)}, later ones about "
+                f"{' to '.join(_minutes(m) for m in sorted(later))}."
+            )
+        extra = clinic.prep_min + clinic.observation_min
+        stay = (
+            f" Plan to be at the clinic about {_minutes(extra)} longer: the nurses get you ready and "
+            "watch how you are afterwards."
+            if extra
+            else ""
+        )
+        rows.append(
+            (
+                "infusion",
+                f"Drop = infusion visit at the clinic: {drug.lower()} given through a drip into a "
+                f"vein{often}. The time on the day is when your visit starts. {takes}{stay}",
+            )
+        )
+    tablets = [e for e in plan.events if e.kind == "tablet"]
+    if tablets:
+        hours: dict[str, str] = {}
+        for e in tablets:
+            hours.setdefault(time_of_day(e), e.time)
+        words = {
+            "morning": f"morning ({hours.get('morning')})",
+            "evening": f"evening ({hours.get('evening')})",
+        }
+        words["daily"] = f"once a day ({hours.get('daily')})"
+        said: dict[str, str] = {}  # each time word a cell prints, and what it means
+        for drugs in _tablet_days(plan).values():
+            for whens in drugs.values():
+                times = _times(whens)
+                if all(w.startswith("time") for w in whens):
+                    clocks = sorted(hours[w] for w in whens)
+                    said.setdefault(times, f"{len(clocks)} times a day ({_and(clocks)})")
+                else:
+                    said.setdefault(
+                        times, _and([words.get(w, w) for w in ("morning", "evening", "daily") if w in whens])
+                    )
+        rows.append(
+            (
+                "tablet",
+                "Capsule = tablets you take at home by mouth, not at the clinic. The capsule's line "
+                f"says when ({_and([f'{k} = {v}' for k, v in said.items()])}); the lines under it name "
+                "the tablets to take. The "
+                "capsule is on every day you take them: on a day without it, take none. How many "
+                "tablets: see below.",
+            )
+        )
+    return rows
+
+
+def _and(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return " and ".join(items) if len(items) < 3 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _tablet_courses(plan: Plan) -> list[str]:
+    """One plain sentence per systemic tablet: dose (and which tablets make it up), times, days."""
+    by_drug: dict[str, list[Event]] = {}
+    for e in plan.events:
+        if e.kind == "tablet":
+            by_drug.setdefault(_drug(e), []).append(e)
+    out = []
+    for drug, events in by_drug.items():
+        changes: list[tuple[str, dt.date]] = []  # each dose (with its tablets) and when it starts
+        for e in sorted(events, key=lambda e: e.date):
+            dose = _mg(float(e.dose_mg or 0)) + (f" ({e.tablets})" if e.tablets else "")
+            if not changes or changes[-1][0] != dose:
+                changes.append((dose, e.date))
+        doses = [dose if len(changes) == 1 else f"{dose} from {_short(day)}" for dose, day in changes]
+        whens = {time_of_day(e) for e in events}
+        times = [
+            f"{word} ({next(e.time for e in events if time_of_day(e) == when)})"
+            for when, word in (("morning", "morning"), ("evening", "evening"), ("daily", "once a day"))
+            if when in whens
+        ]
+        clocks = sorted({e.time for e in events if time_of_day(e).startswith("time")})
+        if clocks:
+            times.append(f"{len(clocks)} times a day ({_and(clocks)})")
+        taken = sorted({e.date + dt.timedelta(days=i) for e in events for i in range(e.repeat_days)})
+        first, last = taken[0], taken[-1]
+        cycle = _cycle_days(plan, events[0].course)
+        runs = {e.repeat_days for e in events}
+        if len(taken) == (last - first).days + 1:
+            days = f"every day from {_short(first)} to {_short(last)}"
+        elif cycle and len(runs) == 1 and all(e.cycle_day == 1 for e in events):
+            (n,) = runs
+            days = (
+                f"on days 1 to {n} of each {cycle}-day cycle, then {cycle - n} days without "
+                f"({_short(first)} to {_short(last)})"
+            )
+        else:
+            days = f"on the days the calendar marks, from {_short(first)} to {_short(last)}"
+        out.append(f"{drug}: {'; '.join(doses)} each time, {_and(times)}, {days}.")
+    return out
 
 
 def _titration(plan: Plan) -> list[tuple[str, str, str, str]]:
@@ -359,13 +573,28 @@ def _cover(plan: Plan, width: float, height: float) -> list[list[Callable[[Any],
     its = [e for e in plan.events if e.kind == "it-dose"]
     rts = [e for e in plan.events if e.kind == "rt-fraction"]
     meds = [e for e in plan.events if e.kind == "medication"]
-    facts = []
+    dated: list[tuple[dt.date, str]] = []
     if rts:
-        facts.append(f"Radiotherapy starts {long_date(rts[0].date)} at {rts[0].time}.")
+        dated.append((rts[0].date, f"Radiotherapy starts {long_date(rts[0].date)} at {rts[0].time}."))
     if its:
-        facts.append(f"First intrathecal treatment: {long_date(its[0].date)} at {its[0].time}.")
+        dated.append(
+            (its[0].date, f"First intrathecal treatment: {long_date(its[0].date)} at {its[0].time}.")
+        )
     if meds:
-        facts.append(f"{_drug_name(plan)} tablets start {long_date(min(e.date for e in meds))}.")
+        first = min(e.date for e in meds)
+        dated.append((first, f"{_drug_name(plan)} tablets start {long_date(first)}."))
+    infusions = [e for e in plan.events if e.kind == "infusion"]
+    tablets = [e for e in plan.events if e.kind == "tablet"]
+    if infusions:
+        first = infusions[0].date
+        dated.append((first, f"First infusion visit: {long_date(first)} at {infusions[0].time}."))
+    if tablets:
+        first = min(e.date for e in tablets)
+        names = ", ".join(dict.fromkeys(_drug(e).lower() for e in tablets))
+        dated.append((first, f"Tablets at home start {long_date(first)} ({names})."))
+    if infusions or tablets:  # with systemic therapy, in the order they begin (stable for ties)
+        dated.sort(key=lambda fact: fact[0])
+    facts = [text for _, text in dated]
     if not plan.events:
         facts.append("No treatment visits are planned in this calendar.")
     for fact in facts:
@@ -373,7 +602,13 @@ def _cover(plan: Plan, width: float, height: float) -> list[list[Callable[[Any],
     flow.skip(8)
     legend = _legend_rows(plan)
     if legend:
-        _heading(flow, "What the signs on the calendar mean", x, right - x, then=15)
+        _heading(
+            flow,
+            "What the signs on the calendar mean",
+            x,
+            right - x,
+            then=_tall(legend[0][1], right - x - 20),
+        )
     for kind, text in legend:
         _paragraph(flow, text, x + 20, right - x - 20, symbol=kind)
         flow.skip(4)
@@ -390,6 +625,13 @@ def _cover(plan: Plan, width: float, height: float) -> list[list[Callable[[Any],
             baseline = flow.line("", x, FONT, BODY, 18 if n == 0 else 16)
             for col, cell in zip(cols, row, strict=True):
                 flow.draw(_text(cell, col, baseline, FONT, BODY))
+    courses = _tablet_courses(plan)
+    if courses:
+        flow.skip(6)
+        _heading(flow, "Your tablets at home", x, right - x, then=_tall(courses[0], right - x - 20))
+        for text in courses:
+            _paragraph(flow, text, x + 20, right - x - 20, symbol="tablet")
+            flow.skip(4)
     messages = list(dict.fromkeys(f.patient_message for f in plan.findings))
     # Visits a revision moved: said in the care team's name, never with the revision's reason
     # (free text for staff, which may hold a record number or a diagnosis). Moves the clinic
@@ -404,7 +646,7 @@ def _cover(plan: Plan, width: float, height: float) -> list[list[Callable[[Any],
         messages.insert(0, EDITED_PATIENT)
     if messages:
         flow.skip(6)
-        _heading(flow, "Please note", x, right - x, then=15)
+        _heading(flow, "Please note", x, right - x, then=_tall(messages[0], right - x))
         for message in messages:
             _paragraph(flow, message, x, right - x)
             flow.skip(2)
@@ -465,49 +707,101 @@ def _rows(counts: Sequence[int], room: float) -> tuple[list[float], float]:
     return [h + extra for h in heights], leading
 
 
-def _month(
-    c: Any, plan: Plan, year: int, month: int, days: dict[dt.date, Day], width: float, height: float
-) -> None:
-    title = f"{MONTHS[month - 1]} {year}"
-    c.setFont(BOLD, 22)
-    c.drawString(MARGIN, height - MARGIN - 20, title)
-    size, header = _month_header(_first_name(plan), _width(title, BOLD, 22), width)
-    c.setFont(FONT, size)
-    for n, line in enumerate(header):
-        c.drawRightString(width - MARGIN, height - MARGIN - 20 - n * (size + 2.5), line)
+@dataclass
+class _MonthPage:
+    """One page of a month: its title, the weeks it shows, their rows and each day's lines."""
+
+    title: str
+    month: int
+    header: list[str]
+    header_size: float
+    grid_top: float
+    weeks: list[list[dt.date]]
+    heights: list[float]
+    leading: float
+    cells: dict[dt.date, list[Line]]
+
+
+def _month_layout(
+    plan: Plan, year: int, month: int, days: dict[dt.date, Day], width: float, height: float
+) -> list[_MonthPage]:
+    """A month's page, or pages: a month whose weeks need more lines than one page holds even
+    with rows sized to them (four daily tablet courses, an IT session and an infusion in a
+    six-week month) continues on a second page, its weeks shared out in order ("part 1 of 2"),
+    so that nothing is squeezed below 12 pt text with 12.5 pt spacing and nothing is cropped."""
+    name = f"{MONTHS[month - 1]} {year}"
     weeks = cal_module.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    grid_top = height - MARGIN - max(TITLE_H, 30 + (len(header) - 1) * (size + 2.5))
-    grid_bottom = MARGIN + FOOTER_H
     col_w = (width - 2 * MARGIN) / 7
-    row_h = (grid_top - WEEKDAY_H - grid_bottom) / len(weeks)
+    text_w = col_w - 2 * PAD - SYMBOL - GAP
+    for parts in range(1, len(weeks) + 1):
+        size = -(-len(weeks) // parts)  # weeks per page, the last page taking what is left
+        chunks = [weeks[i : i + size] for i in range(0, len(weeks), size)]
+        pages = []
+        for n, chunk in enumerate(chunks, start=1):
+            title = name if len(chunks) == 1 else f"{name}, part {n} of {len(chunks)}"
+            page = _fit(plan, title, month, chunk, days, text_w, width, height)
+            if page is None:
+                break
+            pages.append(page)
+        else:
+            return pages
+    raise LayoutError(f"{name}: one week's days do not fit a page")
+
+
+def _fit(
+    plan: Plan,
+    title: str,
+    month: int,
+    weeks: list[list[dt.date]],
+    days: dict[dt.date, Day],
+    text_w: float,
+    width: float,
+    height: float,
+) -> _MonthPage | None:
+    """`weeks` laid out on one page, or None when their days need more lines than it holds."""
+    size, header = _month_header(_first_name(plan), _width(title, BOLD, 22), width)
+    grid_top = height - MARGIN - max(TITLE_H, 30 + (len(header) - 1) * (size + 2.5))
+    room = grid_top - WEEKDAY_H - (MARGIN + FOOTER_H)
+    # a day too full for an even row gives up its tablets' name line (never 12 pt text with less
+    # than 12.5 pt leading); a week still too full gets a taller row (see _rows)
+    fits = int((room / len(weeks) - 2 * PAD) // MIN_LEADING)
+    cells: dict[dt.date, list[Line]] = {}
+    for week in weeks:
+        for d in week:
+            if d.month != month or d not in days:
+                continue
+            lines = _cell_lines(days[d], text_w)
+            cells[d] = lines if 1 + len(lines) <= fits else _cell_lines(_compact(days[d]), text_w)
+    counts = [max((1 + len(cells.get(d, [])) for d in w if d.month == month), default=1) for w in weeks]
+    heights, leading = _rows(counts, room)
+    if leading < MIN_LEADING:
+        return None
+    return _MonthPage(title, month, header, size, grid_top, weeks, heights, leading, cells)
+
+
+def _month(c: Any, page: _MonthPage, width: float, height: float) -> None:
+    c.setFont(BOLD, 22)
+    c.drawString(MARGIN, height - MARGIN - 20, page.title)
+    c.setFont(FONT, page.header_size)
+    for n, line in enumerate(page.header):
+        c.drawRightString(width - MARGIN, height - MARGIN - 20 - n * (page.header_size + 2.5), line)
+    col_w = (width - 2 * MARGIN) / 7
     c.setLineWidth(0.75)
     c.setFont(BOLD, BODY)
     for i, day_name in enumerate(DAYS):
-        c.drawCentredString(MARGIN + col_w * (i + 0.5), grid_top - WEEKDAY_H + 5, day_name)
-    # a day too full for an even row gives up its tablets' name line (never 12 pt text with less
-    # than 12.5 pt leading); a week still too full gets a taller row (see _rows)
-    fits = int((row_h - 2 * PAD) // MIN_LEADING)
-    text_w = col_w - 2 * PAD - SYMBOL - GAP
-    cells: dict[dt.date, list[Line]] = {}
-    for d, entry in days.items():
-        lines = _cell_lines(entry, text_w)
-        cells[d] = lines if 1 + len(lines) <= fits else _cell_lines(_compact(entry), text_w)
-    counts = [max((1 + len(cells.get(d, [])) for d in w if d.month == month), default=1) for w in weeks]
-    heights, leading = _rows(counts, grid_top - WEEKDAY_H - grid_bottom)
-    if leading < MIN_LEADING:
-        raise LayoutError(f"{title}: {sum(counts)} lines do not fit {len(weeks)} rows")
-    top = grid_top - WEEKDAY_H
-    for week, row_h in zip(weeks, heights, strict=True):
+        c.drawCentredString(MARGIN + col_w * (i + 0.5), page.grid_top - WEEKDAY_H + 5, day_name)
+    top = page.grid_top - WEEKDAY_H
+    for week, row_h in zip(page.weeks, page.heights, strict=True):
         for col, day in enumerate(week):
             left = MARGIN + col * col_w
             c.rect(left, top - row_h, col_w, row_h, stroke=1, fill=0)
-            if day.month != month:
+            if day.month != page.month:
                 continue
             y = top - PAD - BODY * 0.85
             c.setFont(BOLD, BODY + 2)
             c.drawString(left + PAD, y, str(day.day))
-            for cell in cells.get(day, []):
-                y -= leading
+            for cell in page.cells.get(day, []):
+                y -= page.leading
                 if cell.symbol:
                     _symbol(c, cell.symbol, left + PAD, y)
                 c.setFont(BOLD if cell.bold else FONT, BODY)
@@ -536,8 +830,9 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     c.setCreator(info["creator"])
     c.setProducer(info["producer"])
     c.setKeywords(" ".join(info["keywords"]))
-    months = _months(plan)
     cover = _cover(plan, width, height)
+    days = _day_lines(plan)
+    months = [page for y, m in _months(plan) for page in _month_layout(plan, y, m, days, width, height)]
     pages = len(cover) + len(months)
     for n, ops in enumerate(cover, start=1):
         c.setLineWidth(0.75)
@@ -545,10 +840,9 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
             op(c)
         _footer(c, plan, n, pages, width)
         c.showPage()
-    days = _day_lines(plan)
-    for n, (year, month) in enumerate(months, start=len(cover) + 1):
+    for n, month in enumerate(months, start=len(cover) + 1):
         c.setLineWidth(0.75)
-        _month(c, plan, year, month, days, width, height)
+        _month(c, month, width, height)
         _footer(c, plan, n, pages, width)
         c.showPage()
     c.save()

@@ -94,6 +94,8 @@ def totals(plan: Plan) -> list[Total]:
     its: dict[str, list[Event]] = {}
     meds: dict[str, list[Event]] = {}
     rts: dict[str, list[Event]] = {}
+    infusions: dict[str, list[Event]] = {}
+    tablets: dict[str, list[Event]] = {}
     for e in plan.events:
         if e.status == "cancelled":
             continue
@@ -101,6 +103,10 @@ def totals(plan: Plan) -> list[Total]:
             its.setdefault(e.drug or e.course, []).append(e)
         elif e.kind == "medication":
             meds.setdefault(e.drug or e.course, []).append(e)
+        elif e.kind == "infusion":
+            infusions.setdefault(e.drug or e.course, []).append(e)
+        elif e.kind == "tablet":
+            tablets.setdefault(e.drug or e.course, []).append(e)
         else:
             rts.setdefault(e.course, []).append(e)
     for drug, events in its.items():
@@ -126,6 +132,29 @@ def totals(plan: Plan) -> list[Total]:
                 routes,
                 f"{len(events)} titration rows",
                 f"{_g(total)} mg over {days} days ({first} to {last})",
+            )
+        )
+    for drug, events in infusions.items():
+        total = sum(float(e.dose_mg or 0) for e in events)
+        cycles = _ranges([e.cycle for e in events if e.cycle is not None])
+        rows.append(
+            Total(
+                f"{drug} (systemic)",
+                route_words("iv"),
+                f"{len(events)} infusion{'s' if len(events) != 1 else ''}",
+                f"{_g(total)} mg" + (f" (cycles {cycles})" if cycles else ""),
+            )
+        )
+    for drug, events in tablets.items():
+        total = sum(float(e.dose_mg or 0) * e.repeat_days for e in events)
+        taken = {e.date + dt.timedelta(days=i) for e in events for i in range(e.repeat_days)}
+        doses = sum(e.repeat_days for e in events)
+        rows.append(
+            Total(
+                f"{drug} (systemic)",
+                route_words("oral"),
+                f"{len(events)} tablet rows, {doses} doses",
+                f"{_g(total)} mg over {len(taken)} days ({min(taken)} to {max(taken)})",
             )
         )
     titles = {t.id: t.title for t in plan.templates}
@@ -173,9 +202,58 @@ def _regimen(plan: Plan) -> str:
     return "; ".join(f"{t.id} v{t.version}" for t in regimens) or "none"
 
 
+def _systemic(plan: Plan) -> list[tuple[str, str]]:
+    courses = [t for t in plan.templates if t.kind == "systemic"]
+    return [("Systemic", "; ".join(f"{t.id} v{t.version}" for t in courses))] if courses else []
+
+
+def _body_size(plan: Plan) -> list[tuple[str, str]]:
+    """Weight (with the day it was measured), height and Mosteller BSA for the page header, when a
+    dose is by body size (mg/kg, mg/m2); NOT RECORDED for each one the plan lacks."""
+    sized = any(
+        e.kind in ("infusion", "tablet") and e.dose_basis and ("/kg" in e.dose_basis or "/m2" in e.dose_basis)
+        for e in plan.events
+    )
+    if not sized:
+        return []
+    from ...dosing import bsa_mosteller
+
+    inputs = plan.inputs
+    weight = NOT_RECORDED
+    if inputs.weight_kg is not None:
+        measured = inputs.weight_date.isoformat() if inputs.weight_date else NOT_RECORDED
+        weight = f"{_g(inputs.weight_kg)} kg (measured {measured})"
+    height = f"{_g(inputs.height_cm)} cm" if inputs.height_cm is not None else NOT_RECORDED
+    bsa = NOT_RECORDED
+    if inputs.weight_kg is not None and inputs.height_cm is not None:
+        bsa = f"{bsa_mosteller(inputs.height_cm, inputs.weight_kg):.2f} m2 (Mosteller)"
+    return [("Weight", weight), ("Height", height), ("BSA", bsa)]
+
+
 def _short_fingerprint(plan: Plan) -> str:
     digest = plan.fingerprint.removeprefix("sha256:")
     return f"sha256:{digest[:16]}..." if digest else "none"
+
+
+NOT_RECORDED = "NOT RECORDED"  # a missing order element (administration records: never blank)
+_ORDER_KEYS = ("Basis: ", "Calculation: ", "Tablets: ", "Infusion: ")
+
+
+def _order_lines(e: Event) -> list[tuple[str, str]]:
+    """A systemic dose's order elements under its label, each printed, NOT RECORDED when the plan
+    lacks it: the dose basis, the calculation, the tablets that make up an oral dose, and an
+    infusion's minutes (cycle and day are in the label: "C3 D1")."""
+    if e.kind not in ("infusion", "tablet"):
+        return []
+    lines = [
+        ("Basis", e.dose_basis or NOT_RECORDED),
+        ("Calculation", e.dose_calc or NOT_RECORDED),
+    ]
+    if e.kind == "tablet":
+        lines.append(("Tablets", e.tablets or NOT_RECORDED))
+    else:
+        lines.append(("Infusion", f"{e.duration_min} min" if e.duration_min else NOT_RECORDED))
+    return lines
 
 
 def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
@@ -184,14 +262,23 @@ def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
     moved_note = f"moved from {e.shifted_from}: {e.shift_reason}" if e.shifted_from else None
     label = event_label(e)
     notes = [n for n in e.notes if n != moved_note]
+    order = _order_lines(e)
     event: str | None = None
-    if e.status == "tentative" or notes:
+    if e.status == "tentative" or notes or order:
         head = escape(label) + (" <i>(tentative)</i>" if e.status == "tentative" else "")
-        event = "<br/>".join([head, *(f"<i>{escape(n)}</i>" for n in notes)])
+        event = "<br/>".join(
+            [
+                head,
+                *(f"<b>{escape(k)}:</b> {escape(v)}" for k, v in order),
+                *(f"<i>{escape(n)}</i>" for n in notes),
+            ]
+        )
     if e.status == "cancelled":
         event = f"<b>CANCELLED</b> <strike>{event or escape(label)}</strike>"
-    dose = dose_text(e)
-    if e.kind == "medication":
+    systemic = e.kind in ("infusion", "tablet")
+    missing = NOT_RECORDED if systemic else "n/a"  # IT, RT and memantine rows print as they did
+    dose = dose_text(e) or (NOT_RECORDED if systemic else "")
+    if e.kind in ("medication", "tablet"):
         dose += f"\ndaily x {e.repeat_days} day{'s' if e.repeat_days != 1 else ''}"
     moved: str | None = None
     if e.shifted_from is not None:
@@ -203,11 +290,11 @@ def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
         e.date.isoformat(),
         WEEKDAY[e.date.weekday()],
         e.time,
-        "\n".join([label, *notes]),
+        "\n".join([label, *(f"{k}: {v}" for k, v in order), *notes]),
         e.phase,
         dose,
-        route_words(e.route) or "n/a",
-        e.formulation or "n/a",
+        route_words(e.route) or missing,
+        e.formulation or missing,
         f"{e.shifted_from} {e.shift_reason or ''}" if e.shifted_from else "",
         "",
         "",
@@ -235,7 +322,10 @@ def _widths(
         for i in _COMPACT:
             for word in row[i].split():
                 widths[i] = max(widths[i], measure(word, FONT, BODY) + pad)
-        label = max(label, measure(row[_EVENT].split("\n")[0], FONT, BODY) + pad)
+        # the label and a systemic dose's order lines ("Calculation: ...") ask for room; notes wrap
+        first, *more = row[_EVENT].split("\n")
+        for line in [first, *(line for line in more if line.startswith(_ORDER_KEYS))]:
+            label = max(label, measure(line, FONT, BODY) + pad)
     for i, minimum in _WRITE_IN.items():
         widths[i] = max(minimum, measure(COLUMNS[i], BOLD, BODY) + pad)
     rest = available - sum(widths)
@@ -276,7 +366,9 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         spaceAfter=4,
         keepWithNext=1,
     )
-    bullet = ParagraphStyle("bullet", parent=body, leftIndent=10, bulletIndent=0, spaceAfter=2)
+    # 6 points kept free on the right: reportlab sets a bulleted line up to about a space and a
+    # bullet wider than its frame (a long plan note ran 3 points past the right margin).
+    bullet = ParagraphStyle("bullet", parent=body, leftIndent=10, bulletIndent=0, rightIndent=6, spaceAfter=2)
 
     def para(markup: str, style: Any = body) -> Any:
         return Paragraph(markup, style)
@@ -296,14 +388,18 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     age_label, age_value = _patient_age(plan)
     clinic = plan.inputs.clinic
     facts = [
-        ("Patient", plan.patient.name or "not given"),
-        ("Patient ID", plan.patient.id or "not given"),
+        # two patient identifiers are order elements (S27): a missing one is NOT RECORDED, never
+        # "not given" (on an administration record: a dose that was not given)
+        ("Patient", plan.patient.name or NOT_RECORDED),
+        ("Patient ID", plan.patient.id or NOT_RECORDED),
         (age_label, age_value),
         ("Route", route_words(plan.inputs.route, "staff")),
         ("Regimen", _regimen(plan)),
+        *_systemic(plan),
         ("Plan", _short_fingerprint(plan)),
         ("Revision", str(plan.revision)),
         ("Generated", generated(plan)),
+        *_body_size(plan),
     ]
 
     def fact_grid(columns: int) -> Any:
