@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from .calendar import ClinicCalendar, place_course
-from .dosing import number, systemic_dose
+from .dosing import SystemicDecision, number, systemic_dose
 from .errors import InputError
 from .interactions import RT_HOLD_DAYS, hold_window, is_braf_mek
 from .models import PlanRequest, Systemic, SystemicComponent, SystemicCourse
@@ -89,6 +90,30 @@ def when_names(times: tuple[str, ...]) -> tuple[str, ...]:
 
 def _uid(who: str, tpl: Systemic, course: SystemicCourse, part: str) -> str:
     return f"{digest(who, tpl.id, course.start, part)[:32]}@lmsched"
+
+
+def _shared(
+    tpl: Systemic,
+    part: SystemicComponent,
+    request: PlanRequest,
+    start: CycleStart,
+    decision: SystemicDecision,
+) -> dict[str, Any]:
+    """What an infusion and a tablet event of one component and cycle have in common (numbered
+    once the course's events are sorted)."""
+    return {
+        "course": tpl.id,
+        "tz": request.clinic.tz,
+        "number": 0,
+        "of": 0,
+        "drug": part.drug,
+        "dose_mg": number(decision.mg),
+        "dose_basis": decision.basis,
+        "route": part.route,
+        "formulation": part.formulation,
+        "cycle": start.cycle,
+        "dose_calc": decision.calc,
+    }
 
 
 def _segments(
@@ -195,25 +220,15 @@ def _infusions(
                 Event(
                     uid=_uid(who, tpl, course, f"{part.drug}:c{start.cycle}:d{d}"),
                     kind="infusion",
-                    course=tpl.id,
                     date=day,
                     time=clock.time,
-                    tz=request.clinic.tz,
                     duration_min=minutes,
                     phase=f"cycle-{start.cycle}",
-                    number=0,
-                    of=0,
-                    drug=part.drug,
-                    dose_mg=number(decision.mg),
-                    dose_basis=decision.basis,
-                    route="iv",
-                    formulation=part.formulation,
                     shifted_from=shifted if day != shifted else None,
                     shift_reason=reason if day != shifted else None,
                     notes=tuple(event_notes),
-                    cycle=start.cycle,
                     cycle_day=d,
-                    dose_calc=decision.calc,
+                    **_shared(tpl, part, request, start, decision),
                 )
             )
     return events
@@ -254,25 +269,15 @@ def _tablets(
                     Event(
                         uid=_uid(who, tpl, course, f"{part.drug}:c{start.cycle}:{clock}:s{s}"),
                         kind="tablet",
-                        course=tpl.id,
                         date=seg_first,
                         time=clock,
-                        tz=request.clinic.tz,
                         duration_min=5,
                         phase=f"cycle-{start.cycle}-{when}",
-                        number=0,
-                        of=0,
-                        drug=part.drug,
-                        dose_mg=number(decision.mg),
-                        dose_basis=decision.basis,
-                        route="oral",
-                        formulation=part.formulation,
                         repeat_days=days,
                         notes=tuple(event_notes),
-                        cycle=start.cycle,
                         cycle_day=(seg_first - start.day).days + 1,
-                        dose_calc=decision.calc,
                         tablets=decision.tablets,
+                        **_shared(tpl, part, request, start, decision),
                     )
                 )
     return events

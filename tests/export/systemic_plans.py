@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from hypothesis import strategies as st
+
 from scheduler.models import PlanRequest
 from scheduler.plan import Event, Plan
 from scheduler.schedule import build_plan
@@ -29,6 +31,12 @@ CLINIC: dict[str, Any] = {
     "closed": [{"date": "2027-01-26", "reason": "staff training"}],
 }
 SYSTEMIC_KINDS = ("infusion", "tablet")
+# Any adult body size and either body-size template, for the exporters' property tests.
+BODY_SIZES = {
+    "weight": st.floats(40, 150).map(lambda w: round(w, 1)),
+    "height": st.floats(140, 200).map(lambda h: round(h, 0)),
+    "template": st.sampled_from(["sys-tdxd-q3w", "sys-her2climb"]),
+}
 
 
 def request(template: str, start: str, cycles: int, **fields: Any) -> PlanRequest:

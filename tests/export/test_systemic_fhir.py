@@ -9,13 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from scheduler.export.fhir import DISCLAIMER, render
 from scheduler.plan import Event, Plan
 from scheduler.templates import Registry
 
-from .systemic_plans import PATIENT_ID, days_of, her2climb_plan, systemic, tdxd_plan
+from .systemic_plans import BODY_SIZES, PATIENT_ID, days_of, her2climb_plan, systemic, tdxd_plan
 from .test_fhir import by_uid, one, read, resources
 
 UCUM_MG = {"unit": "mg", "system": "http://unitsofmeasure.org", "code": "mg"}
@@ -137,11 +136,7 @@ def test_every_systemic_event_is_a_care_plan_activity(climb: Plan) -> None:
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    weight=st.floats(40, 150).map(lambda w: round(w, 1)),
-    height=st.floats(140, 200).map(lambda h: round(h, 0)),
-    template=st.sampled_from(["sys-tdxd-q3w", "sys-her2climb"]),
-)
+@given(**BODY_SIZES)
 def test_any_body_size_validates_and_carries_the_event_dose(
     registry: Registry, weight: float, height: float, template: str
 ) -> None:

@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from scheduler.export import ics
 from scheduler.plan import Event, Plan
@@ -19,6 +18,7 @@ from scheduler.templates import Registry
 from ..conftest import demo_key
 from ..ical_readers import Read, occurrences, with_icalendar, with_vobject
 from .systemic_plans import (
+    BODY_SIZES,
     CLINIC,
     PATIENT_ID,
     PATIENT_NAME,
@@ -279,11 +279,7 @@ def test_hostile_clinic_and_patient_text_is_escaped(registry: Registry) -> None:
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(
-    weight=st.floats(40, 150).map(lambda w: round(w, 1)),
-    height=st.floats(140, 200).map(lambda h: round(h, 0)),
-    template=st.sampled_from(["sys-tdxd-q3w", "sys-her2climb"]),
-)
+@given(**BODY_SIZES)
 def test_the_calendar_dose_is_the_event_dose(
     registry: Registry, weight: float, height: float, template: str
 ) -> None:
