@@ -148,7 +148,7 @@ def tablet_combination(
             break
         frontier = following
     reachable = [t for t in best if t > 0] or [0]
-    close = [t for t in reachable if abs(t - goal) <= goal * band_pct / 100]
+    close = [t for t in reachable if abs(t - goal) * 100 <= goal * band_pct]  # exact for whole units
     if close:
         chosen = min(close, key=lambda t: (sum(best[t]), abs(t - goal), t))
     else:
