@@ -74,6 +74,8 @@ class Event(Frozen):
     # the calculation, e.g. "5.4 mg/kg x 72 kg = 389 mg (388.8 rounded to 1 mg)"
     dose_calc: str | None = Field(default=None, max_length=300, exclude_if=_none)
     tablets: str | None = Field(default=None, max_length=120, exclude_if=_none)  # "3 x 500 mg + 2 x 150 mg"
+    # how to take a tablet ("take within 30 minutes after a meal"), for the patient's outputs
+    instructions: str | None = Field(default=None, max_length=300, exclude_if=_none)
 
 
 class Finding(Frozen):

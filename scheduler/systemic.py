@@ -277,6 +277,7 @@ def _tablets(
                         notes=tuple(event_notes),
                         cycle_day=(seg_first - start.day).days + 1,
                         tablets=decision.tablets,
+                        instructions=part.instructions or None,
                         **_shared(tpl, part, request, start, decision),
                     )
                 )

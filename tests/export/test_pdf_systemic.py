@@ -214,8 +214,10 @@ def test_the_cover_explains_the_capsule_and_the_tablets_to_take(climb: Plan) -> 
         "on days 1 to 14 of each 21-day cycle, then 7 days without",
         "Tucatinib: 300 mg each time, morning (08:00) and evening (20:00), every day from Tue 5 Jan 2027",
         "Drop = infusion visit at the clinic: trastuzumab given through a drip",
+        "then 7 days without (Tue 5 Jan 2027 to Mon 3 May 2027). Take within 30 minutes after a meal.",
     ):
         assert squash(said) in text, said
+    assert text.count(squash("Take within 30 minutes after a meal.")) == 1  # capecitabine only
 
 
 def test_no_record_number_on_the_patient_calendar(her2: Plan, climb: Plan) -> None:

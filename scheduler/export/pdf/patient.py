@@ -521,7 +521,9 @@ def _tablet_courses(plan: Plan) -> list[str]:
             )
         else:
             days = f"on the days the calendar marks, from {_short(first)} to {_short(last)}"
-        out.append(f"{drug}: {'; '.join(doses)} each time, {_and(times)}, {days}.")
+        how = sorted({e.instructions for e in events if e.instructions})
+        advice = "".join(f" {text[:1].upper()}{text[1:]}." for text in how)
+        out.append(f"{drug}: {'; '.join(doses)} each time, {_and(times)}, {days}.{advice}")
     return out
 
 
