@@ -144,7 +144,9 @@ class Move(Frozen):
 
     def describe(self) -> str:
         """'2026-12-08 -> 2026-12-11  IT methotrexate 12 mg, dose 5 of 16' and the like."""
-        target = "cancelled" if self.new is None else self.new.isoformat()
+        target = (
+            "cancelled" if self.new is None else "same day" if self.new == self.old else self.new.isoformat()
+        )
         text = f"{self.old} -> {target}  {self.label}"
         if self.old_mg != self.new_mg:
             text += f" (dose {self.old_mg:g} -> {self.new_mg:g} mg)"

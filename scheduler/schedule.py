@@ -292,7 +292,7 @@ def _body_note(request: PlanRequest, courses: Sequence[Systemic], notes: list[st
     bases = {c.dose.basis for t in courses for c in t.components}
     if request.weight_kg is None or not bases & {"mg/kg", "mg/m2"}:
         return
-    measured = f" measured {request.weight_date}" if request.weight_date else " (date measured not given)"
+    measured = f" measured {request.weight_date}" if request.weight_date else " (date measured NOT RECORDED)"
     text = f"Body-size doses use weight {request.weight_kg:g} kg{measured}"
     if request.height_cm is not None:
         area = bsa_mosteller(request.height_cm, request.weight_kg)

@@ -71,7 +71,7 @@ def test_dose_level_change_from_the_command_line(run, tdxd: Path, tmp_path: Path
     assert result.code == 0, result.err
     assert "dose level -1 for sys-tdxd-q3w" in result.out
     assert (
-        "2027-02-16 -> 2027-02-16  trastuzumab deruxtecan 369 mg IV, cycle 3 day 1 (dose 369 -> 301 mg)"
+        "2027-02-16 -> same day  trastuzumab deruxtecan 369 mg IV, cycle 3 day 1 (dose 369 -> 301 mg)"
         in result.out
     )
     doses = [e["dose_mg"] for e in infusions(out, "sys-tdxd-q3w")]
