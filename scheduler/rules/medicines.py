@@ -35,6 +35,37 @@ def vinca_intrathecal(plan: Plan) -> list[Hit]:
 
 
 @rule(
+    "vinca-same-day-as-it",
+    "stop",
+    ["S11"],
+    "A vinca alkaloid by vein on the same day as an IT dose: never in the same place or session "
+    "(the override's reason says how they are kept apart).",
+)
+def vinca_same_day_as_it(plan: Plan) -> list[Hit]:
+    it_days = {e.date: e for e in it_events(plan)}
+    found = [
+        e
+        for e in active(plan)
+        if e.kind == "infusion"
+        and any(v in (e.drug or "").lower() for v in VINCA_ALKALOIDS)
+        and e.date in it_days
+    ]
+    if not found:
+        return []
+    return [
+        Hit(
+            f"{found[0].drug} by vein is planned on {dates([e.date for e in found])}, the same day as "
+            "an IT dose: a vinca alkaloid must never be in the same place or session as an intrathecal "
+            "dose (a wrong-route death is a never event); move one of them, or say in the override how "
+            "they are kept apart (another place and session)",
+            "Two of your treatments fall on the same day. Your care team will make sure they are given "
+            "separately.",
+            uids(found, [it_days[e.date] for e in found]),
+        )
+    ]
+
+
+@rule(
     "preserved-formulation-intrathecal",
     "block",
     ["S6", "S1"],

@@ -47,6 +47,7 @@ REFERENCE_RULES = {  # the clinical reference's rules table: rule id -> (default
 LOCAL_RULES = {  # rules lmsched adds, each refining a reference row (same source)
     "it-methotrexate-during-csi": ("stop", ("S1",)),  # csi-with-methotrexate, given concurrently
     "systemic-cycle-lengthened": ("warn", ()),  # a closure lengthens a cycle (template window_days)
+    "vinca-same-day-as-it": ("stop", ("S11",)),  # S11/ISMP: never in the same place or session as IT
 }
 ALL_RULES = REFERENCE_RULES | LOCAL_RULES
 LOCAL_TEMPLATE = """

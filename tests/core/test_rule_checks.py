@@ -104,6 +104,22 @@ HER2CLIMB = course("sys-her2climb", cycles=1)
 LATE = {**course("sys-her2climb", cycles=2), "clinic": {"closed": ["2026-12-22..2026-12-30"]}}  # 9 days late
 
 
+def vinca_on_an_it_day(day: int = 0) -> Build:
+    """A T-DXd plan whose first infusion is edited into vincristine by vein and moved to the first
+    IT day (+ `day` days): no shipped template has a vinca alkaloid."""
+
+    def build() -> Plan:
+        plan = make_plan(**course("sys-tdxd-q3w", cycles=2))
+        return edit(
+            plan,
+            lambda e: e.kind == "infusion" and e.cycle == 1,
+            drug="vincristine",
+            date=dt.date(2026, 12, 1) + dt.timedelta(day),
+        )
+
+    return build
+
+
 def late_at_maintenance_dose() -> Plan:
     """Trastuzumab 9 days late but planned at 6 mg/kg (a hand edit): the label's loading dose is due."""
     return edit(make_plan(**LATE), lambda e: e.kind == "infusion" and e.cycle == 2, dose_mg=432)
@@ -182,6 +198,8 @@ CASES = [
     Case("trastuzumab-lvef", 2, lazy(**course("sys-tdxd-q3w", cycles=2)),
          [lazy(**course("sys-osimertinib-80", cycles=2))],
          "trastuzumab deruxtecan from 2026-12-01 with no LVEF assessment on the calendar"),
+    Case("vinca-same-day-as-it", 2, vinca_on_an_it_day(), [vinca_on_an_it_day(1)],
+         "vincristine by vein is planned on 2026-12-01, the same day as an IT dose"),
     Case("systemic-cycle-lengthened", 2,
          lazy(**course("sys-tdxd-q3w", cycles=2), clinic={"closed": ["2026-12-22..2026-12-25"]}),
          [lazy(**course("sys-tdxd-q3w", cycles=2), clinic={"closed": ["2026-12-22..2026-12-23"]})],
