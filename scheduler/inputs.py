@@ -188,6 +188,13 @@ def translate(
     if kind == "literal_error":
         expected = str(err.get("ctx", {}).get("expected", "")).replace("'", "").replace(" or ", ", ")
         return InputError(f"{quote(given)} is not valid", field=field, choices=expected.split(", "))
+    names = [str(part) for part in err["loc"] if not isinstance(part, int)]
+    if kind == "string_pattern_mismatch" and names in (["regimen"], ["rt"], ["systemic", "template"]):
+        return InputError(
+            f"{quote(given)} is not a template id: lowercase letters, digits and hyphens "
+            "(`lmsched templates` lists them)",
+            field=field,
+        )
     if kind == "missing":
         return InputError("is required (give the flag, or the key in the patient file)", field=field)
     if kind == "extra_forbidden":

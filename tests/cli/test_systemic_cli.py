@@ -134,3 +134,19 @@ def test_patient_file_course_errors_name_the_key(run, tmp_path: Path) -> None:
     )
     result = run("plan", str(patient), "--now", NOW, "-q")
     assert result.code == 2 and "when" in result.err
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (("--systemic", "", "--systemic-start", "2027-01-05"), "--systemic"),
+        (("--systemic", "SYS TDXD", "--systemic-start", "2027-01-05"), "--systemic"),
+        (("--rt", "WBRT", "--rt-start", "2027-01-05"), "--rt"),
+        (("--regimen", "It Mtx"), "--regimen"),
+    ],
+)
+def test_a_malformed_template_id_says_what_an_id_is(run, args: tuple[str, ...], field: str) -> None:
+    result = run(*BASE, *args)
+    assert result.code == 2 and field in result.err
+    assert "is not a template id" in result.err and "lmsched templates" in result.err
+    assert "pattern" not in result.err
