@@ -70,6 +70,9 @@ PATIENT_KEYS = (
     "clinic",
     "patient_id",
     "patient_name",
+    "prescriber",
+    "indication",
+    "allergies",
     *CLINIC_KEYS,
 )
 

@@ -621,6 +621,11 @@ class Clinic(Frozen):
     prep_min: Int = Field(default=0, ge=0, le=240, exclude_if=lambda v: v == 0)  # chair time before
     observation_min: Int = Field(default=0, ge=0, le=240, exclude_if=lambda v: v == 0)  # and after
     weight_valid_days: Int = Field(default=30, ge=1, le=365, exclude_if=lambda v: v == 30)
+    # Criteria to treat (e.g. "Platelets >= 50 x10^9/L"), printed above the staff sheet's table
+    # when set. No verified default (clinical reference, administration record standards).
+    criteria_to_treat: Text | None = Field(
+        default=None, min_length=1, max_length=500, exclude_if=lambda v: v is None
+    )
     # Infusion chairs for IT sessions (batch agenda): one number for every open day, or per weekday
     # ({mon = 4, fri = 2}). A centre's capacity, not part of any patient's plan: never serialised.
     chairs: Int | dict[Weekday, Int] | None = Field(default=None, exclude=True)
@@ -715,6 +720,11 @@ class PlanRequest(Frozen):
     hold_around_rt: bool = Field(default=False, exclude_if=_empty)
     patient_id: Ident | None = Field(default=None, min_length=1, max_length=64)
     patient_name: Line | None = Field(default=None, min_length=1, max_length=200)
+    # Order elements for the staff sheet's administration record (issue 17, S27): printed, or
+    # NOT RECORDED when unset; left out of the JSON while unset, so older plans keep their fingerprints.
+    prescriber: Line | None = Field(default=None, min_length=1, max_length=200, exclude_if=_empty)
+    indication: Line | None = Field(default=None, min_length=1, max_length=300, exclude_if=_empty)
+    allergies: Line | None = Field(default=None, min_length=1, max_length=300, exclude_if=_empty)
     clinic: Clinic = Clinic()
 
     @model_validator(mode="after")

@@ -243,6 +243,9 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     ),
     (("--patient-id",), {"metavar": "ID", "help": "Patient identifier (staff outputs only)."}),
     (("--patient-name",), {"metavar": "NAME", "help": "Patient name."}),
+    (("--prescriber",), {"metavar": "NAME", "help": "Prescriber (staff sheet; NOT RECORDED when unset)."}),
+    (("--indication",), {"metavar": "TEXT", "help": "Diagnosis or indication (staff sheet)."}),
+    (("--allergies",), {"metavar": "TEXT", "help": "Allergies as recorded, e.g. NKDA (staff sheet)."}),
 ]
 PLAN_INPUTS = frozenset(decls[0].split("/")[0].removeprefix("--").replace("-", "_") for decls, _ in _OPTIONS)
 

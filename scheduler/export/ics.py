@@ -37,6 +37,7 @@ calendar never lets one silently replace the other.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import re
@@ -228,6 +229,29 @@ def visit_start(plan: Plan, event: Event) -> dt.datetime:
     return (start.astimezone(dt.UTC) - dt.timedelta(minutes=prep)).astimezone(start.tzinfo)
 
 
+_TEXT_PROPS = frozenset({"summary", "description", "location", "name", "x-wr-calname"})
+
+
+def _text(value: str) -> Any:
+    """A TEXT value (RFC 5545 3.3.11) that lmsched escapes itself: icalendar 7 first reads a
+    literal backslash-N in the value as a line break, so "C:\\New building" in a clinic's
+    location reached calendars as two lines ("C:" and "ew building")."""
+    return _text_type()(value)
+
+
+@functools.cache
+def _text_type() -> type:
+    from icalendar import vText
+
+    class Text(vText):
+        def to_ical(self) -> bytes:
+            plain = str(self).replace("\r\n", "\n").replace("\r", "\n")
+            escaped = plain.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            return escaped.replace("\n", "\\n").encode("utf-8")
+
+    return Text
+
+
 def _clock(moment: dt.datetime) -> str:
     return moment.strftime("%H:%M")
 
@@ -404,7 +428,7 @@ def _alarm_components(
             valarm = VAlarm()
             valarm.add("action", "DISPLAY")
             take = f" ({event.tablets})" if event.tablets else ""
-            valarm.add("description", f"Take {event.drug} {event.dose_mg:g} mg{take}")
+            valarm.add("description", _text(f"Take {event.drug} {event.dose_mg:g} mg{take}"))
             valarm.add("trigger", dt.timedelta(0))
             components.append(valarm)
         return components
@@ -415,11 +439,11 @@ def _alarm_components(
             day = visit_start(plan, event).date() - dt.timedelta(days=alarm.days)
             moment = dt.datetime.combine(day, alarm.at, tzinfo=ZoneInfo(event.tz)).astimezone(dt.UTC)
             when = "Tomorrow" if alarm.days == 1 else f"In {alarm.days} days"
-            valarm.add("description", f"{when} at {_clock(visit_start(plan, event))}: {summary}")
+            valarm.add("description", _text(f"{when} at {_clock(visit_start(plan, event))}: {summary}"))
             valarm.add("trigger", moment, parameters={"VALUE": "DATE-TIME"})  # absolute, UTC (3.8.6.3)
         else:
             assert alarm.before is not None
-            valarm.add("description", f"At {_clock(visit_start(plan, event))}: {summary}")
+            valarm.add("description", _text(f"At {_clock(visit_start(plan, event))}: {summary}"))
             valarm.add("trigger", -alarm.before)
         components.append(valarm)
     return components
@@ -468,7 +492,7 @@ def _vevent(
     ]
     vevent = VEvent()
     for name, value in props:
-        vevent.add(name, value)
+        vevent.add(name, _text(value) if name in _TEXT_PROPS and isinstance(value, str) else value)
     alarm_parts = _alarm_components(plan, event, summary, alarms, audience)
     for component in alarm_parts:
         vevent.add_component(component)  # type: ignore[arg-type]
@@ -502,8 +526,8 @@ def _calendar(plan: Plan, audience: Audience) -> Calendar:
         name = f"lmsched: {who}" if who else "lmsched treatment plan"
     else:
         name = "Treatment calendar"
-    cal.add("name", name)
-    cal.add("x-wr-calname", name)
+    cal.add("name", _text(name))
+    cal.add("x-wr-calname", _text(name))
     cal.add("x-wr-timezone", plan.inputs.clinic.tz)
     if audience == "staff":
         cal.add("x-lmsched-plan", f"{plan.fingerprint} revision {plan.revision}")
@@ -605,7 +629,7 @@ def calendar_frame(name: str, tz: str, first: dt.date, last: dt.date) -> tuple[b
         ("x-wr-calname", name),
         ("x-wr-timezone", tz),
     ):
-        cal.add(prop, value)
+        cal.add(prop, _text(value) if prop in _TEXT_PROPS else value)
     if tz != "UTC":
         cal.add_component(vtimezone(tz, first, last))
     text = cal.to_ical()
