@@ -70,6 +70,7 @@ screenshots: demo ## Render the example PDFs to PNG for the README (needs pdftop
 	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/patient-calendar.pdf docs/img/patient-calendar-cover
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar.pdf docs/img/patient-calendar-month
 	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/staff-sheet.pdf docs/img/staff-sheet
+	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/staff-sheet.pdf docs/img/staff-sheet-admin
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-child.pdf docs/img/patient-calendar-child-month
 	pdftoppm -r 70 -png -singlefile -f 2 -l 2 $(OUT)/week/agenda.pdf docs/img/agenda
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-her2.pdf docs/img/patient-calendar-her2-month

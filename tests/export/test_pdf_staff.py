@@ -405,5 +405,5 @@ def test_a_cancelled_event_says_so_and_leaves_the_totals(registry) -> None:  # t
     events[3] = events[3].model_copy(update={"status": "cancelled"})
     plan = plan.model_copy(update={"events": tuple(events)})
     text = " ".join("\n".join(pages_text(render(plan))).split())
-    assert "CANCELLED IT methotrexate 4/14" in text
+    assert "CANCELLED FOR INTRATHECAL USE ONLY IT methotrexate 4/14" in text
     assert totals(plan)[0].count == "13 doses" and totals(plan)[0].total.startswith("195 mg")

@@ -397,6 +397,14 @@ def test_plans_without_systemic_therapy_show_none_of_it(adult: Plan) -> None:
 # --- the staff sheet ----------------------------------------------------------------------------
 
 
+def unrecorded_orders(text: str) -> str:
+    """A squashed staff sheet's text without the header's prescriber, indication and allergies
+    (NOT RECORDED on a plan that lacks them: test_pdf_admin_record.py)."""
+    for key in ("Prescriber", "Indication", "Allergies"):
+        text = text.replace(f"{key}:NOTRECORDED", "")
+    return text
+
+
 def staff_text(plan: Plan, paper: str = "letter") -> list[str]:
     return [squash(p.extract_text()) for p in pypdf.PdfReader(io.BytesIO(staff(plan, paper))).pages]  # type: ignore[arg-type]
 
@@ -420,7 +428,8 @@ def test_staff_rows_show_drug_route_cycle_dose_and_calculation(her2: Plan, paper
         assert squash(f"BSA: {bsa_mosteller(164, 68.4):.2f} m2 (Mosteller)") in page
     assert f"{bsa_mosteller(164, 68.4):.2f}" == "1.77"
     assert squash("trastuzumab deruxtecan (systemic) IV 8 infusions 2952 mg (cycles 1-8)") in text
-    assert "NOTRECORDED" not in text
+    # (the header's order elements this plan lacks are NOT RECORDED: the rows have every element)
+    assert "NOTRECORDED" not in unrecorded_orders(text)
 
 
 def test_tablet_rows_are_one_per_event_with_their_tablets(climb: Plan) -> None:
@@ -475,8 +484,9 @@ def test_fixed_doses_need_no_body_size_block(registry) -> None:  # type: ignore[
 
 def test_plans_without_systemic_therapy_keep_their_staff_header(adult: Plan) -> None:
     text = "".join(staff_text(adult))
-    for word in ("Systemic:", "Weight:", "BSA:", "Calculation:", "NOTRECORDED"):
+    for word in ("Systemic:", "Weight:", "BSA:", "Calculation:"):
         assert word not in text
+    assert "NOTRECORDED" not in unrecorded_orders(text)
 
 
 @pytest.mark.parametrize("paper", ["letter", "a4"])

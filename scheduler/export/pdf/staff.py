@@ -43,28 +43,35 @@ FOOTER_H = 20.0  # from the bottom margin up to the frame
 HEADER_GAP = 8.0  # between the page header's rule and the frame
 PAD_X, PAD_TOP, PAD_BOTTOM = 3.0, 5.0, 6.0  # a one-line row is 5 + 11 + 6 = 22 pt: room to write
 FRAME_PAD = 6.0  # what SimpleDocTemplate's frame pads on every side
-MIN_FLEX = 80.0  # the narrowest the Event and Moved-from columns may become
+MIN_FLEX = 56.0  # the narrowest the Event and Moved-from columns may become
 
 COLUMNS = (
     "#",
-    "Date",
-    "Day",
-    "Time",
+    "Date, time",
     "Event",
-    "Phase",
     "Dose (mg)",
-    "Route",
-    "Formulation",
+    "Route, formulation",
     "Moved from",
     "Given (date/time)",
     "Initials",
     "Lot",
+    # the administration record's checks (S27: an independent second check; S11: a bedside time-out)
+    # and, for an IT dose, the CSF withdrawn and whether a sample went to the laboratory
+    "2nd check initials",
+    "Time out",
+    "CSF out (mL)",
+    "Sample sent",
 )
 # the columns sized to their content, the two that share what is left, and the write-in columns
-_COMPACT = (0, 1, 2, 3, 5, 6, 7, 8)
-_EVENT, _MOVED = 4, 9  # share what is left: Event as wide as its longest label, within limits
-_EVENT_SHARE = (0.35, 0.55)
-_WRITE_IN = {10: 0.0, 11: 44.0, 12: 56.0}  # minimum widths (Given: its heading's width)
+# (the day and time share a cell, as do the route and formulation, and the phase is a line of the
+# event: room for the check columns)
+_COMPACT = (0, 1, 3, 4)
+_EVENT, _MOVED = 2, 5  # share what is left: Event as wide as its longest label, within limits
+_EVENT_SHARE = (0.35, 0.75)
+# write-in minimum widths: headings wrap onto a second line at their words
+_WRITE_IN = {6: 80.0, 7: 36.0, 8: 44.0, 9: 40.0, 10: 36.0, 11: 36.0, 12: 36.0}
+IT_BANNER = "FOR INTRATHECAL USE ONLY"  # on every IT row (S11)
+TICK_BOX = "[  ]"  # a box to tick by hand
 
 
 class LayoutError(RuntimeError):
@@ -243,6 +250,13 @@ def _order_lines(e: Event) -> list[tuple[str, str]]:
     """A systemic dose's order elements under its label, each printed, NOT RECORDED when the plan
     lacks it: the dose basis, the calculation, the tablets that make up an oral dose, and an
     infusion's minutes (cycle and day are in the label: "C3 D1")."""
+    if e.kind == "it-dose":
+        basis = e.dose_basis or NOT_RECORDED
+        if e.dose_basis and e.dose_basis != "regimen":
+            basis = f"age band {e.dose_basis}"
+        elif e.dose_basis == "regimen":
+            basis = "regimen dose"
+        return [("Basis", basis)]
     if e.kind not in ("infusion", "tablet"):
         return []
     lines = [
@@ -256,6 +270,22 @@ def _order_lines(e: Event) -> list[tuple[str, str]]:
     return lines
 
 
+def _bold_missing(markup: str) -> str:
+    """NOT RECORDED in bold wherever it stands in (escaped) markup."""
+    return markup.replace(NOT_RECORDED, f"<b>{NOT_RECORDED}</b>")
+
+
+def _order_facts(plan: Plan) -> list[tuple[str, str]]:
+    """The order elements that are not in the events (S27): prescriber, indication, allergies;
+    NOT RECORDED when the plan lacks one."""
+    inputs = plan.inputs
+    return [
+        ("Prescriber", inputs.prescriber or NOT_RECORDED),
+        ("Indication", inputs.indication or NOT_RECORDED),
+        ("Allergies", inputs.allergies or NOT_RECORDED),
+    ]
+
+
 def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
     """(markup, plain text) per column. Markup is None where the cell has no formatting: it may
     then print as a plain string (no markup parsing at all) when it fits on its lines."""
@@ -263,23 +293,29 @@ def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
     label = event_label(e)
     notes = [n for n in e.notes if n != moved_note]
     order = _order_lines(e)
+    it = e.kind == "it-dose"
+    banner = [f"<b>{IT_BANNER}</b>"] if it else []
     event: str | None = None
-    if e.status == "tentative" or notes or order:
+    if e.status == "tentative" or notes or order or it:
         head = escape(label) + (" <i>(tentative)</i>" if e.status == "tentative" else "")
         event = "<br/>".join(
             [
+                *banner,
                 head,
-                *(f"<b>{escape(k)}:</b> {escape(v)}" for k, v in order),
+                f"Phase: {escape(e.phase)}",
+                *(f"<b>{escape(k)}:</b> {_bold_missing(escape(v))}" for k, v in order),
                 *(f"<i>{escape(n)}</i>" for n in notes),
             ]
         )
     if e.status == "cancelled":
-        event = f"<b>CANCELLED</b> <strike>{event or escape(label)}</strike>"
+        struck = event or f"{escape(label)}<br/>Phase: {escape(e.phase)}"
+        event = f"<b>CANCELLED</b> <strike>{struck}</strike>"
     systemic = e.kind in ("infusion", "tablet")
-    missing = NOT_RECORDED if systemic else "n/a"  # IT, RT and memantine rows print as they did
     dose = dose_text(e) or (NOT_RECORDED if systemic else "")
     if e.kind in ("medication", "tablet"):
         dose += f"\ndaily x {e.repeat_days} day{'s' if e.repeat_days != 1 else ''}"
+    # route over formulation in one cell; IT, RT and memantine rows leave out a missing one
+    given = [v or NOT_RECORDED for v in (route_words(e.route), e.formulation) if v or systemic]
     moved: str | None = None
     if e.shifted_from is not None:
         moved = f"<b>{escape(e.shifted_from.isoformat())}</b>"
@@ -287,21 +323,29 @@ def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
             moved += f"<br/>{escape(e.shift_reason)}"
     plain = (
         str(number),
-        e.date.isoformat(),
-        WEEKDAY[e.date.weekday()],
-        e.time,
-        "\n".join([label, *(f"{k}: {v}" for k, v in order), *notes]),
-        e.phase,
+        f"{e.date.isoformat()}\n{WEEKDAY[e.date.weekday()]} {e.time}",
+        "\n".join(
+            [
+                *([IT_BANNER] if it else []),
+                label,
+                f"Phase: {e.phase}",
+                *(f"{k}: {v}" for k, v in order),
+                *notes,
+            ]
+        ),
         dose,
-        route_words(e.route) or missing,
-        e.formulation or missing,
+        "\n".join(given) or "n/a",
         f"{e.shifted_from} {e.shift_reason or ''}" if e.shifted_from else "",
         "",
         "",
         "",
+        "",
+        TICK_BOX if it else "n/a",
+        "" if it else "n/a",
+        TICK_BOX if it else "n/a",
     )
     markup: list[str | None] = [None] * len(plain)
-    markup[4], markup[9] = event, moved
+    markup[_EVENT], markup[_MOVED] = event, moved
     return list(zip(markup, plain, strict=True))
 
 
@@ -315,19 +359,24 @@ def _widths(
     Event and Moved-from columns share the rest, Event as wide as its longest label if it can."""
     pad = 2 * PAD_X + 1.0
     widths = [0.0] * len(COLUMNS)
-    for i in _COMPACT:
-        widths[i] = measure(COLUMNS[i], BOLD, BODY) + pad
+    for i in _COMPACT:  # the two-part headings wrap at their words
+        words = COLUMNS[i].split() if "," in COLUMNS[i] else [COLUMNS[i]]
+        widths[i] = max(measure(word, BOLD, BODY) + pad for word in words)
     label = 0.0
     for row in rows:
         for i in _COMPACT:
             for word in row[i].split():
                 widths[i] = max(widths[i], measure(word, FONT, BODY) + pad)
         # the label and a systemic dose's order lines ("Calculation: ...") ask for room; notes wrap
-        first, *more = row[_EVENT].split("\n")
+        lines = row[_EVENT].split("\n")
+        if lines[0] == IT_BANNER:  # the banner on one line, in bold
+            label = max(label, measure(IT_BANNER, BOLD, BODY) + pad)
+            lines = lines[1:]
+        first, *more = lines
         for line in [first, *(line for line in more if line.startswith(_ORDER_KEYS))]:
             label = max(label, measure(line, FONT, BODY) + pad)
     for i, minimum in _WRITE_IN.items():
-        widths[i] = max(minimum, measure(COLUMNS[i], BOLD, BODY) + pad)
+        widths[i] = max([minimum, *(measure(w, BOLD, BODY) + pad for w in COLUMNS[i].split())])
     rest = available - sum(widths)
     if rest < 2 * MIN_FLEX:
         # squeeze the compact columns (their long words then break) rather than overflow the page
@@ -393,6 +442,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         ("Patient", plan.patient.name or NOT_RECORDED),
         ("Patient ID", plan.patient.id or NOT_RECORDED),
         (age_label, age_value),
+        *_order_facts(plan),
         ("Route", route_words(plan.inputs.route, "staff")),
         ("Regimen", _regimen(plan)),
         *_systemic(plan),
@@ -403,7 +453,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     ]
 
     def fact_grid(columns: int) -> Any:
-        cells = [para(f"<b>{escape(k)}:</b> {escape(v)}") for k, v in facts]
+        cells = [para(f"<b>{escape(k)}:</b> {_bold_missing(escape(v))}") for k, v in facts]
         return Table(
             [cells[i : i + columns] for i in range(0, len(cells), columns)],
             colWidths=[available / columns] * columns,
@@ -463,6 +513,10 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
 
     # --- the events ---------------------------------------------------------------------------------
     story: list[Any] = []
+    if clinic.criteria_to_treat:
+        # the clinic's own criteria (no verified default): printed as given, above the table
+        story.append(para(f"<b>Criteria to treat (clinic):</b> {escape(clinic.criteria_to_treat)}"))
+        story.append(Spacer(1, 4))
     events = [_event_cells(e, n) for n, e in enumerate(plan.events, start=1)]
     if events:
         widths = _widths(available, ([p for _, p in row] for row in events), stringWidth)
