@@ -36,11 +36,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from .calendar import ClinicCalendar
-from .dosing import it_dose, number, systemic_dose
+from .dosing import it_dose, number
 from .errors import InputError
 from .labels import event_name
 from .models import Systemic, SystemicComponent, check_line
 from .plan import Change, Event, Move, Plan, fingerprint
+from .systemic import cycle_dose
 from .templates import Registry
 from .zones import ZONE_NOTE_PREFIX, clock_notes_for_days, resolve_clock
 
@@ -627,20 +628,9 @@ def _dose_update(
     part = _component(tpl, e)
     dose = part.dose
     assert e.cycle is not None
-    late = (day_one - due).days if due is not None else 0
-    reload = (
-        e.kind == "infusion"
-        and e.cycle > 1
-        and dose.reload_late_days is not None
-        and late > dose.reload_late_days
-    )
-    decision = systemic_dose(dose, plan.inputs, level, loading=e.cycle == 1 or reload)
-    notes = list(decision.notes)
-    if reload:
-        notes.append(
-            f"more than {dose.reload_late_days} days late against its cycle (due {due}): the "
-            f"{dose.loading:g} {dose.unit} loading dose is given again ({', '.join(dose.sources)})"
-        )
+    # a tablet is never late against its cycle: it moves with day 1
+    late = (day_one - due).days if due is not None and e.kind == "infusion" else 0
+    decision, reload, notes = cycle_dose(dose, plan.inputs, level, e.cycle, late, due)
     update: dict[str, object] = {
         "dose_mg": number(decision.mg),
         "dose_basis": decision.basis,

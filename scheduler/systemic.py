@@ -24,11 +24,11 @@ from .calendar import ClinicCalendar, place_course
 from .dosing import SystemicDecision, number, systemic_dose
 from .errors import InputError
 from .interactions import RT_HOLD_DAYS, hold_window, is_braf_mek
-from .models import PlanRequest, Systemic, SystemicComponent, SystemicCourse
+from .models import PlanRequest, Systemic, SystemicComponent, SystemicCourse, SystemicDose
 from .plan import Event, digest
 from .zones import clock_notes_for_days, resolve_clock
 
-__all__ = ["CycleStart", "check_course", "cycle_starts", "systemic_events", "when_names"]
+__all__ = ["CycleStart", "check_course", "cycle_dose", "cycle_starts", "systemic_events", "when_names"]
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,24 @@ def systemic_events(
     return events
 
 
+def cycle_dose(
+    dose: SystemicDose, request: PlanRequest, level: int, cycle: int, late: int, due: dt.date | None
+) -> tuple[SystemicDecision, bool, list[str]]:
+    """One cycle's dose of a component, the one rule the expansion and a reschedule share: the
+    loading dose in cycle 1 and, for a dose with `reload_late_days`, again when day 1 is more than
+    that many days after it was due (`late`; S22 for trastuzumab). Returns the decision, whether
+    the loading dose is given again, and the notes that explain it."""
+    reload = cycle > 1 and dose.reload_late_days is not None and late > dose.reload_late_days
+    decision = systemic_dose(dose, request, level, loading=cycle == 1 or reload)
+    notes = list(decision.notes)
+    if reload:
+        notes.append(
+            f"more than {dose.reload_late_days} days late against its cycle (due {due}): the "
+            f"{dose.loading:g} {dose.unit} loading dose is given again ({', '.join(dose.sources)})"
+        )
+    return decision, reload, notes
+
+
 def _infusions(
     course: SystemicCourse,
     tpl: Systemic,
@@ -185,8 +203,9 @@ def _infusions(
     dose = part.dose
     for start in starts:
         late = (start.day - start.due).days
-        reload = start.cycle > 1 and dose.reload_late_days is not None and late > dose.reload_late_days
-        decision = systemic_dose(dose, request, course.dose_level, loading=start.cycle == 1 or reload)
+        decision, reload, dose_notes = cycle_dose(
+            dose, request, course.dose_level, start.cycle, late, start.due
+        )
         loading_note = (
             [f"loading dose {dose.loading:g} {dose.unit} (cycle 1; {', '.join(dose.sources)})"]
             if start.cycle == 1 and dose.loading is not None
@@ -199,6 +218,7 @@ def _infusions(
                 where = place_course([(planned, 1)], calendar, "next", not_before=planned)[0]
                 day, shifted, reason = where.day, planned, where.reason
             event_notes = [*loading_note, *decision.notes]
+            reload_notes = dose_notes[len(decision.notes) :]
             if reason:
                 event_notes.append(f"moved from {shifted}: {reason}")
             if d == 1 and start.cycle > 1 and late > tpl.window_days:
@@ -206,11 +226,7 @@ def _infusions(
                     f"cycle {start.cycle} starts {late} days late: cycle {start.cycle - 1} is lengthened "
                     f"by {late} days"
                 )
-            if reload:
-                event_notes.append(
-                    f"more than {dose.reload_late_days} days late against its cycle (due {start.due}): the "
-                    f"{dose.loading:g} {dose.unit} loading dose is given again ({', '.join(dose.sources)})"
-                )
+            event_notes += reload_notes
             first = start.cycle == 1 and d == part.days[0]
             minutes = part.first_minutes if first or reload else part.infusion_min or 0
             clock = resolve_clock(day, request.clinic.infusion_time, request.clinic.tz)
