@@ -43,6 +43,10 @@ demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) in
 	$(BIN)/lmsched reschedule $(OUT)/plan-adult.json --delay 2026-12-17 --days 7 --quiet \
 		--reason "Platelets 45 on 2026-12-16" --decided-by "Dr Rivera" --now 2026-12-16T15:00:00-05:00 \
 		--json $(OUT)/plan-adult-r1.json --ics $(OUT)/plan-adult-r1-patient.ics --pdf $(OUT)/patient-calendar-r1.pdf
+	$(BIN)/lmsched plan examples/patient-adult.toml --csf-flow unknown --now $(DEMO_NOW) --quiet \
+		--json $(OUT)/plan-flow.json --ics $(OUT)/plan-flow-patient.ics
+	$(BIN)/lmsched reschedule $(OUT)/plan-flow.json --csf-flow normal --quiet \
+		--reason "Flow study 2026-12-10: normal flow" --now 2026-12-11T15:00:00-05:00 --json $(OUT)/plan-flow-r1.json
 	$(BIN)/lmsched diff $(OUT)/plan-adult.json $(OUT)/plan-adult-r1.json > $(OUT)/diff-adult-r1.txt \
 		|| [ $$? -eq 1 ]  # exit 1: the plans differ, as they should
 	$(BIN)/lmsched batch examples/week.csv --out $(OUT)/week --clinic examples/clinic.toml --chairs 3 \
@@ -74,6 +78,8 @@ screenshots: demo ## Render the example PDFs to PNG for the README (needs pdftop
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-child.pdf docs/img/patient-calendar-child-month
 	pdftoppm -r 70 -png -singlefile -f 2 -l 2 $(OUT)/week/agenda.pdf docs/img/agenda
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-her2.pdf docs/img/patient-calendar-her2-month
+	pdftoppm -r 100 -png -singlefile -f 2 -l 2 -x 0 -y 0 -W 1100 -H 710 $(OUT)/staff-sheet-her2.pdf docs/img/staff-sheet-checks
+	pdftoppm -r 70 -png -singlefile -f 5 -l 5 $(OUT)/patient-calendar-her2.pdf docs/img/patient-calendar-tests
 
 clean: ## Remove the virtual environment and generated outputs
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis .mypy_cache .ruff_cache

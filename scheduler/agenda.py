@@ -16,10 +16,21 @@ dose, then 30: the event's `duration_min`) and the observation minutes after it.
 `time` and `duration_min` are the whole chair time, so the sweep counts every kind alike; its
 `prep_min` and `observation_min` say how that time divides. RT fractions (given in their own
 department) and tablets and memantine (taken at home) never take a chair.
+
+Checks (issue 17) that are clinic visits are on the agenda too, with their time and duration: a
+blood count before an IT dose, liver tests on tucatinib. They are rows with `kind == "check"`
+and `chair` False: listed, never counted against the chairs, unless their template says
+`chair = true` (then they book a chair like any session, for their own minutes, with no prep or
+observation). A check of 0 minutes taken at a session (CSF cytology, drawn at the IT dose) is no
+row of its own: its name is on that session's row (`with_checks`). Checks done elsewhere (MRI,
+the echocardiogram, the CSF flow study: `where == "external"`) are not clinic visits and are left
+off: each patient's own calendar and staff sheet carry them. A cancelled check is left off and a
+tentative one says "(tentative)", as for doses.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from bisect import bisect_right
@@ -28,21 +39,24 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from .labels import cycle_text, dose_text, event_label, route_words
-from .plan import Plan
+from .labels import cycle_text, dose_text, event_label, event_name, route_words
+from .plan import Event, Plan
 
 __all__ = [
+    "AT_SESSION",
     "CHAIR_KINDS",
     "Chairs",
     "DaySummary",
     "Overload",
     "Session",
+    "at_session_text",
     "check_capacity",
     "clock",
     "end_text",
     "given_text",
     "in_overload",
     "in_use_at_start",
+    "is_clinic_check",
     "ordered",
     "over_capacity",
     "overloaded_dates",
@@ -61,7 +75,9 @@ _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 @dataclass(frozen=True, slots=True)
 class Session:
-    """One chair booking: what a batch keeps of a patient's plan (the plan itself is dropped)."""
+    """One row of the agenda, what a batch keeps of a patient's plan (the plan itself is dropped):
+    a chair booking, or a clinic check that takes no chair (`chair` False: listed with its time
+    and minutes, never counted against the chairs)."""
 
     date: dt.date
     time: str  # "HH:MM", wall clock at the centre
@@ -76,12 +92,21 @@ class Session:
     cycle: str = ""  # "C3 D1" for an infusion
     prep_min: int = 0  # chair minutes before the dose is given (infusions: the clinic's prep_min)
     observation_min: int = 0  # chair minutes after it (infusions: the clinic's observation_min)
+    chair: bool = True  # books a chair (every dose; a check only when its template says so)
+    with_checks: tuple[str, ...] = ()  # checks taken at this session: ("CSF cytology",)
 
     def __post_init__(self) -> None:
         if not _CLOCK_RE.match(self.time):
             raise ValueError(f"session {self.uid}: time '{self.time}' is not HH:MM from 00:00 to 23:59")
-        if self.duration_min < 1:
-            raise ValueError(f"session {self.uid}: duration_min must be at least 1, not {self.duration_min}")
+        if not self.chair and self.kind != "check":
+            raise ValueError(f"session {self.uid}: a {self.kind} always books a chair")
+        if self.duration_min < (1 if self.chair else 0):
+            least = "at least 1" if self.chair else "0 or more"
+            raise ValueError(f"session {self.uid}: duration_min must be {least}, not {self.duration_min}")
+        if self.kind == "check" and (self.prep_min or self.observation_min):
+            raise ValueError(f"session {self.uid}: a check has no prep or observation minutes")
+        if not self.chair:
+            return
         if self.prep_min < 0 or self.observation_min < 0 or self.given_min < 1:
             raise ValueError(
                 f"session {self.uid}: prep {self.prep_min} and observation {self.observation_min} "
@@ -103,7 +128,9 @@ class Session:
         """Minutes after midnight of `date` at which the chair is free (may pass 1440)."""
         return self.start_min + self.duration_min
 
-    def sort_key(self) -> tuple[dt.date, str, str, str, int, str, str, str, str, str, str, int, int]:
+    def sort_key(
+        self,
+    ) -> tuple[dt.date, str, str, str, int, str, str, str, str, str, str, int, int, bool, tuple[str, ...]]:
         """A total order on every field: sorting by it makes results independent of input order."""
         return (
             self.date,
@@ -119,6 +146,8 @@ class Session:
             self.cycle,
             self.prep_min,
             self.observation_min,
+            self.chair,
+            self.with_checks,
         )
 
 
@@ -136,40 +165,79 @@ class Overload:
 
 @dataclass(frozen=True, slots=True)
 class DaySummary:
-    """One day of the agenda: sessions starting that day, the most at once, the chairs."""
+    """One day of the agenda: sessions starting that day, the most at once, the chairs, and the
+    clinic checks that take no chair."""
 
     date: dt.date
-    sessions: int  # sessions that start on this day
+    sessions: int  # chair sessions that start on this day
     peak: int  # the most sessions at once (including any continuing from the day before)
     chairs: int | None
     over: bool
+    checks: int = 0  # clinic checks on this day that take no chair (not in `peak`)
 
 
 # --- sessions from a plan -----------------------------------------------------------------------
 
 
 CHAIR_KINDS = ("it-dose", "infusion")
+AT_SESSION = {"it-dose": "at the IT dose"}  # how a check taken at a session is said; else "at this session"
+
+
+def is_clinic_check(event: Event) -> bool:
+    """A check that is a clinic visit, so on the agenda (cancelled or not): `where == "clinic"`."""
+    return event.kind == "check" and event.where == "clinic"
 
 
 def sessions_of(plan: Plan, patient: str) -> list[Session]:
-    """The plan's chair sessions: its intrathecal doses and IV infusions that are not cancelled.
+    """The plan's rows on the agenda: its intrathecal doses and IV infusions that are not
+    cancelled (each books a chair), and its clinic checks that are not cancelled.
 
     Radiotherapy is given in its own department and tablets and memantine at home, so none takes
     a chair. An infusion holds its chair from the clinic's `prep_min` before the infusion starts
     to `observation_min` after it ends (the clinic file's values, kept in the plan's inputs): a
     prep that starts before midnight books the day before. Tentative doses (a phase or course
-    that continues until progression) do book a chair; their event text says "(tentative)" so
-    the centre knows the booking may lapse.
+    that continues until progression, or IT doses waiting for a CSF flow study) do book a chair;
+    their event text says "(tentative)" so the centre knows the booking may lapse.
+
+    A clinic check is a row of its own (its name and what it guards, "Blood count before IT
+    dose 5 of 18") that books a chair only when its template says `chair = true`. One of 0
+    minutes taken at an event on the agenda (CSF cytology at the IT dose) is named on that
+    event's row instead. Checks done elsewhere are left off (see the module's docstring).
     """
     clinic = plan.inputs.clinic
-    out: list[Session] = []
+    by_uid = {e.uid: e for e in plan.events}
+    rows: list[Session] = []
+    at: dict[str, list[str]] = {}  # event uid -> checks taken at it
     for e in plan.events:
-        if e.kind not in CHAIR_KINDS or e.status == "cancelled":
+        if e.status == "cancelled":
+            continue
+        if is_clinic_check(e) and e.duration_min == 0:
+            session_of = next(
+                (
+                    g
+                    for uid in e.guards
+                    if (g := by_uid.get(uid)) is not None
+                    and g.kind in CHAIR_KINDS
+                    and g.status != "cancelled"
+                    and (g.date, g.time) == (e.date, e.time)
+                ),
+                None,
+            )
+            if session_of is not None:
+                tentative = e.status == "tentative" and session_of.status != "tentative"
+                at.setdefault(session_of.uid, []).append(
+                    event_label(e) + (" (tentative)" if tentative else "")
+                )
+                continue
+        if is_clinic_check(e):
+            rows.append(_check_row(e, plan, patient))
+            continue
+        if e.kind not in CHAIR_KINDS:
             continue
         label = event_label(e) + (" (tentative)" if e.status == "tentative" else "")
         prep, observation = (clinic.prep_min, clinic.observation_min) if e.kind == "infusion" else (0, 0)
         start = dt.datetime.combine(e.date, dt.time.fromisoformat(e.time)) - dt.timedelta(minutes=prep)
-        out.append(
+        rows.append(
             Session(
                 date=start.date(),
                 time=start.strftime("%H:%M"),
@@ -186,7 +254,39 @@ def sessions_of(plan: Plan, patient: str) -> list[Session]:
                 observation_min=observation,
             )
         )
-    return out
+    return [dataclasses.replace(r, with_checks=tuple(sorted(at[r.uid]))) if r.uid in at else r for r in rows]
+
+
+def _check_row(e: Event, plan: Plan, patient: str) -> Session:
+    """A clinic check as an agenda row: a chair only when its template books one (and it has
+    minutes to book)."""
+    return Session(
+        date=e.date,
+        time=e.time,
+        duration_min=e.duration_min,
+        patient=patient,
+        name=plan.patient.name,
+        event=event_name(e) + (" (tentative)" if e.status == "tentative" else ""),
+        dose="",
+        route="",
+        uid=e.uid,
+        kind="check",
+        chair=bool(e.chair) and e.duration_min > 0,
+    )
+
+
+def at_session_text(session: Session) -> str:
+    """The checks taken at a session, for its row: 'CSF cytology (at the IT dose)' ('' if none)."""
+    if not session.with_checks:
+        return ""
+    where = AT_SESSION.get(session.kind, "at this session")
+    tentative = " (tentative)"
+    return "; ".join(
+        f"{name.removesuffix(tentative)} ({where}, tentative)"
+        if name.endswith(tentative)
+        else f"{name} ({where})"
+        for name in session.with_checks
+    )
 
 
 def given_text(session: Session) -> str:
@@ -241,9 +341,12 @@ class _Piece:
 
 
 def _by_day(sessions: Iterable[Session]) -> dict[dt.date, list[_Piece]]:
-    """Each day's pieces, in input order: nothing computed from them depends on that order."""
+    """Each day's pieces of the chair sessions (a check that takes no chair has none), in input
+    order: nothing computed from them depends on that order."""
     days: dict[dt.date, list[_Piece]] = defaultdict(list)
     for s in sessions:
+        if not s.chair:
+            continue
         for day, start, end in _pieces(s):
             days[day].append(_Piece(start, end, s))
     return days
@@ -270,10 +373,19 @@ def check_capacity(sessions: Iterable[Session], chairs: Chairs) -> tuple[list[Da
 
     Both lists are sorted by date and time and do not depend on the order of `sessions`.
     `chairs` is asked once per day; a day without a chair count (None) is never over capacity.
+    Checks that take no chair are counted on their day (`DaySummary.checks`), never in its peak:
+    a day with only such checks is a day of the agenda with no session.
     """
+    sessions = list(sessions)
+    by_day = _by_day(sessions)
+    visits: dict[dt.date, int] = defaultdict(int)
+    for s in sessions:
+        if not s.chair:
+            visits[s.date] += 1
     days: list[DaySummary] = []
     overloads: list[Overload] = []
-    for day, pieces in sorted(_by_day(sessions).items()):
+    for day in sorted(by_day.keys() | visits.keys()):
+        pieces = by_day.get(day, [])
         segments = _segments(pieces)
         n_chairs = chairs(day)
         ranges: list[list[int]] = []  # [start, end, booked]
@@ -292,7 +404,7 @@ def check_capacity(sessions: Iterable[Session], chairs: Chairs) -> tuple[list[Da
             overloads.append(Overload(day, clock(start), clock(end), booked, n_chairs, tuple(patients)))
         starting = sum(1 for p in pieces if p.session.date == day)
         peak = max((count for _, _, count in segments), default=0)
-        days.append(DaySummary(day, starting, peak, n_chairs, bool(ranges)))
+        days.append(DaySummary(day, starting, peak, n_chairs, bool(ranges), visits.get(day, 0)))
     return days, overloads
 
 
@@ -308,15 +420,16 @@ def in_overload(session: Session, overloads: Iterable[Overload]) -> bool:
 
 
 def over_capacity(sessions: Iterable[Session], overloads: Iterable[Overload]) -> set[Session]:
-    """The sessions with at least one minute in an over-capacity range: exactly those counted in
-    its `booked` (every minute of a range is over capacity)."""
+    """The chair sessions with at least one minute in an over-capacity range: exactly those
+    counted in its `booked` (every minute of a range is over capacity)."""
     ranges: dict[dt.date, list[tuple[int, int]]] = defaultdict(list)
     for o in overloads:
         ranges[o.date].append((_minutes(o.start), _minutes(o.end)))
     return {
         s
         for s in sessions
-        if any(s0 < e1 and s1 < e0 for day, s0, e0 in _pieces(s) for s1, e1 in ranges.get(day, ()))
+        if s.chair
+        and any(s0 < e1 and s1 < e0 for day, s0, e0 in _pieces(s) for s1, e1 in ranges.get(day, ()))
     }
 
 
@@ -332,8 +445,9 @@ def overloaded_dates(
 
 
 def in_use_at_start(sessions: Iterable[Session]) -> dict[Session, int]:
-    """For each session, the sessions holding a chair at its start, itself included (one that
-    ends at that minute does not count; one continuing from the day before does)."""
+    """For each chair session, the sessions holding a chair at its start, itself included (one
+    that ends at that minute does not count; one continuing from the day before does). A check
+    that takes no chair has no entry."""
     out: dict[Session, int] = {}
     for day, pieces in _by_day(sessions).items():
         starts = sorted(p.start for p in pieces)

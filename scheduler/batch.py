@@ -1,10 +1,10 @@
 """Many patients at once (the batch use case, run by `service.run_batch`): each row of a
 spreadsheet (or each patient TOML file of a folder) becomes that patient's plan and files, and
-together their chair sessions become the centre's agenda.
+together their chair sessions and clinic checks become the centre's agenda.
 
 The edge of the batch command. Rows are read and given their folders in order by the parent; the
 work for each row (plan, rules, rendering, writing the patient's files) runs in `jobs` worker
-processes; the results come back in row order, small (outcome, chair sessions, the patient's
+processes; the results come back in row order, small (outcome, agenda rows, the patient's
 VEVENTs as text), and are streamed to disk, so memory does not grow with the number of patients.
 A row that is invalid or blocked by a safety rule is reported and the others go on.
 
@@ -109,8 +109,8 @@ class RowResult:
     events: int = 0
     files: tuple[str, ...] = ()
     tz: str = ""
-    sessions: tuple[Any, ...] = ()  # agenda.Session records of the patient's chair sessions
-    vevents: tuple[bytes, ...] = ()  # the chair sessions as staff VEVENTs, for clinic.ics
+    sessions: tuple[Any, ...] = ()  # agenda.Session records: chair sessions and clinic checks
+    vevents: tuple[bytes, ...] = ()  # the same visits as staff VEVENTs, for clinic.ics
     findings: tuple[str, ...] = field(default=())  # "severity rule" of each finding written
 
 
@@ -309,7 +309,6 @@ def _outcome(row: Row, outcome: str, reason: str = "", **details: Any) -> RowRes
 def _plan_row(row: Row, job: Job) -> RowResult:
     global _REGISTRY
     from . import agenda
-    from .export import ics
     from .inputs import build_request, resolve_now
     from .rules import refusal
     from .service import Outputs, checked_plan, clinic_calendar, write_outputs
@@ -343,8 +342,24 @@ def _plan_row(row: Row, job: Job) -> RowResult:
         files=tuple(f"{row.folder}/plan.{name}" for name in job.formats),
         tz=tz,
         sessions=tuple(agenda.sessions_of(plan, row.folder)),
-        vevents=tuple(ics.vevent_texts(plan, "staff", (), kinds=agenda.CHAIR_KINDS)),
+        vevents=_clinic_vevents(plan),
         findings=findings,
+    )
+
+
+def _clinic_vevents(plan: Any) -> tuple[bytes, ...]:
+    """The plan's staff VEVENTs for clinic.ics: what the agenda shows, its chair sessions and its
+    clinic checks, not the checks done elsewhere (MRI, echocardiogram, CSF flow study). CSF
+    cytology, drawn at the IT dose, is a VEVENT of its own there, at the dose's time, as in the
+    patient's staff calendar. Each VEVENT is the one the patient's staff calendar has."""
+    from .agenda import CHAIR_KINDS, is_clinic_check
+    from .export import ics
+
+    kinds = (*CHAIR_KINDS, "check")
+    events = [e for e in plan.events if e.kind in kinds and e.status != "cancelled"]  # as vevent_texts
+    texts = ics.vevent_texts(plan, "staff", (), kinds=kinds)
+    return tuple(
+        text for e, text in zip(events, texts, strict=True) if e.kind != "check" or is_clinic_check(e)
     )
 
 
@@ -819,7 +834,7 @@ def run_batch(
     results: list[RowResult] = []
     days_seen: set[dt.date] = set()
     tz = centre.tz if centre is not None else None
-    # The chair sessions wait on disk until every row is done (the agenda needs all of them), so
+    # The agenda rows wait on disk until every row is done (the agenda needs all of them), so
     # the parent does not grow with the number of patients while the workers run; so do the
     # VEVENTs of clinic.ics until its time zone range is known.
     # An interrupt anywhere in the block (workers running, or the batch's own files being
@@ -837,8 +852,9 @@ def run_batch(
             tz = tz or result.tz or None
             results.append(_slim(result))
         tz = tz or "UTC"
+        site_name = " - " + centre.name if centre is not None and centre.name else ""
         head, tail = calendar_frame(
-            f"lmsched: infusion sessions{' - ' + centre.name if centre is not None and centre.name else ''}",
+            f"lmsched: clinic sessions and checks{site_name}",
             tz,
             min(days_seen, default=today),
             max(days_seen, default=today),

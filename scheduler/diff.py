@@ -1,7 +1,13 @@
 """The difference between two revisions of a plan: which events were added, removed, moved,
 cancelled, restored or changed in dose, route, formulation, days or length (matched by UID).
 Systemic events (infusions, tablets) are compared like the others; a tablet run's changed length
-("daily for 21 -> 30") and tablet combination are `changed`, its mg `dose-changed`."""
+("daily for 21 -> 30") and tablet combination are `changed`, its mg `dose-changed`.
+
+Checks (a blood count, CSF cytology, an MRI) are compared the same way and named by what they
+guard ("Blood count before IT dose 5 of 18"). A check follows its events: when a revision makes
+it guard another event (the first IT dose of March is now dose 11, not 12), it is named by what it
+guards now and what it guarded before is `changed` ("was at IT dose 12 of 18 (the first in March 2027)"); a
+cancelled check keeps its old name."""
 
 from __future__ import annotations
 
@@ -50,7 +56,7 @@ def diff_plans(old: Plan, new: Plan) -> list[Difference]:
 
 def _compare(was: Event, e: Event) -> list[Difference]:
     out: list[Difference] = []
-    name = event_name(was)
+    name = event_name(e if e.kind == "check" else was)  # a check: what it guards now
     if was.status != "cancelled" and e.status == "cancelled":
         return [Difference("cancelled", was.date, e.uid, name, f"was on {was.date} {was.time}")]
     if was.status == "cancelled" and e.status != "cancelled":
@@ -70,11 +76,14 @@ def _compare(was: Event, e: Event) -> list[Difference]:
             ("repeat_days", "daily for"),
             ("tablets", "tablets"),
             ("duration_min", "minutes"),
+            ("where", "where"),
             ("status", "status"),
         )
         if getattr(was, field) != getattr(e, field)
         and not (field == "status" and "cancelled" in (was.status, e.status))
     ]
+    if was.guard_label != e.guard_label and was.guard_label is not None:
+        others.insert(0, f"was {was.guard_label}")  # the name says what it guards now
     if others:
         out.append(Difference("changed", e.date, e.uid, name, "; ".join(others)))
     return out

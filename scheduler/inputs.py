@@ -203,6 +203,10 @@ def translate(
     if kind == "extra_forbidden":
         if field.startswith("systemic."):
             choices: Any = tuple(_COURSE_FLAGS)
+        elif "monitoring" in names[:-1]:
+            from .models import MonitoringSetting
+
+            choices = sorted(MonitoringSetting.model_fields)
         else:
             choices = sorted(Clinic.model_fields) if "clinic" in field else PATIENT_KEYS
         return InputError("is not a known key", field=field, choices=choices)

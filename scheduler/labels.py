@@ -128,7 +128,10 @@ def cycle_text(event: Event) -> str:
 
 
 def event_label(event: Event) -> str:
-    """Short, for a table row: 'IT methotrexate 3/18', 'RT 3/10 whole brain', 'Memantine AM x7d'."""
+    """Short, for a table row: 'IT methotrexate 3/18', 'RT 3/10 whole brain', 'Memantine AM x7d',
+    'Blood count'."""
+    if event.kind == "check":
+        return event.check or event.course
     if event.kind == "it-dose":
         return f"IT {event.drug} {event.number}/{event.of}"
     if event.kind == "rt-fraction":
@@ -146,7 +149,10 @@ def event_label(event: Event) -> str:
 
 def event_name(event: Event) -> str:
     """With its dose, for a change log or a diff: 'IT methotrexate 12 mg, dose 5 of 16 (weekly)',
-    'RT whole brain 3 Gy, fraction 3 of 10', 'memantine 5 mg AM, step 1'."""
+    'RT whole brain 3 Gy, fraction 3 of 10', 'memantine 5 mg AM, step 1', 'Blood count before IT
+    dose 5 of 18'."""
+    if event.kind == "check":
+        return f"{event.check or event.course} {event.guard_label or ''}".strip()
     if event.kind == "it-dose":
         return f"IT {event.drug} {event.dose_mg:g} mg, dose {event.number} of {event.of} ({event.phase})"
     if event.kind == "rt-fraction":
@@ -165,7 +171,10 @@ def event_name(event: Event) -> str:
 def event_title(event: Event) -> str:
     """In plain words, for a calendar: 'Intrathecal methotrexate 12 mg (Ommaya)',
     'Radiotherapy 3 of 10 (whole brain)', 'Memantine 5 mg (morning)', 'Trastuzumab deruxtecan
-    infusion 389 mg (cycle 3)', 'Capecitabine 1800 mg (evening)'."""
+    infusion 389 mg (cycle 3)', 'Capecitabine 1800 mg (evening)', 'Blood test before your
+    treatment'."""
+    if event.kind == "check":
+        return event.patient_text or event.check or "Test"
     if event.kind == "it-dose":
         drug = (event.drug or "").replace("-", " ")
         return f"Intrathecal {drug} {event.dose_mg:g} mg ({route_words(event.route, 'title')})"

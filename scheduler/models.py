@@ -36,6 +36,9 @@ __all__ = [
     "DoseRule",
     "Medication",
     "MedicationStep",
+    "Monitoring",
+    "MonitoringSetting",
+    "MonitoringWhen",
     "Paper",
     "Phase",
     "PlanRequest",
@@ -565,7 +568,86 @@ class Systemic(TemplateBase):
         return max((len(c.dose.levels) for c in self.components), default=0) or 1
 
 
-Template = Annotated[Regimen | Radiotherapy | Medication | Systemic, Field(discriminator="kind")]
+CheckKind = Literal["lab", "imaging", "csf", "cardiac"]
+Guarded = Literal["it-dose", "rt-fraction", "infusion", "tablet"]
+
+
+class MonitoringWhen(Frozen):
+    """When a check falls, relative to the events it guards (`events`, of `drugs` when given):
+    - each: before every one of them, `open_days_before` open days earlier (0: the same day,
+      ending as the event starts, or at it with `at_event`);
+    - first: before the first of them, `open_days_before` open days earlier;
+    - first-of-month: with the first of them in each calendar month, like `each`;
+    - every: from the first of them, a baseline (`baseline`, placed like `first`), then on
+      `at_days` after it, then every `every_weeks` weeks after the last of those, while the
+      course lasts (up to its last event);
+    - after-last: `open_days_after` open days after the last of them.
+    `csf_flow`: planned only when the plan's CSF flow is one of these."""
+
+    anchor: Literal["each", "first", "first-of-month", "every", "after-last"]
+    events: Guarded
+    drugs: tuple[str, ...] = ()
+    open_days_before: int = Field(default=0, ge=0, le=20)
+    open_days_after: int = Field(default=1, ge=1, le=20)
+    at_event: bool = False
+    every_weeks: int | None = Field(default=None, ge=1, le=52)
+    at_days: tuple[int, ...] = ()
+    baseline: bool = False
+    csf_flow: tuple[Literal["normal", "obstructed", "unknown"], ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> MonitoringWhen:
+        if (self.anchor == "every") != (self.every_weeks is not None):
+            raise ValueError("every_weeks goes with anchor = 'every', and only with it")
+        if (self.at_days or self.baseline) and self.anchor != "every":
+            raise ValueError("at_days and baseline go with anchor = 'every'")
+        if list(self.at_days) != sorted(set(self.at_days)) or any(d < 1 or d > 366 for d in self.at_days):
+            raise ValueError("at_days: days after the first event, 1 to 366, increasing")
+        if self.at_event and (self.anchor not in ("each", "first-of-month") or self.open_days_before):
+            raise ValueError("at_event is for a check taken at each event (each, first-of-month) on its day")
+        return self
+
+
+class Monitoring(TemplateBase):
+    """A check that guards a course: a blood count before each IT dose, a CSF flow study before the
+    first, cytology monthly, MRI every 8 weeks, LVEF on trastuzumab. Its interval's evidence is the
+    template's `evidence`; `convention` (no verified source for the interval) says what the
+    clinical reference's default is, and the clinic file's [monitoring] table may change it."""
+
+    kind: Literal["monitoring"]
+    category: CheckKind
+    name: str = Field(min_length=3, max_length=80)  # "Blood count"
+    patient_name: str = Field(min_length=3, max_length=60)  # "Blood test"
+    patient_text: str = Field(min_length=3, max_length=120)  # "Blood test before your treatment"
+    where: Literal["clinic", "external"]
+    duration_min: int = Field(ge=0, le=1440)
+    time: Clock | None = None  # None: before the guarded event on its day (or the session time)
+    chair: bool = False  # books an infusion chair on the batch agenda
+    detail: str = Field(default="", max_length=300)  # for staff: "CSF at least 5 mL, ideally > 10 mL (S26)"
+    convention: str = Field(default="", max_length=300)  # the default interval, when evidence is convention
+    when: MonitoringWhen
+    sources: tuple[SourceId, ...] = ()  # an interval with no source (convention) may cite none
+
+    @model_validator(mode="after")
+    def _check_monitoring(self) -> Monitoring:
+        if self.evidence != "convention" and not self.sources:
+            raise ValueError("sources: a check whose interval is not a convention cites its source")
+        if self.evidence == "convention" and not self.convention:
+            raise ValueError("convention: say which local convention the interval is")
+        return self
+
+
+class MonitoringSetting(Frozen):
+    """A centre's own interval for one check (the clinic file's [monitoring.ID] table)."""
+
+    off: bool = False
+    open_days_before: Int | None = Field(default=None, ge=0, le=20)
+    open_days_after: Int | None = Field(default=None, ge=1, le=20)
+    every_weeks: Int | None = Field(default=None, ge=1, le=52)
+    at_days: tuple[Int, ...] | None = None
+
+
+Template = Annotated[Regimen | Radiotherapy | Medication | Systemic | Monitoring, Field(discriminator="kind")]
 
 
 # --- clinic and plan request ----------------------------------------------------------------------
@@ -626,6 +708,9 @@ class Clinic(Frozen):
     criteria_to_treat: Text | None = Field(
         default=None, min_length=1, max_length=500, exclude_if=lambda v: v is None
     )
+    # A centre's own monitoring intervals, by check template id ([monitoring.mon-mri] every_weeks
+    # = 6); left out of the JSON while empty.
+    monitoring: dict[TemplateId, MonitoringSetting] = Field(default_factory=dict, exclude_if=lambda v: not v)
     # Infusion chairs for IT sessions (batch agenda): one number for every open day, or per weekday
     # ({mon = 4, fri = 2}). A centre's capacity, not part of any patient's plan: never serialised.
     chairs: Int | dict[Weekday, Int] | None = Field(default=None, exclude=True)

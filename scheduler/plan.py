@@ -44,8 +44,9 @@ class Event(Frozen):
     # that is not one is refused there (exit 2) instead of failing in an exporter.
     uid: str = Field(min_length=1, max_length=255, pattern=r"^[!-~]+$")
     # it-dose: an IT session; rt-fraction; medication: memantine at home; infusion: a systemic IV
-    # dose at the clinic; tablet: a systemic oral dose at home (daily for `repeat_days`).
-    kind: Literal["it-dose", "rt-fraction", "medication", "infusion", "tablet"]
+    # dose at the clinic; tablet: a systemic oral dose at home (daily for `repeat_days`); check: a
+    # test that guards other events (a blood count before an IT dose, an MRI, an LVEF scan).
+    kind: Literal["it-dose", "rt-fraction", "medication", "infusion", "tablet", "check"]
     course: str  # template id
     date: Day
     time: Clock
@@ -76,6 +77,20 @@ class Event(Frozen):
     tablets: str | None = Field(default=None, max_length=120, exclude_if=_none)  # "3 x 500 mg + 2 x 150 mg"
     # how to take a tablet ("take within 30 minutes after a meal"), for the patient's outputs
     instructions: str | None = Field(default=None, max_length=300, exclude_if=_none)
+    # Checks (kind "check", issue 17): what is checked, its kind and where, the events it guards
+    # (UIDs) and how it relates to them ("for IT dose 5 of 18"), the patient's words for it, a
+    # staff detail (the CSF sample volume) and the interval's evidence ("convention": a local
+    # convention, set in the clinic file). Left out of the JSON when unset.
+    check: str | None = Field(default=None, max_length=80, exclude_if=_none)
+    check_kind: Literal["lab", "imaging", "csf", "cardiac"] | None = Field(default=None, exclude_if=_none)
+    where: Literal["clinic", "external"] | None = Field(default=None, exclude_if=_none)
+    guards: tuple[str, ...] = Field(default=(), exclude_if=lambda v: not v)
+    guard_label: str | None = Field(default=None, max_length=120, exclude_if=_none)
+    patient_text: str | None = Field(default=None, max_length=120, exclude_if=_none)
+    patient_name: str | None = Field(default=None, max_length=60, exclude_if=_none)  # "Blood test"
+    detail: str | None = Field(default=None, max_length=300, exclude_if=_none)
+    evidence: str | None = Field(default=None, max_length=20, exclude_if=_none)
+    chair: bool | None = Field(default=None, exclude_if=_none)  # a check that books a chair
 
 
 class Finding(Frozen):
@@ -135,19 +150,25 @@ class Move(Frozen):
 
     uid: str
     label: str  # e.g. "IT methotrexate 12 mg, dose 5 of 16"
-    old: Day
+    old: Day | None  # None: added by this revision (a check that now guards a moved dose)
     new: Day | None  # None: cancelled
     old_mg: int | float | None = None
     new_mg: int | float | None = None
     old_days: int | None = None  # medication: days the step lasted, when that changed
     new_days: int | None = None
+    # A status that changed (tentative -> confirmed once CSF flow is recorded); left out of the
+    # JSON when it did not, so older plans keep their fingerprints.
+    old_status: str | None = Field(default=None, exclude_if=_none)
+    new_status: str | None = Field(default=None, exclude_if=_none)
 
     def describe(self) -> str:
         """'2026-12-08 -> 2026-12-11  IT methotrexate 12 mg, dose 5 of 16' and the like."""
         target = (
             "cancelled" if self.new is None else "same day" if self.new == self.old else self.new.isoformat()
         )
-        text = f"{self.old} -> {target}  {self.label}"
+        text = f"{self.old or 'new'} -> {target}  {self.label}"
+        if self.old_status != self.new_status and self.new is not None:
+            text += f" ({self.old_status} -> {self.new_status})"
         if self.old_mg != self.new_mg:
             text += f" (dose {self.old_mg:g} -> {self.new_mg:g} mg)"
         if self.old_days != self.new_days:
@@ -160,7 +181,7 @@ class Change(Frozen):
 
     revision: int
     at: dt.datetime
-    action: Literal["delay", "hold", "stop", "dose-level"]
+    action: Literal["delay", "hold", "stop", "dose-level", "csf-flow"]
     summary: str  # e.g. "delay it-mtx-intensive from 2026-12-08 by at least 3 days"
     reason: Line | None = None
     by: Line | None = None

@@ -107,6 +107,11 @@ class PublishReport:
         )
 
 
+def _sequence(vevent: Any) -> int:
+    """A VEVENT's SEQUENCE (0 when it has none)."""
+    return int(str(vevent.get("SEQUENCE", 0)))
+
+
 def plan_digest(plan_fingerprint: str, key: bytes | None = None) -> str:
     """What an event says about the plan it came from (X-LMSCHED-PLAN): keyed with the site key
     when there is one, so a patient's calendar never lets anyone test guesses of the record
@@ -529,10 +534,14 @@ def publish(
                     vevent.add("x-lmsched-published", note)
                 if uid in stored:
                     old = stored[uid]
-                    if old.digest == digest and not note:
+                    # the same content, and no revision since the server's copy (a higher
+                    # SEQUENCE): left alone. A revision may change an event in what only the other
+                    # audience sees (a check that now guards another dose: the staff wording), and
+                    # its SEQUENCE is then written, so the server agrees with the plan.
+                    if old.digest == digest and not note and _sequence(vevent) <= old.sequence:
                         report.unchanged.append(uid)
                         continue
-                    new_seq = max(int(str(vevent["SEQUENCE"])), old.sequence + 1)
+                    new_seq = max(_sequence(vevent), old.sequence + 1)
                     vevent.pop("SEQUENCE")
                     vevent.add("sequence", new_seq)
                     # raw_data: stored as written (caldav would otherwise bump SEQUENCE once more)

@@ -4,7 +4,8 @@ The doses reconciled are the ones given at the clinic: intrathecal doses (kind "
 ommaya or lumbar) and systemic IV doses (kind "infusion", route iv), each with its date and mg.
 Systemic tablets (kind "tablet") and memantine are taken at home: no clinic record exists for
 them, so they are not reconciled; a record with an oral route is refused with that reason rather
-than reported as an unplanned administration.
+than reported as an unplanned administration. Checks (kind "check": a blood count, an MRI) are
+not doses: a given-doses file is set against doses only, so a check is never "missed" or "due".
 
 Pure core: bytes and a plan in, a `Report` out; no files, clock or terminal (`as_of` is a
 parameter). `parse_given` reads the administrations CSV and refuses it as a whole, naming every

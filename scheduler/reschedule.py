@@ -50,8 +50,10 @@ __all__ = [
     "MAX_DELAY_DAYS",
     "SYSTEMIC_KINDS",
     "Action",
+    "AnyAction",
     "Delay",
     "DoseLevel",
+    "FlowResult",
     "Hold",
     "Stop",
     "course_level",
@@ -89,14 +91,16 @@ class Action:
         course: str | None = None,
         dose_level: int | None = None,
         from_day: dt.date | None = None,
-    ) -> Delay | Hold | Stop | DoseLevel:
-        """The one action the options describe: exactly one of delay, hold_from, stop_from and
-        dose_level, each with the option that goes with it."""
+        csf_flow: str | None = None,
+    ) -> Delay | Hold | Stop | DoseLevel | FlowResult:
+        """The one action the options describe: exactly one of delay, hold_from, stop_from,
+        dose_level and csf_flow, each with the option that goes with it."""
         starts = (
             ("delay", delay),
             ("hold_from", hold_from),
             ("stop_from", stop_from),
             ("dose_level", dose_level),
+            ("csf_flow", csf_flow),
         )
         given = [name for name, value in starts if value is not None]
         if len(given) != 1:
@@ -110,8 +114,11 @@ class Action:
                     "{hold_from} DATE {resume} DATE",
                     "{stop_from} DATE {reason} TEXT",
                     "{course} ID {dose_level} N {from} DATE {reason} TEXT",
+                    "{csf_flow} normal|obstructed",
                 ],
             )
+        if csf_flow is not None:
+            return FlowResult(csf_flow, reason=reason)
         if (dose_level is None) != (from_day is None):
             raise InputError("", field="from", hint="{dose_level} and {from} go together")
         if dose_level is not None and from_day is not None:
@@ -193,9 +200,28 @@ class DoseLevel(Action):
         _reason_required(self.reason, '"Grade 2 pneumonitis resolved"')
 
 
+@dataclass(frozen=True)
+class FlowResult(Action):
+    """The CSF flow study's result recorded on a plan made with flow unknown: normal confirms the
+    IT doses that waited for it; obstructed keeps them tentative (the csf-flow-obstructed rule
+    stops the plan until RT restores flow and a repeat study shows it)."""
+
+    result: str
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.result not in ("normal", "obstructed"):
+            raise InputError(
+                f"'{self.result}' is not a flow result", field="csf_flow", choices=["normal", "obstructed"]
+            )
+
+
+AnyAction = Delay | Hold | Stop | DoseLevel | FlowResult
+
+
 def reschedule(
     plan: Plan,
-    action: Delay | Hold | Stop | DoseLevel,
+    action: AnyAction,
     registry: Registry,
     calendar: ClinicCalendar,
     now: dt.datetime,
@@ -207,7 +233,8 @@ def reschedule(
     events = {e.uid: e for e in plan.events}
     revision = plan.revision + 1
     reason = action.reason
-    note = f"revision {revision}: " + (reason or _describe(action, [action.course] if action.course else []))
+    course = getattr(action, "course", None)
+    note = f"revision {revision}: " + (reason or _describe(action, [course] if course else []))
     if isinstance(action, Delay):
         changed = _delay(plan, action, registry, calendar, note)
     elif isinstance(action, Hold):
@@ -218,26 +245,23 @@ def reschedule(
             changed = _hold(plan, action, registry, calendar, note)
     elif isinstance(action, Stop):
         changed = _stop(plan, action, note)
+    elif isinstance(action, FlowResult):
+        changed = _flow_result(plan, action, revision, note)
+        plan = plan.model_copy(update={"inputs": plan.inputs.model_copy(update={"csf_flow": action.result})})
     else:
         changed, first_cycle = _dose_level(plan, action, registry, note)
     if isinstance(action, (Delay, Hold)):
         changed.update(_tablets_follow_rt(plan, changed, note))
+    changed = {uid: e for uid, e in changed.items() if events[uid].kind != "check"}
+    changed.update(_checks_follow(plan, changed, registry, calendar, note, now.date()))
     moves = tuple(
-        Move(
-            uid=uid,
-            label=event_name(events[uid]),
-            old=events[uid].date,
-            new=None if new.status == "cancelled" else new.date,
-            old_mg=events[uid].dose_mg,
-            new_mg=new.dose_mg,
-            old_days=events[uid].repeat_days if new.repeat_days != events[uid].repeat_days else None,
-            new_days=new.repeat_days if new.repeat_days != events[uid].repeat_days else None,
-        )
+        _move(events.get(uid), new)
         for uid, new in sorted(
-            changed.items(), key=lambda kv: (events[kv[0]].date, events[kv[0]].time, kv[0])
+            changed.items(),
+            key=lambda kv: (events.get(kv[0], kv[1]).date, events.get(kv[0], kv[1]).time, kv[0]),
         )
     )
-    moved = sorted({events[uid].course for uid in changed})
+    moved = sorted({events[uid].course for uid in changed if uid in events and events[uid].kind != "check"})
     level: dict[str, object] = {}
     if isinstance(action, DoseLevel):
         level = {"course": action.course, "dose_level": action.level, "from_cycle": first_cycle}
@@ -253,6 +277,7 @@ def reschedule(
         **level,
     )
     updated = [changed.get(e.uid, e) for e in plan.events]
+    updated += [e for uid, e in changed.items() if uid not in events]
     updated.sort(key=lambda e: (e.date, e.time, e.kind, e.number))
     revised = plan.model_copy(
         update={
@@ -267,10 +292,82 @@ def reschedule(
     return revised.model_copy(update={"fingerprint": fingerprint(revised)})
 
 
-_ACTIONS = {Delay: "delay", Hold: "hold", Stop: "stop", DoseLevel: "dose-level"}
+def _move(old: Event | None, new: Event) -> Move:
+    """One line of the change log: an event moved, cancelled, re-dosed or re-timed, or (`old`
+    None) a check this revision added."""
+    if old is None:
+        return Move(uid=new.uid, label=event_name(new), old=None, new=new.date)
+    status = old.status != new.status and new.status != "cancelled"
+    return Move(
+        uid=new.uid,
+        # a check is named by what it guards now (the first dose of a month may be another one)
+        label=event_name(new if new.kind == "check" and new.status != "cancelled" else old),
+        old=old.date,
+        new=None if new.status == "cancelled" else new.date,
+        old_mg=old.dose_mg,
+        new_mg=new.dose_mg,
+        old_days=old.repeat_days if new.repeat_days != old.repeat_days else None,
+        new_days=new.repeat_days if new.repeat_days != old.repeat_days else None,
+        old_status=old.status if status else None,
+        new_status=new.status if status else None,
+    )
 
 
-def _describe(action: Delay | Hold | Stop | DoseLevel, courses: Sequence[str]) -> str:
+def _checks_follow(
+    plan: Plan,
+    changed: dict[str, Event],
+    registry: Registry,
+    calendar: ClinicCalendar,
+    note: str,
+    today: dt.date,
+) -> dict[str, Event]:
+    """The checks computed again from the revised treatment (the plan's own check templates only:
+    a plan made before them gains none), as changes against the plan's checks."""
+    from .monitoring import check_events, follow
+    from .plan import identity
+
+    used = {t.id for t in plan.templates if t.kind == "monitoring"}
+    checks = [t for t in registry.monitoring() if t.id in used]
+    if not checks:
+        return {}
+    treatment = [changed.get(e.uid, e) for e in plan.events if e.kind != "check"]
+    fresh = check_events(treatment, plan.inputs, checks, calendar, identity(plan.inputs))
+    followed = follow(plan.events, fresh, note, today, treatment)
+    before = {e.uid: e for e in plan.events}
+    return {uid: e for uid, e in followed.items() if before.get(uid) != e}
+
+
+_ACTIONS = {Delay: "delay", Hold: "hold", Stop: "stop", DoseLevel: "dose-level", FlowResult: "csf-flow"}
+
+
+def _flow_result(plan: Plan, action: FlowResult, revision: int, note: str) -> dict[str, Event]:
+    from .monitoring import FLOW_PENDING_NOTE
+
+    if plan.inputs.csf_flow != "unknown":
+        raise InputError(
+            f"this plan already records CSF flow as {plan.inputs.csf_flow}; make a new plan to change it",
+            field="csf_flow",
+        )
+    changed: dict[str, Event] = {}
+    for e in plan.events:
+        if e.kind != "it-dose" or e.status == "cancelled" or FLOW_PENDING_NOTE not in e.notes:
+            continue
+        kept = tuple(n for n in e.notes if n != FLOW_PENDING_NOTE)
+        if action.result == "normal":
+            status = "tentative" if "continues until progression" in e.notes else "confirmed"
+            why = f"CSF flow recorded as normal in {note}"
+        else:
+            status = "tentative"
+            why = f"CSF flow recorded as obstructed in {note}: not given until flow is restored"
+        changed[e.uid] = e.model_copy(
+            update={"status": status, "sequence": e.sequence + 1, "notes": (*kept, why)}
+        )
+    return changed
+
+
+def _describe(action: AnyAction, courses: Sequence[str]) -> str:
+    if isinstance(action, FlowResult):
+        return f"CSF flow recorded as {action.result}"
     course = f"{' and '.join(courses)} " if courses else ""
     if isinstance(action, DoseLevel):
         return f"dose level {action.level} for {action.course} from the first cycle on or after {action.day}"
@@ -291,13 +388,15 @@ def _active(plan: Plan, course: str | None = None, kinds: Iterable[str] | None =
         e
         for e in plan.events
         if e.status != "cancelled"
+        and e.kind != "check"  # a check follows what it guards (_checks_follow)
         and (course is None or e.course == course)
         and (wanted is None or e.kind in wanted)
     ]
 
 
 def _check_course(plan: Plan, course: str | None) -> None:
-    courses = sorted({e.course for e in plan.events})
+    # A check follows what it guards: it is never moved on its own.
+    courses = sorted({e.course for e in plan.events if e.kind != "check"})
     if course is not None and course not in courses:
         raise InputError(f"'{course}' is not a course of this plan", field="course", choices=courses)
 

@@ -16,7 +16,7 @@ from .calendar import ClinicCalendar, Placement, build_calendar, nth_open_days, 
 from .dosing import age_in_months, it_dose, medication_dose, number
 from .errors import InputError
 from .expand import Slot, expand_regimen, phase_counts
-from .models import Medication, PlanRequest, Radiotherapy, Regimen, Systemic
+from .models import Medication, Monitoring, PlanRequest, Radiotherapy, Regimen, Systemic
 from .plan import Event, Patient, Plan, TemplateRef, digest, fingerprint, identity
 from .templates import Registry
 from .zones import clock_notes_for_days, resolve_clock
@@ -53,7 +53,7 @@ def build_plan(
     who = identity(request)
     notes: list[str] = []
     events: list[Event] = []
-    templates: list[Regimen | Radiotherapy | Medication | Systemic] = [regimen]
+    templates: list[Regimen | Radiotherapy | Medication | Systemic | Monitoring] = [regimen]
     courses = [registry.systemic(c.template) for c in request.systemic]
 
     rt_events: list[Event] = []
@@ -75,6 +75,8 @@ def build_plan(
             events += systemic_events(course, tpl, request, calendar, who, notes, [e.date for e in rt_events])
             templates.append(tpl)
         _body_note(request, courses, notes)
+
+    events += _checks(request, registry, calendar, who, events, templates, notes)
 
     if request.age is not None:
         notes.append(
@@ -111,6 +113,45 @@ def build_plan(
         events=tuple(events),
     )
     return plan.model_copy(update={"fingerprint": fingerprint(plan)})
+
+
+def _checks(
+    request: PlanRequest,
+    registry: Registry,
+    calendar: ClinicCalendar,
+    who: str,
+    events: list[Event],
+    templates: list[Regimen | Radiotherapy | Medication | Systemic | Monitoring],
+    notes: list[str],
+) -> list[Event]:
+    """The checks that guard the treatment (monitoring templates). With CSF flow unknown and a flow
+    study planned, the IT doses are tentative until flow is recorded as normal."""
+    from .monitoring import FLOW_PENDING_NOTE, check_events, check_unknown_settings, flow_study_pending
+
+    checks = registry.monitoring()
+    check_unknown_settings(request, checks)
+    if flow_study_pending(request, checks, events):
+        events[:] = [
+            e.model_copy(update={"status": "tentative", "notes": (*e.notes, FLOW_PENDING_NOTE)})
+            if e.kind == "it-dose"
+            else e
+            for e in events
+        ]
+    found = check_events(events, request, checks, calendar, who)
+    used = {e.course for e in found}
+    conventions = []
+    for check in checks:
+        if check.id in used:
+            templates.append(check)
+            if check.evidence == "convention":
+                conventions.append(f"{check.name}: {check.convention}")
+    if conventions:
+        notes.append(
+            "Check intervals with no verified source are local conventions ("
+            + "; ".join(conventions)
+            + "): confirm them locally; the clinic file's [monitoring] table sets them per centre."
+        )
+    return found
 
 
 def _it_events(

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from .models import Clinic, Template
     from .publish import PublishReport
     from .reconcile import Report
-    from .reschedule import Delay, DoseLevel, Hold, Stop
+    from .reschedule import AnyAction
     from .rules import CheckResult, OverrideRequest, Policy, Rule
     from .sitekey import SiteKey
     from .templates import Registry
@@ -388,7 +388,7 @@ def check_plan_file(path: Path) -> Plan:
 
 def revise_plan(
     path: Path,
-    action: Delay | Hold | Stop | DoseLevel,
+    action: AnyAction,
     *,
     overrides: Sequence[OverrideRequest] = (),
     decided_by: str | None = None,

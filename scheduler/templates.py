@@ -1,9 +1,8 @@
 """Find, load and validate templates: the registry the core plans from.
 
 Templates are data (one TOML file each under templates/regimens, radiotherapy, medications,
-systemic), so
-a new regimen is a new file. Loading is I/O and lives here at the edge; the core receives a
-`Registry` and never opens a file.
+systemic, monitoring), so a new regimen or check is a new file. Loading is I/O and lives here at
+the edge; the core receives a `Registry` and never opens a file.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from .errors import TemplateError
-from .models import Medication, Radiotherapy, Regimen, Systemic, Template
+from .models import Medication, Monitoring, Radiotherapy, Regimen, Systemic, Template
 
 __all__ = ["KINDS", "Registry", "default_template_dirs", "load_registry"]
 
@@ -27,6 +26,7 @@ KINDS = {
     "radiotherapy": "radiotherapy",
     "medications": "medication",
     "systemic": "systemic",
+    "monitoring": "monitoring",
 }
 _ADAPTER: TypeAdapter[Template] = TypeAdapter(Template)
 
@@ -76,6 +76,10 @@ class Registry:
     def systemic(self, template_id: str) -> Systemic:
         found: Systemic = self.get(template_id, "systemic", "systemic")
         return found
+
+    def monitoring(self) -> list[Monitoring]:
+        """Every check template, in id order."""
+        return [t for t in self if isinstance(t, Monitoring)]
 
     def medication_for(self, starts_with: str) -> Medication | None:
         meds = [t for t in self if isinstance(t, Medication) and t.starts_with == starts_with]

@@ -133,13 +133,16 @@ def adult(registry: Registry) -> Plan:
 def plan_fields(draw: st.DrawFn) -> dict[str, object]:
     """make_plan fields for the varied plans the exporters must lay out: any start 2026-2030,
     with or without an RT course near it, any maintenance length, either route, several times,
-    with or without a systemic course (infusions, tablets) near the start."""
+    with or without a systemic course (infusions, tablets) near the start, and the checks each
+    CSF flow result calls for."""
     start = draw(st.dates(dt.date(2026, 1, 1), dt.date(2030, 12, 31)))
     fields: dict[str, object] = {
         "start": start.isoformat(),
         "route": draw(st.sampled_from(["ommaya", "lumbar"])),
         "maintenance": draw(st.integers(0, 12)),
         "clinic": {"session_time": draw(st.sampled_from(["07:30", "09:00", "13:45"]))},
+        # flow unknown: a flow study and tentative IT doses; obstructed with RT: a repeat study
+        "csf_flow": draw(st.sampled_from(["unknown", "normal", "obstructed"])),
     }
     rt = draw(
         st.sampled_from([None, "wbrt-30gy-10fx", "wbrt-20gy-5fx", "csi-photon-36gy-20fx", "focal-30gy-10fx"])

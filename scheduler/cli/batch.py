@@ -91,7 +91,10 @@ def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -
     rule is reported with its line and the others go on. DIR/summary.csv lists every row's outcome;
     DIR/agenda.csv, DIR/agenda.pdf and DIR/clinic.ics hold every IT session and IV infusion (chair
     time: the clinic file's prep_min + the infusion + observation_min), with the days and
-    times over chair capacity flagged (--chairs, or `chairs` in the clinic file). Exit code 0 when
+    times over chair capacity flagged (--chairs, or `chairs` in the clinic file), and every
+    check done at the clinic (a blood count before an IT dose: its time and minutes, no chair
+    unless its template books one; CSF cytology on its IT dose's row). Checks done elsewhere
+    (MRI, echocardiogram, CSF flow study) are in each patient's own files only. Exit code 0 when
     every row succeeded, 1 when any failed or was blocked; Ctrl-C (130) or SIGTERM (143) stops the
     workers after the rows in hand, removes temporary files and says how many patients were done
     (rerun the same batch to finish). Example:

@@ -28,7 +28,7 @@ def rules() -> None:
 @click.group(invoke_without_command=True)
 @click.pass_context
 def templates(ctx: click.Context) -> None:
-    """List the regimen, radiotherapy, medication and systemic templates."""
+    """List the regimen, radiotherapy, medication, systemic and monitoring (check) templates."""
     if ctx.invoked_subcommand is not None:
         return
     from ..service import list_templates

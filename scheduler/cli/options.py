@@ -171,7 +171,11 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     (("--kps",), {"type": ascii_int(), "metavar": "N", "help": "Karnofsky performance status, 0-100."}),
     (
         ("--csf-flow",),
-        {"type": click.Choice(["normal", "obstructed", "unknown"]), "help": "CSF flow study result."},
+        {
+            "type": click.Choice(["normal", "obstructed", "unknown"]),
+            "help": "CSF flow study result (default unknown: a flow study is planned before the "
+            "first IT dose, whose doses stay tentative until `reschedule --csf-flow normal`).",
+        },
     ),
     (("--shunt",), {"type": click.Choice(["none", "valved", "unvalved"]), "help": "Ventricular shunt."}),
     (

@@ -42,7 +42,8 @@ def _make(ctx: click.Context, with_outputs: bool) -> Any:
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the findings and event table.")
 @click.pass_context
 def plan(ctx: click.Context, /, quiet: bool, **_: Any) -> None:
-    """Expand a regimen (and RT, memantine) into dated events on the clinic calendar.
+    """Expand a regimen (and RT, memantine, systemic therapy and their checks) into dated events on
+    the clinic calendar.
 
     PATIENT_FILE is an optional TOML file with the same fields as the flags (snake_case);
     flags override it. Every safety rule runs first: a `block` or un-overridden `stop` finding

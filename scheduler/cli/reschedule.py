@@ -50,6 +50,13 @@ from .present import echo_lines, findings_lines, refuse_if_blocked, revised_cale
     help="With --dose-level: from the first cycle on or after DATE.",
 )
 @click.option(
+    "--csf-flow",
+    "csf_flow",
+    type=click.Choice(["normal", "obstructed"]),
+    help="Record the CSF flow study's result on a plan made with flow unknown: normal confirms "
+    "the IT doses that waited for it.",
+)
+@click.option(
     "--reason",
     metavar="TEXT",
     help="Why the change (required with --stop-from and --dose-level); recorded in the change log.",
@@ -102,6 +109,7 @@ def reschedule(
     course: str | None,
     dose_level: int | None,
     from_day: dt.date | None,
+    csf_flow: str | None,
     **_: Any,
 ) -> None:
     """Make the next revision of a saved plan: delay, hold, stop or a dose level, then check it again.
@@ -116,6 +124,8 @@ def reschedule(
       --course ID --dose-level N --from DATE --reason TEXT
                                     a systemic course's doses at level N (0, -1, -2) from
                                     the first cycle whose day 1 is on or after DATE
+      --csf-flow normal|obstructed  the flow study's result on a plan made with flow unknown:
+                                    normal confirms the IT doses that waited for it
 
     A systemic course (--course sys-...) keeps its cycle length: a delayed or held cycle's day 1
     moves later (to an open day for infusions) and every later cycle starts at least a cycle
@@ -147,6 +157,7 @@ def reschedule(
         course=course,
         dose_level=dose_level,
         from_day=from_day,
+        csf_flow=csf_flow,
     )
     wanted = outputs(ctx)
     result = revise_plan(

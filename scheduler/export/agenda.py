@@ -5,13 +5,31 @@ the same bytes, whatever order the batch's workers reported the sessions in.
 
 `time` to `end` is the whole chair time (`chair_min` minutes): for an infusion that is the clinic's
 `prep_min`, the infusion (`given_min`) and `observation_min`; for an IT session its duration.
+
+A clinic check (kind `check`: "Blood count before IT dose 5 of 18") is a row with its time, `end`
+and `minutes`; `books_chair` says whether it takes a chair (only when its template says so): one
+that does not has `chair_min` 0 and blank `chairs_in_use` and `over_capacity`, and its prep,
+given and observation cells are blank (they describe a dose). `minutes` is every row's length
+(for a dose, its chair time). A check taken at a session (CSF cytology at the IT dose) is named in
+that session's `checks_at_session`. The three columns come last, so the earlier ones keep their
+places.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from ..agenda import DaySummary, Overload, Session, end_text, in_use_at_start, ordered, over_capacity
+from ..agenda import (
+    DaySummary,
+    Overload,
+    Session,
+    at_session_text,
+    end_text,
+    in_use_at_start,
+    ordered,
+    over_capacity,
+)
 from ..labels import WEEKDAY
 from .csv import render_rows
 
@@ -36,6 +54,9 @@ CSV_COLUMNS = (
     "chairs_in_use",
     "chairs",
     "over_capacity",
+    "minutes",
+    "books_chair",
+    "checks_at_session",
 )
 
 
@@ -52,29 +73,33 @@ def render_csv(
     chairs = {d.date: d.chairs for d in days}
     in_use = in_use_at_start(sessions)
     over = over_capacity(sessions, overloads)
-    return render_rows(
-        CSV_COLUMNS,
-        (
-            (
-                s.date.isoformat(),
-                WEEKDAY[s.date.weekday()],
-                s.time,
-                end_text(s),
-                s.duration_min,
-                s.patient,
-                s.name or "",
-                s.kind,
-                s.event,
-                s.cycle,
-                s.dose,
-                s.route,
-                s.prep_min,
-                s.given_min,
-                s.observation_min,
-                in_use[s],
-                "" if chairs.get(s.date) is None else chairs[s.date],
-                "yes" if s in over else "",
-            )
-            for s in sessions
-        ),
+    return render_rows(CSV_COLUMNS, (_row(s, in_use, chairs, over) for s in sessions))
+
+
+def _row(
+    s: Session, in_use: dict[Session, int], chairs: dict[dt.date, int | None], over: set[Session]
+) -> tuple[object, ...]:
+    dose_parts: tuple[object, ...] = (
+        ("", "", "") if s.kind == "check" else (s.prep_min, s.given_min, s.observation_min)
+    )
+    return (
+        s.date.isoformat(),
+        WEEKDAY[s.date.weekday()],
+        s.time,
+        end_text(s),
+        s.duration_min if s.chair else 0,
+        s.patient,
+        s.name or "",
+        s.kind,
+        s.event,
+        s.cycle,
+        s.dose,
+        s.route,
+        *dose_parts,
+        in_use.get(s, ""),
+        "" if chairs.get(s.date) is None else chairs[s.date],
+        "yes" if s in over else "",
+        s.duration_min,
+        "yes" if s.chair else "no",
+        at_session_text(s),
     )

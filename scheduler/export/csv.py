@@ -4,7 +4,13 @@ neutralised with a leading apostrophe (OWASP CSV injection guidance).
 A plan with systemic therapy (infusion or tablet events) has `SYSTEMIC_COLUMNS` after the
 others: the cycle and cycle day, the dose basis and calculation, the tablets to take. They come
 last so that a reader that takes columns by position keeps working, and only for such plans, so
-that every plan without systemic therapy gives the same bytes as before they existed."""
+that every plan without systemic therapy gives the same bytes as before they existed.
+
+A plan with checks (kind "check": a blood count, CSF cytology, an MRI, an LVEF scan) has
+`CHECK_COLUMNS` after those, in the same way and for the same reasons: what is checked, its
+kind, where (clinic or external), what it guards ("before IT dose 5 of 18") and the staff detail
+(the CSF sample volume). The interval's evidence is in the notes ("interval: local
+convention")."""
 
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from ..labels import EDITED_STAFF
 from ..plan import Event, Plan
 
-__all__ = ["COLUMNS", "SYSTEMIC_COLUMNS", "neutralise", "render", "render_rows"]
+__all__ = ["CHECK_COLUMNS", "COLUMNS", "SYSTEMIC_COLUMNS", "neutralise", "render", "render_rows"]
 
 COLUMNS = (
     "date",
@@ -33,6 +39,7 @@ COLUMNS = (
     "notes",
 )
 SYSTEMIC_COLUMNS = ("cycle", "cycle_day", "dose_basis", "dose_calc", "tablets")
+CHECK_COLUMNS = ("check", "check_kind", "where", "guard_label", "detail")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -57,6 +64,9 @@ def _notes(event: Event, concerns: dict[str, list[str]]) -> str:
         lead = f"dose {event.number} of {event.of}"
     elif event.kind == "infusion":
         lead = f"cycle {event.cycle} day {event.cycle_day}, {event.duration_min} min infusion"
+    elif event.kind == "check":
+        length = f"{event.duration_min} min" if event.duration_min else "taken at the session it guards"
+        lead = f"check {event.number} of {event.of}, {length}"
     else:
         lead = f"daily for {event.repeat_days} days"
     return "; ".join((lead, *event.notes, *concerns.get(event.uid, ())))
@@ -69,6 +79,16 @@ def _systemic_cells(event: Event) -> tuple[str, ...]:
         event.dose_basis or "",
         event.dose_calc or "",
         event.tablets or "",
+    )
+
+
+def _check_cells(event: Event) -> tuple[str, ...]:
+    return (
+        event.check or "",
+        event.check_kind or "",
+        event.where or "",
+        event.guard_label or "",
+        event.detail or "",
     )
 
 
@@ -92,8 +112,9 @@ def render(plan: Plan) -> bytes:
         for e in plan.events:
             concerns.setdefault(e.uid, []).insert(0, EDITED_STAFF)
     systemic = any(e.kind in ("infusion", "tablet") for e in plan.events)
+    checks = any(e.kind == "check" for e in plan.events)
     return render_rows(
-        (*COLUMNS, *SYSTEMIC_COLUMNS) if systemic else COLUMNS,
+        (*COLUMNS, *(SYSTEMIC_COLUMNS if systemic else ()), *(CHECK_COLUMNS if checks else ())),
         (
             (
                 e.date.isoformat(),
@@ -110,6 +131,7 @@ def render(plan: Plan) -> bytes:
                 e.uid,
                 _notes(e, concerns),
                 *(_systemic_cells(e) if systemic else ()),
+                *(_check_cells(e) if checks else ()),
             )
             for e in plan.events
         ),

@@ -23,6 +23,14 @@ One Bundle of type "collection", for exchange with clinical systems (a staff for
   cancelled. Each carries the event's UID as identifier and the plan fingerprint as groupIdentifier.
 - ServiceRequest: one per RT course, its fractions as occurrenceTiming events and its fraction
   UIDs as identifiers; "revoked" once every fraction is cancelled.
+- ServiceRequest: one per check (kind "check": a blood count, CSF cytology, an MRI, an LVEF
+  scan), identified by its event UID: category the check's kind, code the check's name,
+  occurrencePeriod from its time for its minutes (occurrenceDateTime for a check taken at
+  another event, duration 0: CSF cytology at the IT session), locationCode "clinic" or
+  "external", supportingInfo the requests of the events it guards (a blood count's IT dose), and
+  notes with what it guards, the staff detail (the CSF sample volume) and the interval's evidence
+  ("local convention": no verified source, set per centre). Status: confirmed -> active,
+  tentative -> draft, cancelled -> revoked (ServiceRequest has no "cancelled").
 
 Nothing is coded: lmsched has no verified source for RxNorm, SNOMED CT or route codes, so every
 CodeableConcept carries `.text` only; only the units are UCUM (mg). Requests have intent "plan":
@@ -50,7 +58,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..errors import InputError
-from ..labels import route_words, site_name
+from ..labels import event_name, route_words, site_name
 from ..plan import Event, Finding, Plan, identity
 
 if TYPE_CHECKING:
@@ -84,6 +92,13 @@ EVENT_SYSTEM = "urn:lmsched:event-uid"
 PATIENT_SYSTEM = "urn:lmsched:patient-id"
 UCUM = "http://unitsofmeasure.org"
 _STATUS = {"confirmed": "active", "tentative": "draft", "cancelled": "cancelled"}
+_SERVICE_STATUS = {"confirmed": "active", "tentative": "draft", "cancelled": "revoked"}
+_CHECK_KINDS = {
+    "lab": "Laboratory test",
+    "imaging": "Imaging",
+    "csf": "CSF test",
+    "cardiac": "Cardiac imaging",
+}
 _FHIR_PACKAGES = ("fhir", "fhir_core")
 
 Request = tuple[str, "MedicationRequest | ServiceRequest"]  # (fullUrl, resource)
@@ -224,22 +239,32 @@ def _finding_text(plan: Plan, finding: Finding) -> str:
 
 
 def _requests(plan: Plan, patient_url: str, careplan_url: str) -> list[Request]:
-    """One request per IT dose, memantine step, infusion and tablet event, one per RT course, in
-    order of first event."""
+    """One request per IT dose, memantine step, infusion, tablet event and check, one per RT
+    course, in order of first event."""
     cycle_days = {t.id: t.cycle_days for t in plan.templates if t.cycle_days}
-    link = _Links(patient_url, careplan_url, _plan_identifier(plan), _concerns(plan), cycle_days)
     courses: dict[str, list[Event]] = {}
     order: list[Event | str] = []  # an event, or the id of an RT course at its first fraction
+    urls: dict[str, str] = {}  # event UID -> the fullUrl of its request
     for event in plan.events:
         if event.kind != "rt-fraction":
             order.append(event)
+            urls[event.uid] = _full_url("check" if event.kind == "check" else "request", event.uid)
         elif event.course not in courses:
             order.append(event.course)
         courses.setdefault(event.course, []).append(event)
-    return [
-        _rt_request(plan, courses[item], link) if isinstance(item, str) else _medication_request(item, link)
-        for item in order
-    ]
+        if event.kind == "rt-fraction":
+            urls[event.uid] = _full_url("rt-course", courses[event.course][0].uid)
+    link = _Links(patient_url, careplan_url, _plan_identifier(plan), _concerns(plan), cycle_days, urls)
+    by_uid = {e.uid: e for e in plan.events}
+    out: list[Request] = []
+    for item in order:
+        if isinstance(item, str):
+            out.append(_rt_request(plan, courses[item], link))
+        elif item.kind == "check":
+            out.append(_check_request(plan, item, link, by_uid))
+        else:
+            out.append(_medication_request(item, link))
+    return out
 
 
 @dataclass(frozen=True)
@@ -251,6 +276,7 @@ class _Links:
     group: Identifier | None
     concerns: dict[str, list[str]]
     cycle_days: dict[str, int]  # systemic template id -> its cycle length in days
+    urls: dict[str, str]  # event UID -> the fullUrl of the request it belongs to
 
 
 def _medication_request(event: Event, link: _Links) -> Request:
@@ -438,6 +464,66 @@ def _rt_request(plan: Plan, fractions: Sequence[Event], link: _Links) -> Request
     return _full_url("rt-course", first.uid), resource
 
 
+def _check_request(plan: Plan, event: Event, link: _Links, by_uid: dict[str, Event]) -> Request:
+    """One ServiceRequest for a check: when, where, what it guards, its detail and evidence."""
+    from fhir.resources.R4B.period import Period
+    from fhir.resources.R4B.reference import Reference
+    from fhir.resources.R4B.servicerequest import ServiceRequest
+
+    start = _local(event)
+    period = None
+    if event.duration_min:
+        end = (start.astimezone(dt.UTC) + dt.timedelta(minutes=event.duration_min)).astimezone(start.tzinfo)
+        period = Period(start=start, end=end)
+    guarded = [by_uid[uid] for uid in event.guards if uid in by_uid]
+    supporting = [
+        Reference(reference=link.urls[e.uid], display=f"guards {event_name(e)}")
+        for e in guarded
+        if e.uid in link.urls
+    ]
+    clinic = plan.inputs.clinic
+    where = (
+        "external: confirm the place with the care team"
+        if event.where == "external"
+        else f"clinic: {clinic.location or clinic.name}"
+        if clinic.location or clinic.name
+        else "clinic"
+    )
+    resource = ServiceRequest(
+        identifier=[_event_identifier(event)],
+        requisition=link.group,
+        status=_SERVICE_STATUS[event.status],
+        intent="plan",
+        category=[_concept(_CHECK_KINDS.get(event.check_kind or "", event.check_kind or "Check"))],
+        code=_text_concept(event.check or event.course),
+        subject=Reference(reference=link.patient),
+        basedOn=[Reference(reference=link.care_plan)],
+        occurrencePeriod=period,
+        occurrenceDateTime=None if period is not None else start,
+        locationCode=[_concept(where)],
+        supportingInfo=supporting or None,
+        note=_annotations(_check_notes(event, guarded, link)),
+    )
+    return link.urls[event.uid], resource
+
+
+def _check_notes(event: Event, guarded: Sequence[Event], link: _Links) -> list[str]:
+    notes = [f"Check: {event_name(event)}"]
+    if event.detail:
+        notes.append(f"Detail: {event.detail}")
+    notes += [f"Guards: {event_name(e)} on {e.date} {e.time} ({e.status})" for e in guarded]
+    if not event.duration_min and guarded:
+        notes.append("Taken at the session it guards (no time of its own)")
+    if event.evidence == "convention":
+        notes.append(
+            "Interval: local convention (no verified source; set per centre in the clinic file, "
+            f"[monitoring.{event.course}])"
+        )
+    notes += [n for n in event.notes if not (event.evidence == "convention" and n.startswith("interval:"))]
+    notes += link.concerns.get(event.uid, [])
+    return [*notes, DISCLAIMER]
+
+
 def _rt_notes(plan: Plan, fractions: Sequence[Event], link: _Links) -> list[str]:
     first = fractions[0]
     template = next((t for t in plan.templates if t.id == first.course), None)
@@ -473,6 +559,12 @@ def _local(event: Event) -> dt.datetime:
 
 def _last_day(event: Event) -> dt.date:
     return event.date + dt.timedelta(days=max(event.repeat_days, 1) - 1)
+
+
+def _concept(text: str) -> CodeableConcept:
+    from fhir.resources.R4B.codeableconcept import CodeableConcept
+
+    return CodeableConcept(text=text)
 
 
 def _text_concept(text: str | None) -> CodeableConcept | None:

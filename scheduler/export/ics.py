@@ -8,6 +8,19 @@ minutes before the infusion's time to its observation minutes after the infusion
 (`visit_start`, `chair_minutes`). Tablets are home events like memantine: no location,
 TRANSP TRANSPARENT, a reminder at the time of each dose on patient calendars.
 
+Checks (kind "check": a blood count, an MRI, an echocardiogram, CSF cytology) are appointments:
+the patient's words as the title (`event_title`: "Blood test before your treatment"), the staff
+name and what it guards as the staff title (`event_name`: "Blood count before IT dose 5 of 18"),
+the staff detail, the guarded events and the interval's evidence ("local convention") in the
+staff description only. A clinic check has the clinic's location; an external one (imaging,
+echocardiogram) says it is external and to confirm the place with the care team (lmsched knows
+no address for it), and always has a reminder the day before at 18:00, even when the alarm specs
+give only reminders of the hour, so there is time to confirm the place and travel. A check taken
+at another event (CSF cytology, drawn at the IT session: duration 0) has no time of its own: it
+spans the session it is taken at (DTEND is never DTSTART: RFC 5545 3.8.2.2 wants it later), is
+TRANSP TRANSPARENT (the session holds the time) and only has the day-before reminders (the
+session's own reminders of the hour are enough).
+
 Times carry their TZID and the calendar a VTIMEZONE for every zone
 used, so 09:00 stays 09:00 local across daylight-saving changes. UIDs come from the plan (derived
 from patient, template and event key), DTSTAMP from the plan's `created`: the same plan always
@@ -52,12 +65,14 @@ from ..labels import (
     EDITED_PATIENT,
     EDITED_STAFF,
     cycle_text,
+    event_name,
     event_title,
     route_words,
     site_name,
     time_of_day,
 )
 from ..models import AUDIENCES, Audience
+from ..monitoring import FLOW_PENDING_NOTE
 from ..plan import Event, Finding, Plan, identity
 from ..zones import session_end
 
@@ -67,9 +82,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_ALARMS",
+    "EXTERNAL_ALARM",
+    "EXTERNAL_PLACE",
     "Alarm",
     "calendar_frame",
+    "calendar_minutes",
     "chair_minutes",
+    "check_location",
     "event_calendars",
     "ics_uid",
     "legacy_series_id",
@@ -78,6 +97,7 @@ __all__ = [
     "patient_note",
     "render",
     "series_id",
+    "taken_at",
     "vevent_texts",
     "visit_start",
 ]
@@ -90,6 +110,7 @@ _CATEGORIES = {
     "medication": ["Medication"],
     "infusion": ["Systemic therapy", "Infusion"],
     "tablet": ["Medication", "Systemic therapy"],
+    "check": ["Test"],
 }
 HOME_KINDS = ("medication", "tablet")  # taken at home: no location, no visit reminders, transparent
 _ALARM = re.compile(r"^(?:(?P<days>\d{1,2})d@(?P<at>\d{2}:\d{2})|(?P<n>\d{1,4})(?P<unit>[mhd]))$")
@@ -129,6 +150,10 @@ def parse_alarm(spec: str) -> Alarm:
 
 
 DEFAULT_ALARMS: tuple[Alarm, ...] = (parse_alarm("1d@18:00"), parse_alarm("2h"))
+# An external check (imaging, an echocardiogram) is somewhere lmsched does not know: the patient
+# is reminded the day before, to confirm the place and plan the trip, whatever the alarm specs.
+EXTERNAL_ALARM = parse_alarm("1d@18:00")
+EXTERNAL_PLACE = "External appointment: confirm the place with your care team"
 
 
 def _patient_key(audience: Audience, key: bytes | None) -> bytes | None:
@@ -216,6 +241,41 @@ def chair_minutes(plan: Plan, event: Event) -> int:
         return event.duration_min
     clinic = plan.inputs.clinic
     return clinic.prep_min + event.duration_min + clinic.observation_min
+
+
+def taken_at(plan: Plan, event: Event) -> Event | None:
+    """The event a check with no time of its own (duration 0: CSF cytology drawn at the IT
+    session) is taken at: the event it guards at the same day and time; None for any other."""
+    if event.kind != "check" or event.duration_min or not event.guards:
+        return None
+    guarded = set(event.guards)
+    return next(
+        (
+            e
+            for e in plan.events
+            if e.uid in guarded and (e.date, e.time) == (event.date, event.time) and e.kind != "check"
+        ),
+        None,
+    )
+
+
+def calendar_minutes(plan: Plan, event: Event) -> int:
+    """How long the event lasts on a calendar: its chair minutes (`chair_minutes`), or for a
+    check taken at another event (duration 0) that event's minutes, so that the appointment
+    spans the session it is taken at (a calendar event must end after it starts); a check whose
+    session is not in the plan lasts 15 minutes."""
+    if event.kind == "check" and not event.duration_min:
+        session = taken_at(plan, event)
+        return chair_minutes(plan, session) if session is not None and session.duration_min else 15
+    return chair_minutes(plan, event)
+
+
+def check_location(plan: Plan, event: Event) -> str | None:
+    """Where a check is: the clinic's location (or name) for a clinic check, the words for an
+    external one (lmsched knows no address for it: the care team says where)."""
+    if event.where == "external":
+        return EXTERNAL_PLACE
+    return plan.inputs.clinic.location or plan.inputs.clinic.name or None
 
 
 def visit_start(plan: Plan, event: Event) -> dt.datetime:
@@ -338,9 +398,85 @@ def _systemic_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
     return lines
 
 
+_CHECK_KINDS = {"lab": "laboratory", "imaging": "imaging", "csf": "CSF", "cardiac": "cardiac"}
+
+
+def _check_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
+    """A check's description lines before the shared ones. Patients: what happens and where, in
+    plain words (the title is already theirs). Staff: the check and what it guards, the detail
+    (the CSF sample volume), the guarded events by name and the interval's evidence."""
+    session = taken_at(plan, event)
+    external = event.where == "external"
+    lines: list[str] = []
+    if audience == "patient":
+        if session is not None:
+            lines.append(f"This is done during your treatment visit at {session.time}: no separate visit.")
+        elif event.duration_min:
+            lines.append(f"This takes about {_minutes_text(event.duration_min)}.")
+        if external:
+            lines.append(
+                "This test is not at the clinic: your care team tells you where it is. Please confirm "
+                "the place and time with them."
+            )
+        return lines
+    kind = _CHECK_KINDS.get(event.check_kind or "", event.check_kind or "check")
+    lines.append(f"Check: {event_name(event)} ({kind}).")
+    if event.detail:
+        lines.append(f"Detail: {event.detail}.")
+    by_uid = {e.uid: e for e in plan.events}
+    for uid in event.guards:
+        guarded = by_uid.get(uid)
+        if guarded is not None:
+            status = "" if guarded.status == "confirmed" else f", {guarded.status}"
+            lines.append(f"Guards: {event_name(guarded)} on {guarded.date} {guarded.time}{status}.")
+    if session is not None:
+        lines.append(f"Taken at: {event_name(session)} (no time of its own; this event spans that session).")
+    if external:
+        lines.append("Where: external (not booked by lmsched): confirm the place and the booking.")
+    else:
+        where = plan.inputs.clinic.location or plan.inputs.clinic.name or "the clinic"
+        length = f", {event.duration_min} min" if event.duration_min else ", at that session"
+        lines.append(f"Where: clinic ({where}){length}.")
+    interval = next((n for n in event.notes if n.startswith("interval:")), None)
+    if event.evidence == "convention":
+        lines.append(
+            "Interval: local convention (no verified source; the centre sets it in its clinic file, "
+            f"[monitoring.{event.course}])."
+        )
+    elif interval is not None:
+        lines.append(f"Interval: {interval.removeprefix('interval:').strip()}.")
+    return lines
+
+
+def _tentative_line(plan: Plan, event: Event, audience: Audience) -> str:
+    """Why an event is tentative: an IT dose that waits for the CSF flow study, a maintenance
+    dose (continues until progression), or a check that goes with such doses."""
+    notes: tuple[str, ...] = event.notes
+    phases = {event.phase}
+    if event.kind == "check":
+        guarded = [e for e in plan.events if e.uid in set(event.guards) and e.status == "tentative"]
+        notes = tuple(n for e in guarded for n in e.notes)
+        phases = {e.phase for e in guarded}
+    reasons = []
+    if FLOW_PENDING_NOTE in notes:
+        reasons.append(
+            FLOW_PENDING_NOTE.removeprefix("tentative ")  # "until a CSF flow study shows normal flow"
+            if audience == "staff"
+            else "until a scan shows that the fluid around your brain and spine flows freely"
+        )
+    if "maintenance" in phases or (not reasons and event.kind != "check"):
+        reasons.append("maintenance continues until progression")
+    if event.kind != "check":
+        return f"Tentative: {'; '.join(reasons)}; the team confirms each date."
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    return f"Tentative, like the treatment it goes with{why}; the team confirms each date."
+
+
 def _summary(plan: Plan, event: Event, audience: Audience) -> str:
     text = event_title(event)
     if audience == "staff":
+        if event.kind == "check":
+            text = event_name(event)
         who = " ".join(p for p in (plan.patient.name, f"({plan.patient.id})" if plan.patient.id else "") if p)
         text = f"{who}: {text}" if who else text
     return f"Cancelled: {text}" if event.status == "cancelled" else text
@@ -354,6 +490,8 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
         lines.append(
             "Cancelled: do not take these doses."
             if event.kind == "tablet"
+            else "Cancelled: this test will not take place."
+            if event.kind == "check"
             else "Cancelled: this visit will not take place."
         )
     if audience == "staff":
@@ -362,6 +500,8 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
             lines.append(f"Patient: {who}")
     if event.kind in ("infusion", "tablet"):
         lines.extend(_systemic_lines(plan, event, audience))
+    elif event.kind == "check":
+        lines.extend(_check_lines(plan, event, audience))
     elif event.kind == "it-dose":
         lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, dose {event.number} of {event.of}.")
     elif event.kind == "rt-fraction":
@@ -370,7 +510,7 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
         )
     else:
         lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, daily for {event.repeat_days} days.")
-    if event.kind not in ("infusion", "tablet"):  # the dose line says the route in plain words
+    if event.kind not in ("infusion", "tablet", "check"):  # the dose line says the route in plain words
         lines.append(f"Route: {route_words(event.route, 'long')}.")
     if event.formulation and (event.kind != "infusion" or audience == "staff"):  # pharmacy detail
         lines.append(f"Formulation: {event.formulation}.")
@@ -385,15 +525,17 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
             notes = [_plain(n) for n in notes if not _STAFF_TABLET_NOTE.match(n)]
         lines.extend(f"{n[0].upper()}{n[1:]}{'' if n.endswith('.') else '.'}" for n in notes if n)
     if event.status == "tentative":
-        lines.append("Tentative: maintenance continues until progression; the team confirms each date.")
+        lines.append(_tentative_line(plan, event, audience))
     moved = move_note(event, audience)
     if moved is not None:
         lines.append(moved)
     if audience == "staff":
         if event.max_mg is not None:
             lines.append(f"Age-band / regimen maximum: {event.max_mg:g} mg ({event.dose_basis}).")
-        if event.kind not in HOME_KINDS:
-            lines.extend(f"Note: {n}" for n in event.notes)
+        if event.kind not in HOME_KINDS:  # a check's interval note is its Interval line
+            lines.extend(
+                f"Note: {n}" for n in event.notes if not (event.kind == "check" and n.startswith("interval:"))
+            )
         overrides = {o.rule: o for o in plan.overrides}
         for f in findings:
             line = f"{f.severity.upper()} {f.rule}: {f.message} [{', '.join(f.sources)}]"
@@ -432,6 +574,8 @@ def _alarm_components(
             valarm.add("trigger", dt.timedelta(0))
             components.append(valarm)
         return components
+    if event.kind == "check":
+        alarms = _check_alarms(plan, event, alarms)
     for alarm in alarms:
         valarm = VAlarm()
         valarm.add("action", "DISPLAY")
@@ -447,6 +591,21 @@ def _alarm_components(
             valarm.add("trigger", -alarm.before)
         components.append(valarm)
     return components
+
+
+def _check_alarms(plan: Plan, event: Event, alarms: Sequence[Alarm]) -> Sequence[Alarm]:
+    """A check's reminders: the alarm specs, and for an external check a reminder the day before
+    when none is that early (none when the specs are empty: no reminders were asked for); a check
+    taken at another event only the day-before reminders (that event reminds of the hour)."""
+    if not alarms:
+        return alarms
+    if taken_at(plan, event) is not None:
+        return [a for a in alarms if a.days is not None]
+    if event.where == "external" and not any(
+        a.days is not None or (a.before is not None and a.before >= dt.timedelta(days=1)) for a in alarms
+    ):
+        return [EXTERNAL_ALARM, *alarms]
+    return alarms
 
 
 def _findings_for(plan: Plan) -> dict[str, list[Finding]]:
@@ -476,18 +635,23 @@ def _vevent(
         ("summary", summary),
         ("dtstart", start),
         # elapsed minutes, across a clock change; an infusion: the whole chair time
-        ("dtend", session_end(start, chair_minutes(plan, event))),
+        ("dtend", session_end(start, calendar_minutes(plan, event))),
     ]
     if event.kind in HOME_KINDS and event.repeat_days > 1:
         props.append(("rrule", {"freq": "daily", "count": event.repeat_days}))
     props.append(("description", _description(plan, event, audience, findings)))
     props.append(("categories", _CATEGORIES[event.kind]))
-    location = plan.inputs.clinic.location or plan.inputs.clinic.name
+    location = (
+        check_location(plan, event)
+        if event.kind == "check"
+        else plan.inputs.clinic.location or plan.inputs.clinic.name
+    )
     if event.kind not in HOME_KINDS and location:
         props.append(("location", location))
+    free = event.kind in HOME_KINDS or taken_at(plan, event) is not None  # the session holds the time
     props += [
         ("status", event.status.upper()),
-        ("transp", "TRANSPARENT" if event.kind in HOME_KINDS else "OPAQUE"),
+        ("transp", "TRANSPARENT" if free else "OPAQUE"),
         ("x-lmsched-series", series),
     ]
     vevent = VEvent()

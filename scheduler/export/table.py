@@ -26,7 +26,7 @@ def _summary(plan: Plan) -> Iterator[str]:
     age = f"{born}age {(plan.inputs.age or plan.patient.age_at_start).describe()} at start"
     yield f"lmsched plan for {who} ({age}); starts {req.start}; route {req.route}"
     for ref in plan.templates:
-        sources = ", ".join(ref.sources)
+        sources = ", ".join(ref.sources) or "no source: local convention"
         yield (
             f"  {ref.kind:<12} {ref.id} {ref.version}  evidence: {ref.evidence}  "
             f"status: {ref.status}  [{sources}]"
@@ -53,6 +53,15 @@ def _systemic_cells(event: Event) -> tuple[str, str, str, str]:
     return (cycle_text(event), event.tablets or "", event.dose_basis or "", event.dose_calc or "")
 
 
+def _notes(e: Event) -> tuple[str, ...]:
+    """A check's row says what it guards, where it is done and its detail before its notes."""
+    notes = e.notes
+    if e.kind == "check":
+        where = "external" if e.where == "external" else ""
+        notes = tuple(n for n in (e.guard_label, where, e.detail) if n) + notes
+    return ("CANCELLED", *notes) if e.status == "cancelled" else notes
+
+
 def render_lines(plan: Plan) -> Iterator[str]:
     yield from _summary(plan)
     yield ""
@@ -69,7 +78,7 @@ def render_lines(plan: Plan) -> Iterator[str]:
             dose_text(e),
             route_words(e.route),
             *(extra[i] for i in used),
-            "; ".join(("CANCELLED", *e.notes) if e.status == "cancelled" else e.notes),
+            "; ".join(_notes(e)),
         )
         for e, extra in zip(plan.events, cells, strict=True)
     ]

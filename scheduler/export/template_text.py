@@ -5,7 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from ..labels import SITE_NAMES
-from ..models import Medication, Radiotherapy, Regimen, Systemic, SystemicComponent, Template
+from ..models import (
+    Medication,
+    Monitoring,
+    MonitoringWhen,
+    Radiotherapy,
+    Regimen,
+    Systemic,
+    SystemicComponent,
+    Template,
+)
 
 __all__ = ["describe"]
 
@@ -69,6 +78,42 @@ def _component_text(part: SystemicComponent) -> Iterator[str]:
         yield f"    {part.instructions}"
 
 
+_GUARDED = {"it-dose": "IT dose", "rt-fraction": "RT fraction", "infusion": "infusion", "tablet": "tablet"}
+
+
+def when_text(when: MonitoringWhen) -> str:
+    """'before each IT dose, the same day', 'every 12 weeks from the first infusion of trastuzumab'."""
+    what = _GUARDED[when.events]
+    if when.drugs:
+        what += " of " + " or ".join(when.drugs)
+    lead = (
+        "the same day"
+        if when.open_days_before == 0
+        else f"{when.open_days_before} open day{'s' if when.open_days_before > 1 else ''} before"
+    )
+    if when.anchor == "each":
+        text = f"at each {what}" if when.at_event else f"before each {what}, {lead}"
+    elif when.anchor == "first-of-month":
+        text = (
+            f"at the first {what} of each month"
+            if when.at_event
+            else f"before the first {what} of each month"
+        )
+    elif when.anchor == "first":
+        text = f"before the first {what}, {lead}"
+    elif when.anchor == "after-last":
+        n = when.open_days_after
+        text = f"{n} open day{'s' if n > 1 else ''} after the last {what}"
+    else:
+        parts = [f"baseline before the first {what} ({lead})"] if when.baseline else []
+        parts += [f"day {d}" for d in when.at_days]
+        parts.append(f"every {when.every_weeks} weeks from the first {what} while the course lasts")
+        text = ", ".join(parts)
+    if when.csf_flow:
+        text += f"; only when CSF flow is {' or '.join(when.csf_flow)}"
+    return text
+
+
 def describe(tpl: Template, sources: Mapping[str, str]) -> Iterator[str]:
     yield f"{tpl.id} {tpl.version} ({tpl.kind})"
     yield f"title:    {tpl.title}"
@@ -104,6 +149,20 @@ def describe(tpl: Template, sources: Mapping[str, str]) -> Iterator[str]:
         )
         for part in tpl.components:
             yield from _component_text(part)
+    elif isinstance(tpl, Monitoring):
+        place = "at the clinic" if tpl.where == "clinic" else "external (another department)"
+        yield f"check:    {tpl.name} ({tpl.category}), {place}, {tpl.duration_min} min" + (
+            "; books an infusion chair" if tpl.chair else ""
+        )
+        yield f"patient:  {tpl.patient_text}"
+        yield f"when:     {when_text(tpl.when)}"
+        if tpl.evidence == "convention":
+            yield (
+                f"interval: local convention ({tpl.convention}); "
+                f"set per centre in the clinic file [monitoring.{tpl.id}]"
+            )
+        if tpl.detail:
+            yield f"detail:   {tpl.detail}"
     elif isinstance(tpl, Medication):
         yield (
             f"drug:     {tpl.drug} {tpl.route} {tpl.formulation}; "
@@ -120,6 +179,6 @@ def describe(tpl: Template, sources: Mapping[str, str]) -> Iterator[str]:
                 f"renal:    CrCl below {tpl.renal.crcl_below:g} mL/min: "
                 f"at most {tpl.renal.max_mg_per_dose:g} mg a dose [{', '.join(tpl.renal.sources)}]"
             )
-    yield "sources:"
+    yield "sources:" if tpl.sources else "sources:  none (a local convention)"
     for sid in tpl.sources:
         yield f"  {sid}: {sources.get(sid, '(not in sources.toml)')}"

@@ -17,6 +17,11 @@ def it_events(plan: Plan, drug: str | None = None) -> list[Event]:
     return [e for e in active(plan) if e.kind == "it-dose" and (drug is None or e.drug == drug)]
 
 
+def flow_studies(plan: Plan) -> list[Event]:
+    """The planned CSF flow studies (checks whose name says so), in date order."""
+    return [e for e in active(plan) if e.kind == "check" and "flow study" in (e.check or "").lower()]
+
+
 def rt_events(plan: Plan, site: str) -> list[Event]:
     return [e for e in active(plan) if e.kind == "rt-fraction" and e.phase == site]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..plan import Plan
 from . import Hit, rule
-from ._text import active, count, it_events, uids
+from ._text import active, count, flow_studies, it_events, uids
 
 
 @rule(
@@ -19,11 +19,20 @@ def csf_flow_obstructed(plan: Plan) -> list[Hit]:
         return []
     first_it = it[0].date
     rt = [e for e in active(plan) if e.kind == "rt-fraction"]
+    repeat = [e for e in flow_studies(plan) if e.date >= (rt[-1].date if rt else first_it)]
     if rt and rt[-1].date < first_it:
+        when = (
+            f"the repeat flow study on {repeat[0].date} must show normal flow before the first IT dose"
+            if repeat and repeat[0].date < first_it
+            else f"the repeat flow study on {repeat[0].date} comes after the first IT dose on {first_it}: "
+            "move it before"
+            if repeat
+            else "re-check flow before the first IT dose (no repeat flow study is planned)"
+        )
         return [
             Hit(
                 f"CSF flow is obstructed; RT {rt[0].course} ends on {rt[-1].date}, before the first IT "
-                f"dose on {first_it}: re-check flow before the first IT dose",
+                f"dose on {first_it}: {when}",
                 "A test will check that the fluid around your brain and spine flows freely before your "
                 "first treatment.",
                 (it[0].uid,),
@@ -33,10 +42,47 @@ def csf_flow_obstructed(plan: Plan) -> list[Hit]:
     return [
         Hit(
             f"CSF flow is obstructed and IT therapy starts on {first_it}: IT therapy into a blocked CSF "
-            "space causes neurotoxicity; restore flow (e.g. RT) and re-check it first",
+            "space causes neurotoxicity; restore flow (e.g. RT) and re-check it first"
+            + (f" (the repeat flow study after RT is on {repeat[0].date})" if repeat else ""),
             "A test showed the fluid around your brain and spine may not flow freely. Your care team "
             "will deal with this before treatment.",
             uids(it),
+        )
+    ]
+
+
+@rule(
+    "csf-flow-unknown",
+    "info",
+    ["S24", "S25"],
+    "CSF flow not yet known: a flow study before the first IT dose, and the IT doses tentative until "
+    "flow is recorded as normal.",
+)
+def csf_flow_unknown(plan: Plan) -> list[Hit]:
+    it = it_events(plan)
+    if plan.inputs.csf_flow != "unknown" or not it:
+        return []
+    studies = [e for e in flow_studies(plan) if e.date <= it[0].date]
+    if not studies:
+        return [
+            Hit(
+                f"CSF flow is not recorded and no CSF flow study is planned before the first IT dose on "
+                f"{it[0].date} (the clinic file turned the flow study off): record the flow result",
+                "A test to check the fluid around your brain and spine flows freely is usually done "
+                "before the first treatment. Your care team will tell you about it.",
+                uids(it),
+                severity="warn",
+            )
+        ]
+    study = studies[0]
+    return [
+        Hit(
+            f"CSF flow is not recorded: a CSF flow study is planned on {study.date}, before the first "
+            f"IT dose on {it[0].date}; the IT doses are tentative until flow is "
+            "recorded as normal (a new revision with CSF flow normal)",
+            "First a scan checks that the fluid around your brain and spine flows freely. Your "
+            "treatment dates are confirmed after it.",
+            (study.uid, *uids(it)),
         )
     ]
 

@@ -268,8 +268,8 @@ def trastuzumab_lvef(plan: Plan) -> list[Hit]:
     given = [e for e in systemic_events(plan) if (e.drug or "").lower() in TRASTUZUMAB_DRUGS]
     if not given:
         return []
-    if any(e.kind not in (*SYSTEMIC_KINDS, "it-dose", "rt-fraction", "medication") for e in plan.events):
-        return []  # an assessment kind (the monitoring calendar adds them) is planned
+    if any(e.kind == "check" and e.check_kind == "cardiac" and e.status != "cancelled" for e in plan.events):
+        return []  # an LVEF check (a monitoring template) is planned
     drugs = sorted({e.drug or "" for e in given})
     return [
         Hit(

@@ -107,10 +107,22 @@ def test_all_good_rows_exit_0_and_clinic_calendar(run, tmp_path: Path) -> None: 
         if "INTRATHECAL" in str(e.get("CATEGORIES").to_ical()).upper()
         or str(e["SUMMARY"]).split(": ", 1)[-1].startswith("Intrathecal")
     )
-    assert len(events) == it_counts > 0
-    assert calendar.walk("VTIMEZONE") and all(not e.walk("VALARM") for e in events)
     agenda = list(csv.DictReader(io.StringIO((out / "agenda.csv").read_text())))
-    assert len(agenda) == len(events)
+    # clinic.ics is what the agenda shows: its IT sessions, its clinic checks (blood counts) and
+    # the CSF cytology drawn at an IT dose (a row's checks_at_session, its own VEVENT there)
+    assert sum(r["kind"] == "it-dose" for r in agenda) == it_counts > 0
+    at_session = sum(bool(r["checks_at_session"]) for r in agenda)
+    assert {r["kind"] for r in agenda} == {"it-dose", "check"} and at_session > 0
+    assert len(events) == len(agenda) + at_session
+    assert calendar.walk("VTIMEZONE") and all(not e.walk("VALARM") for e in events)
+    # each VEVENT is the patient's own (staff) one; checks done elsewhere stay in the patient's
+    patient_uids = {
+        str(e["UID"]) for ics in plans.values() for e in icalendar.Calendar.from_ical(ics).walk("VEVENT")
+    }
+    assert set(uids) < patient_uids
+    summaries = " ".join(str(e["SUMMARY"]) for e in events)
+    assert "Blood count" in summaries and "CSF cytology" in summaries
+    assert "MRI" not in summaries and "flow study" not in summaries
 
 
 def test_an_over_full_day_is_flagged_everywhere(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -123,8 +135,14 @@ def test_an_over_full_day_is_flagged_everywhere(run, tmp_path: Path) -> None:  #
     assert result.code == 0, result.err
     assert "2026-12-01 09:00-10:00" in result.out and "5" in result.out and "4 chairs" in result.out
     agenda = list(csv.DictReader(io.StringIO((out / "agenda.csv").read_text())))
-    first_day = [r for r in agenda if r["date"] == "2026-12-01"]
+    first_day = [r for r in agenda if r["date"] == "2026-12-01" and r["kind"] == "it-dose"]
     assert len(first_day) == 5 and all(r["over_capacity"] == "yes" for r in first_day)
+    # each IT dose's blood count (08:45-09:00) is on the agenda too, without a chair: never over
+    counts = [r for r in agenda if r["date"] == "2026-12-01" and r["kind"] == "check"]
+    assert [(r["time"], r["end"], r["minutes"], r["books_chair"]) for r in counts] == [
+        ("08:45", "09:00", "15", "no")
+    ] * 5
+    assert all(r["over_capacity"] == r["chairs_in_use"] == "" and r["chair_min"] == "0" for r in counts)
     assert all("2026-12-01" in r["over_capacity"] for r in summary(out))
     roomy = run(
         "batch",

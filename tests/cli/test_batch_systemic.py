@@ -74,16 +74,22 @@ def test_good_rows_put_their_infusions_on_the_agenda(run, tmp_path: Path) -> Non
     assert first["event"] == "Trastuzumab deruxtecan IV C1 D1"
     assert first["dose"] == "347 mg"  # 5.4 mg/kg x 64.2 kg = 346.68, rounded to 1 mg
     assert [r["chair_min"] for r in infusions] == ["135", "135", "75", "75", "75"]
-    # tablets (tucatinib, capecitabine) are taken at home: never on the agenda
-    assert not any("ucatinib" in r["event"] or "apecitabine" in r["event"] for r in sessions)
-    assert {r["kind"] for r in sessions} == {"it-dose", "infusion"}
+    # tablets (tucatinib, capecitabine) are taken at home: never on the agenda (only the liver
+    # tests that guard tucatinib, a clinic check, name it)
+    doses = [r for r in sessions if r["kind"] != "check"]
+    assert not any("ucatinib" in r["event"] or "apecitabine" in r["event"] for r in doses)
+    assert {r["kind"] for r in sessions} == {"it-dose", "infusion", "check"}
+    liver = [r for r in sessions if r["event"].startswith("Liver tests")]
+    assert liver and all(r["patient"] == "H-1" and "tucatinib" in r["event"] for r in liver)
+    assert all(r["books_chair"] == "no" and r["chair_min"] == "0" for r in liver)
     plan = (out / "H-1" / "plan.json").read_text()
     assert '"tablet"' in plan  # ... though the plan has them
 
-    # clinic.ics: the infusions beside the IT sessions, no tablets
+    # clinic.ics: the infusions beside the IT sessions and the clinic checks, no tablets
     cal = icalendar.Calendar.from_ical((out / "clinic.ics").read_bytes())
     uids = {str(e["UID"]) for e in cal.walk("VEVENT")}
-    assert len(uids) == len(sessions)
+    at_session = sum(bool(r["checks_at_session"]) for r in sessions)  # CSF cytology: its own VEVENT
+    assert len(uids) == len(sessions) + at_session
     summaries = [str(e["SUMMARY"]) for e in cal.walk("VEVENT")]
     assert sum("nfusion" in s or "IV" in s for s in summaries) == len(infusions)
 

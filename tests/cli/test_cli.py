@@ -25,7 +25,8 @@ REGIMEN_IDS = sorted(p.stem for p in (TEMPLATES / "regimens").glob("*.toml"))
 RT_IDS = sorted(p.stem for p in (TEMPLATES / "radiotherapy").glob("*.toml"))
 MEDICATION_IDS = sorted(p.stem for p in (TEMPLATES / "medications").glob("*.toml"))
 SYSTEMIC_IDS = sorted(p.stem for p in (TEMPLATES / "systemic").glob("*.toml"))
-ALL_IDS = sorted(REGIMEN_IDS + RT_IDS + MEDICATION_IDS + SYSTEMIC_IDS)
+MONITORING_IDS = sorted(p.stem for p in (TEMPLATES / "monitoring").glob("*.toml"))
+ALL_IDS = sorted(REGIMEN_IDS + RT_IDS + MEDICATION_IDS + SYSTEMIC_IDS + MONITORING_IDS)
 PATIENT_KEYS_SAMPLE = ("start", "age", "dob", "route", "rt_start", "patient_id", "clinic", "closed")
 CLINIC_KEYS_SAMPLE = ("name", "open_days", "session_time", "duration_min", "closed", "tz", "shift")
 DISCLAIMER = "verify against the signed order"
@@ -459,7 +460,8 @@ def test_plan_prints_table_with_header_and_disclaimer_and_writes_files(run, tmp_
     assert {e["dose_mg"] for e in doses} == {15}
     rows = load_csv(out / "plan.csv")
     assert len(rows) == len(doc["events"])
-    assert rows[0]["date"] == doc["events"][0]["date"] == "2026-12-01"
+    assert rows[0]["date"] == doc["events"][0]["date"] == "2026-11-27"  # the CSF flow study (flow unknown)
+    assert doses[0]["date"] == "2026-12-01"
     assert sorted(p.name for p in out.iterdir()) == ["plan.csv", "plan.json"]
     assert f"wrote {out / 'plan.json'}" in result.err
 

@@ -97,3 +97,27 @@ def test_rescheduled_example_matches_golden_files(run, tmp_path: Path) -> None: 
         "reschedule-adult-diff.txt": diff.out.replace(str(tmp_path), "out").encode(),
     }
     match_golden(produced)
+
+
+def test_flow_study_example_matches_golden_files(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """CSF flow not yet known: the adult example with a flow study before the first IT dose and
+    tentative doses, then the result recorded (`reschedule --csf-flow normal`), as `make demo` runs it."""
+    plan, recorded = tmp_path / "plan.json", tmp_path / "r1.json"
+    made = run(
+        "plan", str(EXAMPLES / "patient-adult.toml"), "--csf-flow", "unknown", "--now", NOW,
+        "--json", str(plan), "--ics", str(tmp_path / "plan.ics"),
+    )  # fmt: skip
+    assert made.code == 0, made.err
+    result = run(
+        "reschedule", str(plan), "--csf-flow", "normal", "--reason", "Flow study 2026-12-10: normal flow",
+        "--now", "2026-12-11T15:00:00-05:00", "--json", str(recorded), "-q",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    match_golden(
+        {
+            "flow-adult.txt": made.out.encode(),
+            "flow-adult.ics": (tmp_path / "plan.ics").read_bytes(),
+            "flow-adult-r1.txt": result.out.replace(str(tmp_path), "out").encode(),
+            "flow-adult-r1.json": recorded.read_bytes(),
+        }
+    )

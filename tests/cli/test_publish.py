@@ -114,10 +114,12 @@ def plan_uids(path: Path, audience: str = "patient") -> set[str]:
 def test_publishing_twice_leaves_one_copy_of_each_event(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
     first = publish(run, radicale, plans["first"], "--calendar", "Treatment", "--create")
     assert first.code == 0, first.err
-    assert "created 39, updated 0, unchanged 0, removed 0" in first.out
+    # 22 IT doses, 10 RT fractions, 7 memantine steps and 41 checks (22 blood counts, 13 CSF
+    # cytologies, 6 MRIs)
+    assert "created 80, updated 0, unchanged 0, removed 0" in first.out
     again = publish(run, radicale, plans["first"], "--calendar", "Treatment")
     assert again.code == 0, again.err
-    assert "created 0, updated 0, unchanged 39, removed 0" in again.out
+    assert "created 0, updated 0, unchanged 80, removed 0" in again.out
     stored = server_events(radicale, "Treatment")
     assert set(stored) == plan_uids(plans["first"])
     doc = json.loads(plans["first"].read_text())
@@ -147,20 +149,21 @@ def test_a_new_plan_replaces_the_old_one_only_when_asked_and_removes_what_it_dro
     after = server_events(radicale, "Treatment")
     assert set(after) == plan_uids(plans["revised"])
     removed = set(before) - set(after)
-    assert len(removed) == 5  # 10 maintenance doses became 5
+    # 10 maintenance doses became 5: 5 doses, their 5 blood counts and 5 cytologies, 3 MRIs
+    assert len(removed) == 18
     changed = {u for u in after if after[u]["X-LMSCHED-DIGEST"] != before[u]["X-LMSCHED-DIGEST"]}
     assert changed, "the revision changed some events"
     for vevent in after.values():
         assert int(vevent["SEQUENCE"]) == 1
         assert str(vevent["X-LMSCHED-PUBLISHED"]) == "revision 0 over revision 0 (--allow-older)"
-    assert f"updated {len(after)}, unchanged 0, removed 5" in result.out
+    assert f"updated {len(after)}, unchanged 0, removed 18" in result.out
     uids = calendar_uids(plans["revised"])
     moved = [
         e for e in json.loads(plans["revised"].read_text())["events"] if e["shifted_from"] == "2026-12-17"
     ]
     assert moved and after[uids[moved[0]["uid"]]]["DTSTART"].dt.date().isoformat() == moved[0]["date"]
     again = publish(run, radicale, plans["revised"], "--calendar", "Treatment")
-    assert again.code == 0 and "created 0, updated 0, unchanged 34, removed 0" in again.out, again.err
+    assert again.code == 0 and "created 0, updated 0, unchanged 62, removed 0" in again.out, again.err
 
 
 def test_other_patients_and_foreign_events_are_never_touched(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
@@ -183,7 +186,7 @@ def test_staff_and_patient_calendars_do_not_collide_and_patient_carries_no_id(
 ) -> None:  # type: ignore[no-untyped-def]
     assert publish(run, radicale, plans["first"], "--calendar", "Shared", "--create").code == 0
     staff = publish(run, radicale, plans["first"], "--calendar", "Shared", "--audience", "staff")
-    assert "created 39" in staff.out
+    assert "created 80" in staff.out
     stored = server_events(radicale, "Shared")
     assert set(stored) == plan_uids(plans["first"]) | plan_uids(plans["first"], "staff")
     for uid, vevent in stored.items():
@@ -206,7 +209,7 @@ def test_unreachable_server(run, plans, unreachable_url: str) -> None:  # type: 
     assert result.err.count("\n") == 1 and "Traceback" not in result.err
     assert "connection refused" in result.err
     dates = sorted(e["date"] for e in json.loads(plans["first"].read_text())["events"])
-    assert "written: none" in result.err and f"not written: 39 ({dates[0]} to {dates[-1]})" in result.err
+    assert "written: none" in result.err and f"not written: 80 ({dates[0]} to {dates[-1]})" in result.err
 
 
 def test_refused_login_writes_nothing(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
@@ -214,7 +217,7 @@ def test_refused_login_writes_nothing(run, radicale: Radicale, plans) -> None:  
         run, radicale, plans["first"], "--calendar", "Treatment", "--create", password="wrong-password"
     )
     assert result.code == 4 and result.err.count("\n") == 1
-    assert "refused the login" in result.err and "not written: 39" in result.err
+    assert "refused the login" in result.err and "not written: 80" in result.err
     client = caldav.DAVClient(url=radicale.url, username="alice", password=radicale.users["alice"])
     assert [c.get_display_name() for c in client.principal().calendars()] == []
 
@@ -231,7 +234,7 @@ def test_a_calendar_url_can_be_given_directly(run, radicale: Radicale, plans) ->
     alice = caldav.DAVClient(url=radicale.url, username="alice", password=radicale.users["alice"])
     calendar = alice.principal().make_calendar(name="Direct")
     result = publish(run, radicale, plans["first"], url=str(calendar.url))
-    assert result.code == 0 and "created 39" in result.out
+    assert result.code == 0 and "created 80" in result.out
     assert set(server_events(radicale, "Direct")) == plan_uids(plans["first"])
 
 
@@ -263,7 +266,7 @@ def failing_server() -> Iterator[str]:
 def test_server_error(run, plans, failing_server: str) -> None:  # type: ignore[no-untyped-def]
     result = run("publish", str(plans["first"]), "--caldav", failing_server)
     assert result.code == 4 and result.err.count("\n") == 1
-    assert "server failed" in result.err and "not written: 39" in result.err
+    assert "server failed" in result.err and "not written: 80" in result.err
 
 
 def test_missing_calendar_without_create_names_the_choices(run, radicale: Radicale, plans) -> None:  # type: ignore[no-untyped-def]
@@ -351,5 +354,5 @@ def test_events_published_before_the_site_key_are_replaced_not_duplicated(
         calendar.add_event(cal.to_ical().decode(), increase_seqno=False)
     assert set(server_events(radicale, "Treatment")) == {e.uid for e in plan.events}
     result = publish(run, radicale, plans["first"], "--calendar", "Treatment")
-    assert result.code == 0 and "created 39, updated 0, unchanged 0, removed 39" in result.out, result.err
+    assert result.code == 0 and "created 80, updated 0, unchanged 0, removed 80" in result.out, result.err
     assert set(server_events(radicale, "Treatment")) == plan_uids(plans["first"])

@@ -19,7 +19,7 @@ from ..radicale_server import RadicaleServer
 from ..xandikos_server import XandikosServer
 from .test_publish import calendar_events, calendar_uids
 
-ADULT = str(EXAMPLES / "patient-adult.toml")
+ADULT = str(EXAMPLES / "patient-adult.toml")  # 80 events: 39 doses, fractions and steps, 41 checks
 LATER = "2026-12-07T10:00:00-05:00"
 
 
@@ -154,7 +154,7 @@ def test_with_calendar_any_address_finds_the_one_named_and_creates_none(
     address = other if kind == "another calendar" else server.url(kind)
     result = publish(history["r0"], address, "--calendar", "Treatment")
     assert result.code == 0, result.err
-    assert "created 39" in result.out and "(created the calendar)" not in result.out
+    assert "created 80" in result.out and "(created the calendar)" not in result.out
     assert server.calendars() == before
     assert set(server.events("Treatment")) == set(calendar_uids(history["r0"]).values())
     assert server.events("Other") == {}
@@ -169,11 +169,11 @@ def test_a_missing_calendar_is_created_only_with_create_and_then_exactly_one(
     one_input_error(publish(history["r0"], server.url(kind), "--calendar", "Treatment"), "--create")
     assert server.calendars() == before
     result = publish(history["r0"], server.url(kind), "--calendar", "Treatment", "--create")
-    assert result.code == 0 and "(created the calendar): created 39" in result.out, result.err
+    assert result.code == 0 and "(created the calendar): created 80" in result.out, result.err
     after = server.calendars()
     assert len(after) == len(before) + 1 and sorted(after.values()) == sorted([*before.values(), "Treatment"])
     again = publish(history["r0"], server.url(kind), "--calendar", "Treatment", "--create")
-    assert again.code == 0 and "unchanged 39" in again.out, again.err
+    assert again.code == 0 and "unchanged 80" in again.out, again.err
     assert server.calendars() == after
 
 
@@ -189,9 +189,9 @@ def test_a_calendar_url_is_used_as_it_is(server: Server, publish, history) -> No
     url = server.make_calendar("Direct")
     before = server.calendars()
     result = publish(history["r0"], url)
-    assert result.code == 0 and "created 39" in result.out, result.err
+    assert result.code == 0 and "created 80" in result.out, result.err
     assert server.calendars() == before
-    assert len(server.events("Direct")) == 39
+    assert len(server.events("Direct")) == 80
 
 
 # --- revisions -------------------------------------------------------------------------------------
@@ -221,7 +221,7 @@ def test_the_same_revision_twice_changes_nothing(server: Server, publish, histor
     assert publish(history["r1"], server.principal, "--calendar", treatment).code == 0
     before = server.contents()
     again = publish(history["r1"], server.principal, "--calendar", treatment)
-    assert again.code == 0 and "created 0, updated 0, unchanged 39, removed 0" in again.out, again.err
+    assert again.code == 0 and "created 0, updated 0, unchanged 80, removed 0" in again.out, again.err
     assert server.contents() == before
 
 
@@ -265,7 +265,7 @@ def test_allow_older_puts_the_older_revision_back_consistently_and_says_so(
     assert publish(history["r2"], server.principal, "--calendar", treatment).code == 0
     result = publish(history["r0"], server.principal, "--calendar", treatment, "--allow-older")
     assert result.code == 0, result.err
-    assert "updated 39" in result.out and "revision 0 over revision 2 (--allow-older)" in result.out
+    assert "updated 80" in result.out and "revision 0 over revision 2 (--allow-older)" in result.out
     stored = server.events(treatment)
     uids = calendar_uids(history["r0"])
     for e in json.loads(history["r0"].read_text())["events"]:

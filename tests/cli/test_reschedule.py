@@ -249,6 +249,9 @@ def test_delay_moves_the_dose_and_every_later_one_of_its_course(run, saved: Path
             assert after[uid]["sequence"] == e["sequence"] + 1
             assert after[uid]["shifted_from"] == e["date"]
             assert f"{e['date']} -> {after[uid]['date']}" in result.out
+        elif e["kind"] == "check":  # a check follows the doses it guards
+            if after[uid]["date"] != e["date"]:  # moved with its dose (or a month's first dose changed)
+                assert after[uid]["sequence"] == e["sequence"] + 1
         else:
             assert after[uid] == e  # nothing else changes, not even its SEQUENCE
     assert after[target["uid"]]["date"] == str(day + dt.timedelta(3))  # 2026-12-29 + 3: an open Friday
@@ -258,7 +261,9 @@ def test_delay_moves_the_dose_and_every_later_one_of_its_course(run, saved: Path
     assert doc["revision"] == 1 and doc["parent"] == parent["fingerprint"]
     [change] = doc["changes"]
     assert change["action"] == "delay" and change["reason"] == "Platelets 40 today"
-    assert change["parent"] == parent["fingerprint"] and len(change["moves"]) == len(moved)
+    changed = {uid for uid, e in before.items() if after[uid] != e}  # the doses and their checks
+    assert change["parent"] == parent["fingerprint"] and {m["uid"] for m in change["moves"]} == changed
+    assert set(moved) <= changed
     assert load_plan(out).fingerprint == doc["fingerprint"]
 
 
@@ -360,7 +365,10 @@ def test_stop_cancels_later_clinic_events_and_keeps_them(run, saved: Path, tmp_p
     before, after = events(saved), events(out)
     assert set(before) == set(after)  # cancelled, not deleted
     cancelled = {u for u, e in after.items() if e["status"] == "cancelled"}
-    assert cancelled == {u for u, e in before.items() if e["kind"] == "it-dose" and e["date"] >= "2027-03-01"}
+    doses = {u for u, e in before.items() if e["kind"] == "it-dose" and e["date"] >= "2027-03-01"}
+    assert {u for u in cancelled if before[u]["kind"] != "check"} == doses
+    checks = {u for u in cancelled if before[u]["kind"] == "check"}  # the checks of those doses go too
+    assert checks and all(set(before[u]["guards"]) & doses for u in checks)
     assert all(after[u]["sequence"] == 1 for u in cancelled)
     assert result.out.count("-> cancelled") == len(cancelled)
     calendar = icalendar.Calendar.from_ical(ics.read_bytes())
@@ -534,7 +542,8 @@ def test_delay_property(registry, start: dt.date, index: int, days: int, closure
     revised = reschedule(plan, Delay(chosen.date, days), registry, calendar, NOW_DT)
     before = {e.uid: e for e in plan.events}
     after = {e.uid: e for e in revised.events}
-    assert set(before) == set(after) and revised.revision == 1 and revised.parent == plan.fingerprint
+    assert set(before) <= set(after) and revised.revision == 1 and revised.parent == plan.fingerprint
+    assert all(after[u].kind == "check" for u in set(after) - set(before))  # a month's new first dose
     spacing = {p.name: p.min_days for p in registry.regimen("it-mtx-intensive").phases}
     new_its = sorted((after[e.uid] for e in its), key=lambda e: e.number)
     for previous, event in itertools.pairwise(new_its):
@@ -545,7 +554,7 @@ def test_delay_property(registry, start: dt.date, index: int, days: int, closure
             assert after[uid].date >= e.date + dt.timedelta(days)
             assert calendar.is_open(after[uid].date)
             assert after[uid].sequence == e.sequence + 1
-        else:
+        elif e.kind != "check":  # checks follow their doses: tests/core/test_monitoring.py
             assert after[uid] == e
     assert revised.fingerprint == fingerprint(revised)
     assert plan_from_json(plan_to_json(revised)) == revised
@@ -595,7 +604,7 @@ def test_diff_lists_changes_in_date_order(registry) -> None:  # type: ignore[no-
     changed: Plan = dropped.model_copy(update={"events": (*dropped.events, extra)})
     found = diff_plans(plan, changed)
     kinds = {d.kind for d in found}
-    assert kinds == {"moved", "cancelled", "removed", "added"}
+    assert kinds == {"moved", "cancelled", "removed", "added", "changed"}  # changed: a check's guard
     assert [d.day for d in found] == sorted(d.day for d in found)
     assert sum(d.kind == "cancelled" for d in found) == sum(
         e.status == "cancelled" for e in stopped.events[1:]

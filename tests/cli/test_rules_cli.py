@@ -48,6 +48,7 @@ LOCAL_RULES = {  # rules lmsched adds, each refining a reference row (same sourc
     "it-methotrexate-during-csi": ("stop", ("S1",)),  # csi-with-methotrexate, given concurrently
     "systemic-cycle-lengthened": ("warn", ()),  # a closure lengthens a cycle (template window_days)
     "vinca-same-day-as-it": ("stop", ("S11",)),  # S11/ISMP: never in the same place or session as IT
+    "csf-flow-unknown": ("info", ("S24", "S25")),  # issue 17: a flow study before IT therapy (S24, S25)
 }
 ALL_RULES = REFERENCE_RULES | LOCAL_RULES
 LOCAL_TEMPLATE = """
@@ -288,7 +289,10 @@ def test_csf_obstruction_after_rt_first_becomes_a_warning(run, tmp_path: Path) -
     assert result.code == 0, result.err
     found = [f for f in json.loads(out.read_text())["findings"] if f["rule"] == "csf-flow-obstructed"]
     assert found[0]["severity"] == "warn"
-    assert "ends on 2026-11-23, before the first IT dose on 2026-12-01: re-check flow" in found[0]["message"]
+    assert (
+        "ends on 2026-11-23, before the first IT dose on 2026-12-01: the repeat flow study on 2026-11-24 "
+        "must show normal flow"
+    ) in found[0]["message"]
 
 
 def test_stop_is_lifted_by_a_reasoned_override(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -305,17 +305,27 @@ def test_capacity_matches_a_minute_by_minute_count_in_any_order(
 
 
 def test_sessions_of_takes_the_it_doses_that_are_not_cancelled(registry: Registry) -> None:
+    # CSF flow normal: the IT doses are confirmed but for maintenance (tentative: until progression);
+    # with flow unknown every one is tentative (tests/core/test_agenda_checks.py)
     plan = make_plan(
-        registry, rt="wbrt-30gy-10fx", rt_start="2026-11-30", patient_name="Ann Lee", patient_id="RCC-1"
+        registry,
+        rt="wbrt-30gy-10fx",
+        rt_start="2026-11-30",
+        patient_name="Ann Lee",
+        patient_id="RCC-1",
+        csf_flow="normal",
     )
     kinds = {e.kind for e in plan.events}
-    assert kinds == {"it-dose", "rt-fraction", "medication"}  # the plan has all three to leave out
+    # RT and memantine to leave out; checks (tests/core/test_agenda_checks.py) beside the doses
+    assert kinds == {"it-dose", "rt-fraction", "medication", "check"}
     its = [e for e in plan.events if e.kind == "it-dose"]
     cancelled = its[2]
     events = tuple(e.model_copy(update={"status": "cancelled"}) if e is cancelled else e for e in plan.events)
     plan = plan.model_copy(update={"events": events})
 
-    sessions = sessions_of(plan, "rcc-1")
+    rows = sessions_of(plan, "rcc-1")
+    sessions = [s for s in rows if s.kind != "check"]
+    assert all(s.chair for s in sessions) and not any(s.chair for s in rows if s.kind == "check")
     assert [s.uid for s in sessions] == [e.uid for e in its if e is not cancelled]
     first = sessions[0]
     assert (first.date, first.time, first.duration_min) == (its[0].date, its[0].time, its[0].duration_min)
@@ -386,6 +396,9 @@ def test_csv_one_row_per_session_sorted_with_capacity_columns() -> None:
         "chairs_in_use": "5",
         "chairs": "4",
         "over_capacity": "yes",
+        "minutes": "90",
+        "books_chair": "yes",
+        "checks_at_session": "",
     }
     assert (by["A-006"]["chairs_in_use"], by["A-006"]["over_capacity"]) == ("2", "")
     assert by["A-002"]["name"] == HOSTILE

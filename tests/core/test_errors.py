@@ -34,7 +34,8 @@ def test_option_choices_are_spelled() -> None:
         Action.choose()
     assert caught.value.render(flag) == (
         "action: give exactly one change (valid: --delay DATE --days N, --hold-from DATE --resume DATE, "
-        "--stop-from DATE --reason TEXT, --course ID --dose-level N --from DATE --reason TEXT)"
+        "--stop-from DATE --reason TEXT, --course ID --dose-level N --from DATE --reason TEXT, "
+        "--csf-flow normal|obstructed)"
     )
 
 

@@ -140,7 +140,9 @@ def test_the_issue_example_gives_exactly_these_dates(registry: Registry) -> None
     request = PlanRequest.model_validate(
         {"start": "2027-04-05", "age": "60", "route": "ommaya", "clinic": {"country": "US"}}
     )
-    days = [e.date.isoformat()[5:] for e in build_plan(request, registry, NOW_DT).events]
+    days = [
+        e.date.isoformat()[5:] for e in build_plan(request, registry, NOW_DT).events if e.kind == "it-dose"
+    ]
     assert days == [
         *("04-05", "04-08", "04-12", "04-15", "04-19", "04-22", "04-26", "04-29"),
         *("05-06", "05-13", "05-20", "05-27"),

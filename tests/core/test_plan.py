@@ -21,7 +21,10 @@ def test_round_trip_and_required_fields(registry: Registry) -> None:
     doc = json.loads(data)
     assert doc["schema_version"] == 1 and doc["generator"]["name"] == "lmsched"
     assert doc["created"] == "2026-11-23T09:00:00-05:00"
-    assert [t["id"] for t in doc["templates"]] == ["it-mtx-intensive", "wbrt-30gy-10fx", "memantine-wbrt"]
+    assert [t["id"] for t in doc["templates"]] == [
+        "it-mtx-intensive", "wbrt-30gy-10fx", "memantine-wbrt",
+        "mon-blood-count-it", "mon-csf-cytology", "mon-csf-flow-study", "mon-mri-neuraxis",
+    ]  # fmt: skip
     assert doc["findings"] == []
     required = {
         "uid",
@@ -40,7 +43,9 @@ def test_round_trip_and_required_fields(registry: Registry) -> None:
     }
     for event in doc["events"]:
         assert required <= set(event)
-        assert event["kind"] in {"it-dose", "rt-fraction", "medication"}
+        assert event["kind"] in {"it-dose", "rt-fraction", "medication", "check"}
+        if event["kind"] == "check":  # what it checks, and the events it guards
+            assert {"check", "check_kind", "where", "guards", "guard_label", "patient_text"} <= set(event)
         dt.date.fromisoformat(event["date"])
         assert len(event["time"]) == 5 and event["sequence"] == 0
 
@@ -79,7 +84,7 @@ def test_fingerprint_covers_content_not_creation_time(registry: Registry) -> Non
 
 
 def test_statuses_and_notes(registry: Registry) -> None:
-    plan = make_plan(registry)
+    plan = make_plan(registry, csf_flow="normal")  # unknown: every IT dose waits for the flow study
     it = [e for e in plan.events if e.kind == "it-dose"]
     assert {e.status for e in it if e.phase == "maintenance"} == {"tentative"}
     assert {e.status for e in it if e.phase != "maintenance"} == {"confirmed"}

@@ -100,6 +100,7 @@ def course(template: str, start: str = "2026-12-01", **fields: Any) -> dict[str,
 
 
 BRAF = course("sys-dabrafenib-trametinib", cycles=2)
+NO_LVEF = {"monitoring": {"mon-lvef-trastuzumab": {"off": True}}}  # a centre that turned LVEF checks off
 HER2CLIMB = course("sys-her2climb", cycles=1)
 LATE = {**course("sys-her2climb", cycles=2), "clinic": {"closed": ["2026-12-22..2026-12-30"]}}  # 9 days late
 
@@ -152,6 +153,8 @@ CASES = [
          "it-trastuzumab is investigational: give it only within a protocol, with consent"),
     Case("investigational-template", 18, lazy(), [standard()],
          "it-mtx-intensive is off-label in solid-tumour leptomeningeal disease"),
+    Case("csf-flow-unknown", 19, lazy(), [lazy(csf_flow="normal"), lazy(csf_flow="obstructed")],
+         "a CSF flow study is planned on 2026-11-27, before the first IT dose on 2026-12-01"),
     Case("csf-flow-obstructed", 18, lazy(csf_flow="obstructed"), [lazy(csf_flow="normal")],
          "CSF flow is obstructed and IT therapy starts on 2026-12-01"),
     Case("shunt-without-valve", 18, lazy(shunt="unvalved"),
@@ -195,8 +198,8 @@ CASES = [
     Case("weight-outdated", 1, lazy(**{**course("sys-tdxd-q3w", cycles=1), "weight_date": "2026-10-01"}),
          [lazy(**course("sys-tdxd-q3w", cycles=1))],
          "measured on 2026-10-01, 61 days before the first body-size dose on 2026-12-01"),
-    Case("trastuzumab-lvef", 2, lazy(**course("sys-tdxd-q3w", cycles=2)),
-         [lazy(**course("sys-osimertinib-80", cycles=2))],
+    Case("trastuzumab-lvef", 2, lazy(**course("sys-tdxd-q3w", cycles=2), clinic=NO_LVEF),
+         [lazy(**course("sys-osimertinib-80", cycles=2)), lazy(**course("sys-tdxd-q3w", cycles=2))],
          "trastuzumab deruxtecan from 2026-12-01 with no LVEF assessment on the calendar"),
     Case("vinca-same-day-as-it", 2, vinca_on_an_it_day(), [vinca_on_an_it_day(1)],
          "vincristine by vein is planned on 2026-12-01, the same day as an IT dose"),
@@ -257,7 +260,7 @@ RE_CHECK = "RT focal-30gy-10fx ends on 2026-11-23, before the first IT dose on"
 @pytest.mark.parametrize(
     ("plan", "severity", "fact"),
     [  # RT to restore flow that ends before the first IT dose lowers the stop to a re-check (warn)
-        (lazy(**RT_FIRST), "warn", f"{RE_CHECK} 2026-12-01: re-check flow"),
+        (lazy(**RT_FIRST), "warn", f"{RE_CHECK} 2026-12-01: the repeat flow study on 2026-11-24 must show"),
         (cancelled(lambda e: is_it(e) and e.number == 1, **RT_FIRST), "warn", f"{RE_CHECK} 2026-12-04"),
         (cancelled(lambda e: e.kind == "rt-fraction", **RT_FIRST), "stop", "restore flow (e.g. RT)"),
         (lazy(csf_flow="obstructed", **rt("focal-30gy-10fx", "2026-11-17")), "stop", "starts on 2026-12-01"),

@@ -153,9 +153,13 @@ def test_weight_outdated_ignores_fixed_doses() -> None:
 
 
 def test_trastuzumab_without_lvef_warns() -> None:
-    assert [f.severity for f in found(plan_for("sys-tdxd-q3w", cycles=1), "trastuzumab-lvef")] == ["warn"]
-    assert found(plan_for("sys-her2climb", cycles=1), "trastuzumab-lvef")
+    off = {"country": "US", "monitoring": {"mon-lvef-trastuzumab": {"off": True}}}
+    assert [
+        f.severity for f in found(plan_for("sys-tdxd-q3w", cycles=1, clinic=off), "trastuzumab-lvef")
+    ] == ["warn"]
+    assert found(plan_for("sys-her2climb", cycles=1, clinic=off), "trastuzumab-lvef")
     assert found(plan_for("sys-osimertinib-80", cycles=1), "trastuzumab-lvef") == []
+    assert found(plan_for("sys-tdxd-q3w", cycles=1), "trastuzumab-lvef") == []  # the LVEF check is planned
 
 
 def test_cycle_lengthened_beyond_the_window_warns() -> None:

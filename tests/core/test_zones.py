@@ -183,9 +183,12 @@ def test_plan_sessions_in_a_gap_get_a_real_time_and_a_note(registry: Registry) -
     for event in (it_first, rt_first):
         assert event.date == dt.date(2027, 3, 14) and event.time == "03:00"
         assert any(n.startswith(f"{ZONE_NOTE_PREFIX}2027-03-14") for n in event.notes)
-    later = [e for e in plan.events if e.kind != "medication" and e.date > dt.date(2027, 3, 14)]
+    later = [e for e in plan.events if e.kind in ("it-dose", "rt-fraction") and e.date > dt.date(2027, 3, 14)]
     assert later and all(e.time in ("02:30", "02:45") for e in later)
     assert not any(n.startswith(ZONE_NOTE_PREFIX) for e in later for n in e.notes)
+    # the blood count ends as the 03:00 session starts: 15 real minutes before, 01:45 EST
+    count = next(e for e in plan.events if e.course == "mon-blood-count-it" and e.guards == (it_first.uid,))
+    assert (count.date, count.time) == (dt.date(2027, 3, 14), "01:45")
 
 
 def test_plan_sessions_at_a_repeated_time_say_which(registry: Registry) -> None:

@@ -20,6 +20,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 from hypothesis import HealthCheck, given, settings
 
 from scheduler.export.fhir import DISCLAIMER, EVENT_SYSTEM, PLAN_SYSTEM, render
+from scheduler.monitoring import FLOW_PENDING_NOTE
 from scheduler.plan import Event, Finding, Override, Plan, plan_to_json
 from scheduler.templates import Registry
 
@@ -74,6 +75,16 @@ def by_uid(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def rt_request(doc: dict[str, Any]) -> dict[str, Any]:
+    """The one ServiceRequest of the RT course (the others are checks: one per check event)."""
+    (found,) = [r for r in resources(doc, "ServiceRequest") if r["code"]["text"].startswith("Radiotherapy")]
+    return found
+
+
+def it_doses(plan: Plan) -> list[Event]:
+    return [e for e in plan.events if e.kind == "it-dose"]
+
+
 def local(event: Event) -> str:
     when = dt.datetime.combine(event.date, dt.time.fromisoformat(event.time), tzinfo=ZoneInfo(event.tz))
     return when.isoformat()
@@ -105,13 +116,15 @@ def empties(value: Any) -> int:
 def test_bundle_holds_one_resource_per_dose_step_and_course(adult: Plan) -> None:
     doc = read(render(adult))
     kinds = [e["resource"]["resourceType"] for e in doc["entry"]]
-    it_doses = [e for e in adult.events if e.kind == "it-dose"]
+    doses = it_doses(adult)
     steps = [e for e in adult.events if e.kind == "medication"]
-    assert (len(it_doses), len(steps)) == (22, 7)
+    checks = [e for e in adult.events if e.kind == "check"]
+    # 22 blood counts, 13 CSF cytologies, 6 MRIs and the CSF flow study (flow unknown)
+    assert (len(doses), len(steps), len(checks)) == (22, 7, 42)
     assert kinds[:2] == ["Patient", "CarePlan"]
     assert kinds.count("MedicationRequest") == 22 + 7
-    assert kinds.count("ServiceRequest") == 1
-    assert len(kinds) == 2 + 29 + 1
+    assert kinds.count("ServiceRequest") == 1 + 42  # the RT course and one per check
+    assert len(kinds) == 2 + 29 + 1 + 42
     assert doc["resourceType"] == "Bundle"
     assert doc["type"] == "collection"
     assert doc["timestamp"] == "2026-11-23T09:00:00-05:00" == adult.created.isoformat()
@@ -139,7 +152,7 @@ def test_json_is_utf8_indented_by_two_with_camel_case_names(adult: Plan) -> None
 def test_full_urls_are_unique_name_based_uuids(adult: Plan) -> None:
     doc = read(render(adult))
     urls = [e["fullUrl"] for e in doc["entry"]]
-    assert len(set(urls)) == len(urls) == 32
+    assert len(set(urls)) == len(urls) == 32 + 42  # and one per check
     assert all(UUID_URL.match(u) for u in urls), urls
 
 
@@ -199,7 +212,7 @@ def test_care_plan_summarises_the_plan(adult: Plan) -> None:
     assert plan["title"] == adult.templates[0].title
     assert plan["title"].startswith("Intensive intrathecal methotrexate")
     assert plan["created"] == adult.created.isoformat()
-    assert plan["period"] == {"start": "2026-11-30", "end": "2027-12-06"}
+    assert plan["period"] == {"start": "2026-11-30", "end": "2027-12-06"}  # WBRT's first day
     assert plan["identifier"] == [{"system": PLAN_SYSTEM, "value": adult.fingerprint}]
     assert plan["description"].endswith(DISCLAIMER)
     notes = [n["text"] for n in plan["note"]]
@@ -220,7 +233,10 @@ def test_care_plan_period_runs_to_the_last_daily_tablet(registry: Registry) -> N
     last_dose = max(e.date for e in plan.events if e.kind == "it-dose")
     assert last_tablet > last_dose
     period = one(read(render(plan)), "CarePlan")["period"]
-    assert period == {"start": "2026-12-01", "end": last_tablet.isoformat()}
+    # it starts with the CSF flow study (flow unknown), before the first IT dose on 2026-12-01
+    flow_study = min(e.date for e in plan.events if e.course == "mon-csf-flow-study")
+    assert flow_study < dt.date(2026, 12, 1)
+    assert period == {"start": flow_study.isoformat(), "end": last_tablet.isoformat()}
 
 
 def test_findings_and_overrides_are_noted(adult: Plan) -> None:
@@ -265,8 +281,8 @@ def test_revision_and_parent_are_noted(adult: Plan) -> None:
 
 def test_one_medication_request_per_it_dose(adult: Plan) -> None:
     requests = by_uid(read(render(adult)))
-    it_doses = [e for e in adult.events if e.kind == "it-dose"]
-    for e in it_doses:
+    doses = it_doses(adult)
+    for e in doses:
         r = requests[e.uid]
         assert r["status"] == {"confirmed": "active", "tentative": "draft"}[e.status]
         assert r["medicationCodeableConcept"] == {"text": "methotrexate (preservative-free)"}
@@ -284,35 +300,45 @@ def test_one_medication_request_per_it_dose(adult: Plan) -> None:
         notes = [n["text"] for n in r["note"]]
         assert notes[: len(e.notes)] == list(e.notes)
         assert notes[-1] == DISCLAIMER
-    first = requests[it_doses[0].uid]
+    first = requests[doses[0].uid]
     assert first["dosageInstruction"][0]["timing"]["event"] == ["2026-12-14T09:00:00-05:00"]
-    moved = requests[it_doses[18].uid]  # dose 19: Labor Day weekend
+    moved = requests[doses[18].uid]  # dose 19: Labor Day weekend
     assert moved["note"][0]["text"] == "moved from 2027-09-04: closed: Saturday; 2027-09-06: Labor Day"
     assert moved["dosageInstruction"][0]["timing"]["event"] == ["2027-09-07T09:00:00-04:00"]
-    assert [n["text"] for n in requests[it_doses[0].uid]["note"]] == [
+    assert [n["text"] for n in requests[doses[0].uid]["note"]] == [
+        FLOW_PENDING_NOTE,
         "Age-band / regimen maximum for this dose: 15 mg; basis: adult (18+)",
+        "Safety finding INFO csf-flow-unknown",
         "Safety finding INFO investigational-template",
         DISCLAIMER,
     ]
-    assert sum(r["status"] == "draft" for r in requests.values()) == 10  # maintenance until progression
+    # CSF flow unknown: every IT dose waits for the flow study (and 10 are maintenance anyway)
+    assert sum(r["status"] == "draft" for r in requests.values()) == 22
+    assert sum(e.phase == "maintenance" for e in doses) == 10
+
+
+def test_maintenance_alone_is_draft(registry: Registry) -> None:
+    """With CSF flow normal only the maintenance doses (until progression) are tentative: draft."""
+    plan = make_plan(registry, csf_flow="normal", maintenance=10)
+    requests = by_uid(read(render(plan)))
+    statuses = {e.phase: requests[e.uid]["status"] for e in it_doses(plan)}
+    assert statuses == {"induction": "active", "consolidation": "active", "maintenance": "draft"}
 
 
 def test_lumbar_route_and_dose_text(registry: Registry) -> None:
     plan = make_plan(registry, route="lumbar", regimen="it-mtx-10mg-twice-weekly")
     requests = by_uid(read(render(plan)))
     assert len(requests) == 16
-    third = requests[plan.events[2].uid]["dosageInstruction"][0]
+    dose = it_doses(plan)[2]
+    third = requests[dose.uid]["dosageInstruction"][0]
     assert third["route"] == {"text": "Intrathecal (lumbar puncture)"}
-    assert (
-        third["text"]
-        == f"methotrexate 10 mg intrathecal via lumbar puncture, dose 3 of 16 ({plan.events[2].phase})"
-    )
+    assert third["text"] == f"methotrexate 10 mg intrathecal via lumbar puncture, dose 3 of 16 ({dose.phase})"
     assert third["doseAndRate"][0]["doseQuantity"]["value"] == 10
 
 
 def test_cancelled_and_tentative_statuses(registry: Registry) -> None:
-    plan = make_plan(registry, regimen="it-mtx-10mg-twice-weekly")
-    target = plan.events[4].uid
+    plan = make_plan(registry, regimen="it-mtx-10mg-twice-weekly", csf_flow="normal")
+    target = it_doses(plan)[4].uid
     cancelled = with_status(plan, "cancelled", lambda e: e.uid == target)
     requests = by_uid(read(render(cancelled)))
     assert requests[target]["status"] == "cancelled"
@@ -330,7 +356,8 @@ def test_every_event_cancelled_revokes_the_care_plan(registry: Registry) -> None
     assert careplan["status"] == "revoked"
     assert "period" not in careplan
     assert {r["status"] for r in resources(doc, "MedicationRequest")} == {"cancelled"}
-    rt = one(doc, "ServiceRequest")
+    assert {r["status"] for r in resources(doc, "ServiceRequest")} == {"revoked"}  # the checks too
+    rt = rt_request(doc)
     assert rt["status"] == "revoked"
     assert "occurrenceTiming" not in rt and "quantityQuantity" not in rt
     assert "10 of 10 fractions cancelled" in [n["text"] for n in rt["note"]]
@@ -392,7 +419,7 @@ def test_one_service_request_per_rt_course(registry: Registry, rt: str, text: st
     plan = make_plan(registry, rt=rt, rt_start="2026-12-02")
     fractions = [e for e in plan.events if e.kind == "rt-fraction"]
     doc = read(render(plan))
-    request = one(doc, "ServiceRequest")
+    request = rt_request(doc)
     assert request["status"] == "active"
     assert request["intent"] == "plan"
     assert request["code"] == {"text": text}
@@ -414,7 +441,7 @@ def test_cancelled_fractions_leave_the_timing(registry: Registry) -> None:
     plan = make_plan(registry, rt="wbrt-30gy-10fx", rt_start="2026-12-02")
     fractions = [e for e in plan.events if e.kind == "rt-fraction"]
     gone = {f.uid for f in fractions[7:]}
-    request = one(read(render(with_status(plan, "cancelled", lambda e: e.uid in gone))), "ServiceRequest")
+    request = rt_request(read(render(with_status(plan, "cancelled", lambda e: e.uid in gone))))
     assert request["status"] == "active"
     assert request["code"] == {"text": "Radiotherapy, whole brain: 30 Gy in 10 fractions"}
     assert request["occurrenceTiming"]["event"] == [local(f) for f in fractions[:7]]
@@ -431,7 +458,7 @@ def test_moved_fraction_is_noted(adult: Plan) -> None:
     plan = adult.model_copy(
         update={"events": tuple(moved if e.uid == moved.uid else e for e in adult.events)}
     )
-    notes = [n["text"] for n in one(read(render(plan)), "ServiceRequest")["note"]]
+    notes = [n["text"] for n in rt_request(read(render(plan)))["note"]]
     assert "Fraction 3 of 10: moved from 2026-12-01: closed: storm" in notes
     assert not any(n.startswith("Fraction") for n in notes if "storm" not in n)
 
@@ -488,7 +515,7 @@ def test_times_carry_the_offset_of_their_day(
     registry: Registry, start: str, clinic: dict[str, str], offset: str
 ) -> None:
     plan = make_plan(registry, start=start, regimen="it-mtx-10mg-twice-weekly", clinic=clinic)
-    first = plan.events[0]
+    first = it_doses(plan)[0]
     assert first.date.isoformat() == start
     timing = by_uid(read(render(plan)))[first.uid]["dosageInstruction"][0]["timing"]
     assert timing == {"event": [f"{start}T09:00:00{offset}"]}
@@ -561,9 +588,10 @@ def test_hostile_text_round_trips(registry: Registry) -> None:
 def test_varied_plans_validate(registry: Registry, fields: dict[str, object]) -> None:
     plan = make_plan(registry, **fields)
     doc = read(render(plan))
-    clinic = [e for e in plan.events if e.kind != "rt-fraction"]
-    assert len(resources(doc, "MedicationRequest")) == len(clinic)
-    assert len(resources(doc, "ServiceRequest")) == (1 if fields.get("rt") else 0)
+    medication = [e for e in plan.events if e.kind not in ("rt-fraction", "check")]
+    checks = [e for e in plan.events if e.kind == "check"]
+    assert len(resources(doc, "MedicationRequest")) == len(medication)
+    assert len(resources(doc, "ServiceRequest")) == (1 if fields.get("rt") else 0) + len(checks)
     assert len(one(doc, "CarePlan")["activity"]) == len(doc["entry"]) - 2
 
 

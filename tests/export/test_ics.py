@@ -55,7 +55,10 @@ def assert_readers_agree_with_plan(plan: Plan, data: bytes, audience: str) -> di
         start = local_start(event)
         assert a.start == start and a.start.utcoffset() == start.utcoffset()
         assert a.start.astimezone(ZoneInfo(event.tz)).strftime("%H:%M") == event.time
-        assert a.end - a.start == dt.timedelta(minutes=event.duration_min)
+        # a check taken at another event (CSF cytology: 0 minutes) spans that event's session
+        minutes = event.duration_min or ics.calendar_minutes(plan, event)
+        assert event.kind == "check" or minutes == event.duration_min
+        assert a.end - a.start == dt.timedelta(minutes=minutes)
         assert a.count == event.repeat_days
         assert a.status == event.status.upper()
         assert a.sequence == event.sequence
@@ -179,7 +182,8 @@ def test_hostile_text_survives_a_round_trip(run, tmp_path: Path) -> None:  # typ
         for event in plan.events:
             r = read[ics_uid(event, "staff")]
             assert r.summary.startswith(f"{HOSTILE_NAME} (X;1,2): ")
-            assert r.location == HOSTILE_LOCATION
+            # an external check (MRI, CSF flow study) is not at the clinic's location
+            assert r.location == (ics.EXTERNAL_PLACE if event.where == "external" else HOSTILE_LOCATION)
             assert f"Patient: {HOSTILE_NAME}, X;1,2" in r.description
         assert HOSTILE_REASON in read[ics_uid(moved, "staff")].description
 
@@ -210,6 +214,9 @@ def test_default_alarms_and_choices(run, tmp_path: Path) -> None:  # type: ignor
             assert triggers == ("0s",)
             continue
         evening = dt.datetime.combine(event.date - dt.timedelta(days=1), dt.time(18), tzinfo=ny)
+        if ics.taken_at(plan, event) is not None:  # CSF cytology: the IT session reminds of the hour
+            assert triggers == (evening.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ"),)
+            continue
         assert triggers == (evening.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ"), "-7200s")
     _, none = export(run, tmp_path, ADULT, "--no-alarms", name="none")
     assert b"BEGIN:VALARM" not in none
@@ -227,7 +234,9 @@ def test_staff_calendar_has_no_medication_reminders(run, tmp_path: Path) -> None
     plan, data = export(run, tmp_path, ADULT, "--audience", "staff")
     read = with_icalendar(data)
     for event in plan.events:
-        assert len(read[ics_uid(event, "staff")].alarm_triggers) == (0 if event.kind == "medication" else 2)
+        # a check taken at the IT session (CSF cytology) has only the day-before reminder
+        expected = 0 if event.kind == "medication" else 1 if ics.taken_at(plan, event) else 2
+        assert len(read[ics_uid(event, "staff")].alarm_triggers) == expected
 
 
 def test_a_blocked_plan_writes_no_calendar(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -259,4 +268,4 @@ def test_any_plain_text_survives_a_round_trip(registry, name: str, location: str
         for event in plan.events:
             r = read[ics_uid(event, "staff")]
             assert r.summary.startswith(f"{name} ({name[:64]}): ")
-            assert r.location == (location or None)
+            assert r.location == (ics.EXTERNAL_PLACE if event.where == "external" else location or None)

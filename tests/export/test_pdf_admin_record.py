@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler.export.pdf.staff import IT_BANNER, render
+from scheduler.export.pdf.staff import CHECK_MARK, IT_BANNER, render
 from scheduler.labels import event_label
 from scheduler.plan import Plan
 
@@ -150,7 +150,9 @@ def test_check_columns_and_tick_boxes(mixed: Plan) -> None:
         boxes = len(re.findall(r"\[\s*\]", row))
         assert boxes == (2 if e.kind == "it-dose" else 0), row
         assert (IT_BANNER in row) == (e.kind == "it-dose"), row
-        if e.kind != "it-dose":
+        if e.kind == "check":  # no record to sign: its facts span those columns instead
+            assert row.split()[4] == CHECK_MARK and "n/a" not in row and "For:" in row, row
+        elif e.kind != "it-dose":
             assert row.count("n/a") >= 3, row
 
 

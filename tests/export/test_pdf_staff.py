@@ -195,8 +195,9 @@ def test_the_table_splits_with_its_header_row_on_every_page(adult: Plan, adult_p
     from scheduler.labels import event_label
 
     texts = [" ".join(t.split()) for t in pages_text(adult_pdf)]
-    # the page of each IT dose and RT fraction, by its unique label ("IT methotrexate 5/22")
-    labels = [event_label(e) for e in adult.events if e.kind != "medication"]
+    # the page of each IT dose and RT fraction, by its unique label ("IT methotrexate 5/22"; a
+    # check's label, "Blood count", is on many rows)
+    labels = [event_label(e) for e in adult.events if e.kind not in ("medication", "check")]
     pages = [next(i for i, t in enumerate(texts) if f" {label} " in t) for label in labels]
     assert pages == sorted(pages)  # in plan order
     table = range(pages[0], pages[-1] + 1)
@@ -303,11 +304,27 @@ def test_a_hostile_name_and_hostile_input_print_literally(registry) -> None:  # 
         assert literal in flat, literal
 
 
-def test_totals_per_drug_and_course(adult: Plan, adult_pdf: bytes) -> None:
+def test_totals_per_drug_and_course(registry, adult: Plan, adult_pdf: bytes) -> None:  # type: ignore[no-untyped-def]
     rows = {t.what: t for t in totals(adult)}
     mtx = rows["methotrexate (intrathecal)"]
     assert mtx.count == "22 doses" and mtx.total.startswith("330 mg")  # 22 x 15 mg
-    assert "10 tentative doses, 150 mg" in mtx.total
+    # CSF flow unknown: every dose waits for the flow study (the 10 maintenance doses also continue
+    # until progression); with flow normal only the maintenance doses are tentative
+    assert (
+        mtx.total
+        == "330 mg (of which 22 tentative doses, 330 mg; 22 until a CSF flow study shows normal flow)"
+    )
+    normal = make_plan(
+        registry,
+        start="2026-12-14",
+        route="ommaya",
+        rt="wbrt-30gy-10fx",
+        rt_start="2026-11-30",
+        maintenance=10,
+        csf_flow="normal",
+    )
+    assert totals(normal)[0].total == "330 mg (of which 10 tentative doses, 150 mg)"
+    assert not any(t.what.startswith(("Blood count", "CSF", "MRI")) for t in totals(adult))  # no dose
     # memantine: 5x7 + (5+5)x7 + (10+5)x7 + (10+10)x147
     assert rows["memantine"].total.startswith("3150 mg over 168 days")
     rt = next(t for t in rows.values() if "wbrt-30gy-10fx" in t.what)
@@ -402,7 +419,8 @@ def test_cli_writes_the_staff_sheet(run, tmp_path: Path) -> None:  # type: ignor
 def test_a_cancelled_event_says_so_and_leaves_the_totals(registry) -> None:  # type: ignore[no-untyped-def]
     plan = make_plan(registry, maintenance=2)
     events = list(plan.events)
-    events[3] = events[3].model_copy(update={"status": "cancelled"})
+    fourth = [i for i, e in enumerate(events) if e.kind == "it-dose"][3]
+    events[fourth] = events[fourth].model_copy(update={"status": "cancelled"})
     plan = plan.model_copy(update={"events": tuple(events)})
     text = " ".join("\n".join(pages_text(render(plan))).split())
     assert "CANCELLED FOR INTRATHECAL USE ONLY IT methotrexate 4/14" in text

@@ -122,8 +122,15 @@ def test_every_systemic_event_is_a_care_plan_activity(climb: Plan) -> None:
     urls = {e["fullUrl"] for e in doc["entry"] if e["resource"]["resourceType"] == "MedicationRequest"}
     assert urls <= activities
     assert len(resources(doc, "MedicationRequest")) == len(
-        [e for e in climb.events if e.kind != "rt-fraction"]
+        [e for e in climb.events if e.kind not in ("rt-fraction", "check")]
     )
+    # each check (liver tests every 3 weeks on tucatinib, blood counts, ...) is a ServiceRequest
+    checks = [e for e in climb.events if e.kind == "check"]
+    assert any(e.course == "mon-liver-tucatinib" for e in checks)
+    assert len(resources(doc, "ServiceRequest")) == len(checks)
+    assert {
+        e["fullUrl"] for e in doc["entry"] if e["resource"]["resourceType"] == "ServiceRequest"
+    } <= activities
     # the period covers the last day of the last tablet event (tucatinib, cycle 3 day 21)
     last = max(days_of(e)[-1] for e in systemic(climb))
     assert last == dt.date(2027, 4, 26)

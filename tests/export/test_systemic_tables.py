@@ -30,7 +30,8 @@ def rows(data: bytes) -> list[dict[str, str]]:
 def test_csv_adds_the_systemic_columns_at_the_end(climb: Plan) -> None:
     data = csv_export.render(climb)
     header = data.decode().splitlines()[0].split(",")
-    assert tuple(header) == (*csv_export.COLUMNS, *csv_export.SYSTEMIC_COLUMNS)
+    # the plan has checks (liver tests on tucatinib, blood counts): their columns come last
+    assert tuple(header) == (*csv_export.COLUMNS, *csv_export.SYSTEMIC_COLUMNS, *csv_export.CHECK_COLUMNS)
     assert csv_export.SYSTEMIC_COLUMNS == ("cycle", "cycle_day", "dose_basis", "dose_calc", "tablets")
     read = rows(data)
     assert len(read) == len(climb.events)
@@ -56,7 +57,14 @@ def test_csv_adds_the_systemic_columns_at_the_end(climb: Plan) -> None:
 def test_a_plan_without_systemic_therapy_keeps_the_old_columns(registry: Registry) -> None:
     plan = make_plan(registry, rt="wbrt-30gy-10fx", rt_start="2026-11-30")
     assert not systemic(plan)
-    assert csv_export.render(plan).decode().splitlines()[0] == ",".join(csv_export.COLUMNS)
+    # the plan has checks (blood counts, cytology, MRI): their columns, and no systemic ones
+    header = csv_export.render(plan).decode().splitlines()[0]
+    assert header == ",".join((*csv_export.COLUMNS, *csv_export.CHECK_COLUMNS))
+    # with every check turned off in the clinic file the columns are the old ones
+    off = {c: {"off": True} for c in registry.templates if c.startswith("mon-")}
+    bare = make_plan(registry, rt="wbrt-30gy-10fx", rt_start="2026-11-30", clinic={"monitoring": off})
+    assert not any(e.kind == "check" for e in bare.events)
+    assert csv_export.render(bare).decode().splitlines()[0] == ",".join(csv_export.COLUMNS)
     lines = list(render_lines(plan))
     header = next(line for line in lines if line.startswith("date "))
     assert header.split() == list(HEADER)

@@ -11,6 +11,11 @@ say "OVER CAPACITY" in words. ReportLab is imported inside `render_pdf` only.
 Each row shows the patient's whole chair time (start-end and minutes): for an infusion the
 preparation, the infusion and the observation minutes, with the infusion's own times and the
 three parts on a second line, so staff see when the drug runs and when the chair is free.
+
+Clinic checks (a blood count before an IT dose, liver tests) are rows too, in italics, with their
+time and minutes; one that takes no chair says "no chair (check)" in the Chairs in use column and
+is never counted against the chairs. A check taken at a session (CSF cytology at the IT dose) is
+named on that session's row. Checks done elsewhere are not on the agenda (`scheduler.agenda`).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from ...agenda import (
     DaySummary,
     Overload,
     Session,
+    at_session_text,
     end_text,
     given_text,
     in_use_at_start,
@@ -39,8 +45,9 @@ __all__ = ["DISCLAIMER", "PDF_COLUMNS", "day_heading", "render_pdf"]
 PDF_COLUMNS = ("Chair time", "Minutes", "Patient", "Name", "Event", "Dose", "Route", "Chairs in use")
 DISCLAIMER = "A scheduling aid: verify against the signed order."
 OVER = "OVER CAPACITY"
+NO_CHAIR = "no chair (check)"
 
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
+FONT, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
 BODY = 9.0  # the smallest text anywhere in the document
 LEADING = 11.0
 MARGIN = 24.0
@@ -62,9 +69,12 @@ def _s(n: int, word: str) -> str:
 
 
 def day_heading(day: DaySummary, overloads: Iterable[Overload]) -> str:
-    """'Tuesday 1 December 2026: 6 sessions, 4 chairs, peak 5 at once: OVER CAPACITY 09:00-10:00'."""
+    """'Tuesday 1 December 2026: 6 sessions, 4 chairs, peak 5 at once, 2 checks without a chair:
+    OVER CAPACITY 09:00-10:00' (the checks only when there are some)."""
     chairs = "chairs not set" if day.chairs is None else _s(day.chairs, "chair")
     text = f"{long_date(day.date)}: {_s(day.sessions, 'session')}, {chairs}, peak {day.peak} at once"
+    if day.checks:
+        text += f", {_s(day.checks, 'check')} without a chair"
     ranges = [f"{o.start}-{o.end}" for o in overloads if o.date == day.date]
     if ranges:
         text += f": {OVER} " + ", ".join(ranges)
@@ -76,10 +86,13 @@ def _summary(
 ) -> list[str]:
     """The sentences under the title: what the agenda covers and where it is over capacity."""
     patients = len({s.patient for s in sessions})
+    chair = sum(1 for s in sessions if s.chair)
+    checks = len(sessions) - chair
     lines = []
     if days:
+        what = _s(chair, "session") + (f" and {_s(checks, 'check')} without a chair" if checks else "")
         lines.append(
-            f"{_s(len(sessions), 'session')} for {_s(patients, 'patient')} on {_s(len(days), 'day')}, "
+            f"{what} for {_s(patients, 'patient')} on {_s(len(days), 'day')}, "
             f"{days[0].date.isoformat()} to {days[-1].date.isoformat()}. Times are the centre's wall clock."
         )
     else:
@@ -101,14 +114,23 @@ def _summary(
             "minutes (the clinic file's prep_min and observation_min), with the infusion's own times "
             "under it. Capacity counts the whole chair time."
         )
+    if any(s.kind == "check" or s.with_checks for s in sessions):
+        lines.append(
+            "Checks at the clinic (blood counts, liver tests) are in italics with their times and "
+            f'minutes; they take no chair ("{NO_CHAIR}") unless their template books one. A sample '
+            "taken during a session (CSF cytology at the IT dose) is named on that session's row. "
+            "Checks done elsewhere (MRI, echocardiogram, CSF flow study) are not on this agenda: "
+            "each patient's staff sheet lists them."
+        )
     lines.append(
         "Chairs in use: the sessions holding a chair when the row's session starts, itself included."
     )
     return lines
 
 
-def _row(session: Session, in_use: int, chairs: int | None, over: bool) -> tuple[str, ...]:
-    use = str(in_use) if chairs is None else f"{in_use} of {chairs}"
+def _row(session: Session, in_use: int | None, chairs: int | None, over: bool) -> tuple[str, ...]:
+    # in_use None: a check that takes no chair
+    use = NO_CHAIR if in_use is None else str(in_use) if chairs is None else f"{in_use} of {chairs}"
     if over:
         use += f": {OVER}"
     when = f"{session.time}-{end_text(session)}"
@@ -118,12 +140,16 @@ def _row(session: Session, in_use: int, chairs: int | None, over: bool) -> tuple
         when += f"\n{given}"
         parts = [session.prep_min, session.given_min, session.observation_min]
         minutes += "\n" + " + ".join(str(n) for n in parts)
+    event = session.event
+    also = at_session_text(session)
+    if also:
+        event += f"\n+ {also}"
     return (
         when,
         minutes,
         session.patient,
         session.name or "",
-        session.event,
+        event,
         session.dose,
         session.route,
         use,
@@ -131,6 +157,22 @@ def _row(session: Session, in_use: int, chairs: int | None, over: bool) -> tuple
 
 
 # --- PDF layout -----------------------------------------------------------------------------------
+
+
+def _font_runs(fonts: Sequence[str], first: int) -> list[tuple[Any, ...]]:
+    """One FONT command per run of consecutive rows in the same font other than the body's
+    (rows from `first`): a table re-applies every command each time it splits over a page, so a
+    command per row would make a long day quadratic (the check rows come in runs, by time)."""
+    commands: list[tuple[Any, ...]] = []
+    start = 0
+    for i in range(1, len(fonts) + 1):
+        if i == len(fonts) or fonts[i] != fonts[start]:
+            if fonts[start] != FONT:
+                commands.append(
+                    ("FONT", (0, first + start), (-1, first + i - 1), fonts[start], BODY, LEADING)
+                )
+            start = i
+    return commands
 
 
 def _widths(available: float, rows: Iterable[tuple[str, ...]], measure: Any) -> list[float]:
@@ -177,25 +219,27 @@ def render_pdf(
     for s in ordered:
         by_day[s.date].append(s)
     chairs = {d.date: d.chairs for d in summaries}
-    rows = {s: _row(s, in_use[s], chairs.get(s.date), s in over) for s in ordered}
+    rows = {s: _row(s, in_use.get(s), chairs.get(s.date), s in over) for s in ordered}
 
     width, height = landscape_size(paper)
     available = width - 2 * MARGIN
     body = ParagraphStyle("body", fontName=FONT, fontSize=BODY, leading=LEADING)
     bold = ParagraphStyle("bold", parent=body, fontName=BOLD)
+    italic = ParagraphStyle("italic", parent=body, fontName=ITALIC)
     title = ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=14, leading=18, spaceAfter=4)
     summary = ParagraphStyle("summary", parent=body, fontSize=10, leading=13, spaceAfter=2)
     h2 = ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=11, leading=14)
     section = ParagraphStyle("section", parent=h2, spaceBefore=10, spaceAfter=4, keepWithNext=1)
     widths = _widths(available, rows.values(), stringWidth)
 
-    def cell(text: str, width: float, strong: bool) -> Any:
+    def cell(text: str, width: float, strong: bool, slanted: bool = False) -> Any:
         """A plain string where every line fits (drawn as is, far quicker), else a paragraph;
         either way input text is never parsed as markup."""
-        font = BOLD if strong else FONT
+        font = BOLD if strong else ITALIC if slanted else FONT
         if all(stringWidth(line, font, BODY) <= width - 2 * PAD_X for line in text.split("\n")):
             return text
-        return Paragraph(escape(text).replace("\n", "<br/>"), bold if strong else body)
+        style = bold if strong else italic if slanted else body
+        return Paragraph(escape(text).replace("\n", "<br/>"), style)
 
     def table(data: list[list[Any]], col_widths: Sequence[float], heads: int, extra: list[Any]) -> Any:
         style: list[Any] = [
@@ -252,11 +296,13 @@ def render_pdf(
                 list(PDF_COLUMNS),
             ]
             extra: list[Any] = [("SPAN", (0, 0), (-1, 0)), ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black)]
+            fonts: list[str] = []  # each row's font, set below for each run of rows alike
             for s in by_day.get(day.date, ()):
                 strong = s in over
-                if strong:
-                    extra.append(("FONT", (0, len(data)), (-1, len(data)), BOLD, BODY, LEADING))
-                data.append([cell(t, w, strong) for t, w in zip(rows[s], widths, strict=True)])
+                slanted = s.kind == "check" and not strong
+                fonts.append(BOLD if strong else ITALIC if slanted else FONT)
+                data.append([cell(t, w, strong, slanted) for t, w in zip(rows[s], widths, strict=True)])
+            extra += _font_runs(fonts, first=2)
             if len(data) == 2:
                 data.append(
                     ["No session starts on this day; sessions from the day before continue"]

@@ -2,6 +2,8 @@
 
 Made for the fridge and for people who are unwell or see poorly: landscape pages, 12 pt text or
 larger, black on white, every kind of event marked by a shape *and* words (never colour alone).
+A check (a blood test, a scan) is a test tube and a short word with its time ("Blood test 08:45");
+CSF cytology, drawn at the IT dose, is one line under the dose's ("Fluid sample", no time).
 Only what the patient needs: first name, dates, times, doses, the clinic's name and phone, and
 the safety rules' plain-language messages. No record number, no staff wording.
 
@@ -25,8 +27,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...labels import EDITED_PATIENT, site_name, time_of_day
+from ...labels import EDITED_PATIENT, event_title, site_name, time_of_day
 from ...models import Paper
+from ...monitoring import FLOW_PENDING_NOTE
 from ...plan import Event, Plan
 from .common import (
     DAYS,
@@ -61,8 +64,8 @@ class LayoutError(RuntimeError):
 @dataclass
 class Line:
     text: str
-    # "it", "it-tentative", "rt", "med" (memantine), "infusion", "tablet" (systemic tablets) or
-    # None (a continuation line)
+    # "it", "it-tentative", "rt", "med" (memantine), "infusion", "tablet" (systemic tablets),
+    # "check" (a test or scan) or None (a continuation line)
     symbol: str | None = None
     bold: bool = False
 
@@ -150,16 +153,65 @@ def _tablet_lines(drugs: dict[str, set[str]]) -> list[Line]:
     return lines
 
 
+def check_word(e: Event) -> str:
+    """A check's word in a day's cell, short enough for a letter-size cell with its time: the
+    template's patient name when the event carries it, else one by the check's kind ("Blood test",
+    "Fluid sample", "MRI scan", "Heart scan", "Flow scan"). The legend gives the full words
+    (`event_title`)."""
+    given = e.patient_name
+    if given:
+        return given
+    name = (e.check or "").lower()
+    if e.check_kind == "lab":
+        return "Blood test"
+    if e.check_kind == "csf":
+        return "Fluid sample"
+    if e.check_kind == "cardiac":
+        return "Heart scan"
+    if e.check_kind == "imaging":
+        return "MRI scan" if "mri" in name else "Flow scan" if "flow" in name else "Scan"
+    return "Test"
+
+
+def _taken_at(e: Event, by_uid: dict[str, Event]) -> Event | None:
+    """The event a check is taken at (CSF cytology: no time of its own, drawn at the IT dose, the
+    same day and time), or None for a check that is a visit of its own."""
+    if e.kind != "check" or e.duration_min:
+        return None
+    for uid in e.guards:
+        guarded = by_uid.get(uid)
+        if (
+            guarded is not None
+            and guarded.kind != "check"
+            and (guarded.date, guarded.time) == (e.date, e.time)
+        ):
+            return guarded
+    return None
+
+
 def _day_lines(plan: Plan) -> dict[dt.date, Day]:
     days: dict[dt.date, Day] = {}
+    by_uid = {e.uid: e for e in plan.events}
+    # a check taken at a dose (cytology at the IT dose) is one short line under the dose's own,
+    # without a time (the dose's): it reads as part of that visit and never crowds the cell
+    taken_at: dict[str, list[Event]] = {}
     for e in plan.events:
+        if (at := _taken_at(e, by_uid)) is not None:
+            taken_at.setdefault(at.uid, []).append(e)
+    for e in plan.events:
+        lines: list[Line] = []
         if e.kind == "it-dose":
             symbol = "it-tentative" if e.status == "tentative" else "it"
-            days.setdefault(e.date, Day()).lines.append(Line(f"IT {_mg(e.dose_mg or 0)} {e.time}", symbol))
+            lines.append(Line(f"IT {_mg(e.dose_mg or 0)} {e.time}", symbol))
         elif e.kind == "rt-fraction":
-            days.setdefault(e.date, Day()).lines.append(Line(f"RT {e.number}/{e.of}", "rt"))
+            lines.append(Line(f"RT {e.number}/{e.of}", "rt"))
         elif e.kind == "infusion":
-            days.setdefault(e.date, Day()).lines += [Line(f"Infusion {e.time}", "infusion"), Line(_drug(e))]
+            lines += [Line(f"Infusion {e.time}", "infusion"), Line(_drug(e))]
+        elif e.kind == "check" and _taken_at(e, by_uid) is None:
+            lines.append(Line(f"{check_word(e)} {e.time}", "check"))
+        lines += [Line(check_word(check), "check") for check in taken_at.get(e.uid, [])]
+        if lines:  # tablets and memantine come below, day by day
+            days.setdefault(e.date, Day()).lines += lines
     for day, drugs in sorted(_tablet_days(plan).items()):
         days.setdefault(day, Day()).lines += _tablet_lines(drugs)
     for day, doses in sorted(_med_doses(plan).items()):
@@ -204,9 +256,34 @@ def month_pages(plan: Plan) -> list[tuple[int, int]]:
 def _symbol(c: Any, kind: str, x: float, y: float, size: float = SYMBOL) -> None:
     """Shapes that survive photocopying: filled circle (IT), hollow circle (IT to be confirmed),
     filled square (radiotherapy), filled triangle (memantine tablets), a filled drop pointing up
-    (an infusion visit: a drip), a capsule half filled (systemic tablets at home). (x, y) is the
-    text baseline."""
+    (an infusion visit: a drip), a capsule half filled (systemic tablets at home), a test tube
+    standing up, open at the top, its lower half filled (a test or scan). (x, y) is the text
+    baseline."""
     cy = y + size * 0.4
+    if kind == "check":
+        # a test tube: narrower and taller than any other mark, open at the top with a rim
+        w = size * 0.56
+        r = w / 2
+        x0 = x + (size - w) / 2
+        top, bottom = cy + size / 2 + 1.5, cy - size / 2 - 0.5
+        mid = bottom + (top - bottom) * 0.45
+        c.setLineWidth(1.0)
+        outline = c.beginPath()
+        outline.moveTo(x0, top)
+        outline.lineTo(x0, bottom + r)
+        outline.arcTo(x0, bottom, x0 + w, bottom + w, 180, 180)
+        outline.lineTo(x0 + w, top)
+        c.drawPath(outline, stroke=1, fill=0)
+        c.line(x0 - 1.2, top, x0 + w + 1.2, top)
+        liquid = c.beginPath()
+        liquid.moveTo(x0, mid)
+        liquid.lineTo(x0, bottom + r)
+        liquid.arcTo(x0, bottom, x0 + w, bottom + w, 180, 180)
+        liquid.lineTo(x0 + w, mid)
+        liquid.close()
+        c.drawPath(liquid, stroke=1, fill=1)
+        c.setLineWidth(0.75)
+        return
     if kind == "infusion":
         # a drop: a circle's lower part under a point, taller than the IT circle so the two differ
         r = size * 0.36
@@ -372,14 +449,9 @@ def _legend_rows(plan: Plan) -> list[tuple[str, str]]:
                 f"The time is on each day. It takes about {its[0].duration_min} minutes.",
             )
         )
-        if any(e.status == "tentative" for e in its):
-            rows.append(
-                (
-                    "it-tentative",
-                    "A hollow circle is a planned date your team will confirm: these treatments "
-                    "continue while they help you.",
-                )
-            )
+        tentative = [e for e in its if e.status == "tentative"]
+        if tentative:
+            rows.append(("it-tentative", _tentative_words(tentative)))
     rts = [e for e in plan.events if e.kind == "rt-fraction"]
     if rts:
         rows.append(
@@ -401,7 +473,76 @@ def _legend_rows(plan: Plan) -> list[tuple[str, str]]:
             )
         )
     rows += _systemic_legend(plan)
+    rows += _check_legend(plan)
     return rows
+
+
+def _tentative_words(tentative: Sequence[Event]) -> str:
+    """Why a hollow circle is still to be confirmed, in plain words: it waits for the CSF flow
+    study (note FLOW_PENDING_NOTE: S24, S25), or it is a maintenance dose that continues while it
+    helps (until progression), or both."""
+    flow = any(FLOW_PENDING_NOTE in e.notes for e in tentative)
+    later = any(
+        FLOW_PENDING_NOTE not in e.notes or "continues until progression" in e.notes for e in tentative
+    )
+    if flow and later:
+        return (
+            "A hollow circle is a planned date your team will confirm: first a scan checks that the "
+            "fluid around your brain and spine flows freely, and the later treatments continue while "
+            "they help you."
+        )
+    if flow:
+        return (
+            "A hollow circle is a planned date your team will confirm after a scan shows that the fluid "
+            "around your brain and spine flows freely."
+        )
+    return (
+        "A hollow circle is a planned date your team will confirm: these treatments continue while "
+        "they help you."
+    )
+
+
+def _lower_first(text: str) -> str:
+    """'Blood test ...' -> 'blood test ...', 'A sample ...' -> 'a sample ...'; 'MRI scan ...' stays."""
+    first = text.split(" ", 1)[0]
+    return text[:1].lower() + text[1:] if len(first) == 1 or first[1:].islower() else text
+
+
+def _check_legend(plan: Plan) -> list[tuple[str, str]]:
+    """The test tube, and what each word on the days means, in the patient's words
+    (`event_title`), where it is and how long it takes."""
+    words: dict[str, list[Event]] = {}
+    for e in plan.events:
+        if e.kind == "check":
+            words.setdefault(check_word(e), []).append(e)
+    if not words:
+        return []
+    parts = []
+    for word, events in words.items():
+        titles = list(dict.fromkeys(event_title(e) for e in events))
+        if len(titles) == 1 and titles[0].lower().startswith(word.lower()):
+            text = titles[0]
+        else:
+            text = f"{word}: {'; '.join(_lower_first(t) for t in titles)}"
+        if all(e.duration_min == 0 for e in events):
+            parts.append(f"{text}.")
+            continue
+        where = {e.where for e in events}
+        if where == {"clinic"}:
+            text += ", at the clinic"
+        elif where == {"external"}:
+            text += ", not at the clinic: your care team will tell you where"
+        minutes = sorted({e.duration_min for e in events if e.duration_min})
+        if minutes:
+            text += f" (about {' to '.join(_minutes(m) for m in minutes)})"
+        parts.append(f"{text}.")
+    return [
+        (
+            "check",
+            "Test tube = a test or scan; the word on the day says which (the time is next to it). "
+            + " ".join(parts),
+        )
+    ]
 
 
 def _cycle_days(plan: Plan, course: str) -> int | None:
@@ -594,7 +735,17 @@ def _cover(plan: Plan, width: float, height: float) -> list[list[Callable[[Any],
         first = min(e.date for e in tablets)
         names = ", ".join(dict.fromkeys(_drug(e).lower() for e in tablets))
         dated.append((first, f"Tablets at home start {long_date(first)} ({names})."))
-    if infusions or tablets:  # with systemic therapy, in the order they begin (stable for ties)
+    checks = [e for e in plan.events if e.kind == "check"]
+    if checks:
+        first_check = min(checks, key=lambda e: (e.date, e.time))
+        dated.append(
+            (
+                first_check.date,
+                f"First test: {long_date(first_check.date)} at {first_check.time}, "
+                f"{_lower_first(event_title(first_check))}.",
+            )
+        )
+    if infusions or tablets or checks:  # in the order they begin (stable for ties)
         dated.sort(key=lambda fact: fact[0])
     facts = [text for _, text in dated]
     if not plan.events:

@@ -3,9 +3,13 @@
 Landscape pages, 9 pt text or larger, black and white (grey rules only). Every page carries the
 patient, the regimen and the plan's fingerprint in its header and "Page X of Y" with the
 disclaimer in its footer; the table's header row repeats on every page it continues onto, and
-each row leaves empty columns for the time given, initials and lot number. After the table: the
-total planned dose per drug, the safety findings, the overrides, the plan's notes and a sign-off
-block.
+each row leaves empty columns for the time given, initials and lot number. A check (a blood count,
+CSF cytology, a scan: kind "check") is a row of the same table, in time order with the doses it
+guards, marked CHECK: where it is and how long it takes across the dose and route columns, and
+across the administration record's columns (nothing to sign for a check) what it guards with those
+rows' numbers, its detail (the CSF sample volume) and "local convention" for an interval with no
+verified source. After the table: the total planned dose per drug (checks have none), the checks
+planned, the safety findings, the overrides, the plan's notes and a sign-off block.
 
 Built with ReportLab platypus, imported inside `render` only (start-up time matters). Every piece
 of text that came from input goes through `escape` before it reaches paragraph markup.
@@ -21,6 +25,7 @@ from typing import Any
 
 from ...labels import WEEKDAY, dose_text, event_label, route_words, site_name
 from ...models import Paper
+from ...monitoring import FLOW_PENDING_NOTE
 from ...plan import Event, Plan
 from .common import (
     DISCLAIMER,
@@ -33,7 +38,7 @@ from .common import (
     stamped,
 )
 
-__all__ = ["COLUMNS", "LayoutError", "Total", "render", "totals"]
+__all__ = ["COLUMNS", "CheckCount", "LayoutError", "Total", "check_counts", "render", "totals"]
 
 FONT, BOLD = "Helvetica", "Helvetica-Bold"
 BODY = 9.0  # the smallest text anywhere on the sheet
@@ -67,6 +72,7 @@ COLUMNS = (
 # event: room for the check columns)
 _COMPACT = (0, 1, 3, 4)
 _EVENT, _MOVED = 2, 5  # share what is left: Event as wide as its longest label, within limits
+_DOSE, _RECORD = 3, 6  # a check's row spans dose and route, and the record's columns (6 to the end)
 _EVENT_SHARE = (0.35, 0.75)
 # write-in minimum widths: headings wrap onto a second line at their words
 _WRITE_IN = {6: 80.0, 7: 36.0, 8: 44.0, 9: 40.0, 10: 36.0, 11: 36.0, 12: 36.0}
@@ -114,16 +120,20 @@ def totals(plan: Plan) -> list[Total]:
             infusions.setdefault(e.drug or e.course, []).append(e)
         elif e.kind == "tablet":
             tablets.setdefault(e.drug or e.course, []).append(e)
-        else:
+        elif e.kind == "rt-fraction":
             rts.setdefault(e.course, []).append(e)
+        # checks have no dose: they are counted under "Checks", see `check_counts`
     for drug, events in its.items():
         total = sum(float(e.dose_mg or 0) for e in events)
         tentative = [e for e in events if e.status == "tentative"]
         text = f"{_g(total)} mg"
         if tentative:
+            # tentative: waiting for the CSF flow study, or maintenance continuing until progression
+            waiting = sum(FLOW_PENDING_NOTE in e.notes for e in tentative)
+            why = f"; {waiting} until a CSF flow study shows normal flow" if waiting else ""
             text += (
                 f" (of which {len(tentative)} tentative dose{'s' if len(tentative) != 1 else ''}, "
-                f"{_g(sum(float(e.dose_mg or 0) for e in tentative))} mg)"
+                f"{_g(sum(float(e.dose_mg or 0) for e in tentative))} mg{why})"
             )
         routes = ", ".join(dict.fromkeys(route_words(e.route) for e in events))
         rows.append(Total(f"{drug} (intrathecal)", routes, f"{len(events)} doses", text))
@@ -172,6 +182,54 @@ def totals(plan: Plan) -> list[Total]:
             Total(what, f"RT, {site_name(events[0])}", f"{len(events)} fractions", f"{_g(gy)} Gy total")
         )
     return rows
+
+
+@dataclass(frozen=True)
+class CheckCount:
+    """One line of the checks' summary: which check, where, how many, from when to when, and the
+    evidence for its interval ("local convention" when no verified source sets it)."""
+
+    check: str
+    where: str
+    count: str
+    dates: str
+    interval: str
+
+
+def check_counts(plan: Plan) -> list[CheckCount]:
+    """The planned (not cancelled) checks per check template, in plan order."""
+    by_course: dict[str, list[Event]] = {}
+    for e in plan.events:
+        if e.kind == "check" and e.status != "cancelled":
+            by_course.setdefault(e.course, []).append(e)
+    rows = []
+    for course, events in by_course.items():
+        days = sorted(e.date for e in events)
+        tentative = sum(e.status == "tentative" for e in events)
+        count = f"{len(events)}" + (f" ({tentative} tentative)" if tentative else "")
+        rows.append(
+            CheckCount(
+                f"{event_label(events[0])} ({course})",
+                ", ".join(dict.fromkeys(_where(e) for e in events)),
+                count,
+                str(days[0]) if len(days) == 1 else f"{days[0]} to {days[-1]}",
+                _interval(events[0]),
+            )
+        )
+    return rows
+
+
+def _where(e: Event) -> str:
+    return e.where or NOT_RECORDED  # "clinic" (a visit here) or "external" (imaging elsewhere)
+
+
+def _interval(e: Event) -> str:
+    """'local convention' (evidence "convention": no verified source for the interval), else the
+    evidence and its sources as the check's first note says ('label (S17)')."""
+    if e.evidence == "convention":
+        return "local convention"
+    note = next((n for n in e.notes if n.startswith("interval: ")), None)
+    return note.removeprefix("interval: ") if note else e.evidence or NOT_RECORDED
 
 
 def _ranges(numbers: Sequence[int]) -> str:
@@ -286,6 +344,68 @@ def _order_facts(plan: Plan) -> list[tuple[str, str]]:
     ]
 
 
+CHECK_MARK = "CHECK"  # the first line of a check's row: a test, not a dose
+
+
+def _check_cells(e: Event, number: int, rows_of: dict[str, int]) -> list[tuple[str | None, str]]:
+    """A check's row: number, day and time, CHECK and its name; where it is and how long it takes
+    across the dose and route columns; moved from; and across the administration record's columns
+    (nothing to sign for a check) what it guards with the guarded rows' numbers, its detail (the
+    CSF sample volume) and the evidence for its interval."""
+    moved_note = f"moved from {e.shifted_from}: {e.shift_reason}" if e.shifted_from else None
+    label = event_label(e)
+    notes = [n for n in e.notes if n != moved_note and not n.startswith("interval: ")]
+    tentative = " <i>(tentative)</i>" if e.status == "tentative" else ""
+    event = "<br/>".join(
+        [f"<b>{CHECK_MARK}</b>", escape(label) + tentative, *(f"<i>{escape(n)}</i>" for n in notes)]
+    )
+    if e.status == "cancelled":
+        event = f"<b>CANCELLED</b> <strike>{event}</strike>"
+    rows = sorted(rows_of[u] for u in e.guards if u in rows_of)
+    at_dose = not e.duration_min
+    where = _where(e)
+    place = f"<b>Where:</b> {escape(where)}" + (
+        "<br/>at the dose" if at_dose else f"<br/>{e.duration_min} min"
+    )
+    guards = escape(e.guard_label or NOT_RECORDED)
+    if at_dose and e.check_kind == "csf" and rows:  # drawn at the IT dose: recorded on its row
+        guards += f": record CSF out and Sample sent on row {_ranges(rows)}"
+    elif rows:
+        guards += f" (row{'s' if len(rows) > 1 else ''} {_ranges(rows)})"
+    facts = [f"<b>For:</b> {_bold_missing(guards)}"]
+    if e.detail:
+        facts.append(f"<b>Detail:</b> {escape(e.detail)}")
+    interval = _interval(e)
+    facts.append(
+        f"<b>Interval:</b> {'<i>local convention</i>' if e.evidence == 'convention' else escape(interval)}"
+    )
+    plain_event = "\n".join([CHECK_MARK, label, *notes])
+    plain = [
+        str(number),
+        f"{e.date.isoformat()}\n{WEEKDAY[e.date.weekday()]} {e.time}",
+        plain_event,
+        "",  # dose and route: spanned by `place`
+        "",
+        f"{e.shifted_from} {e.shift_reason or ''}" if e.shifted_from else "",
+        *[""] * (len(COLUMNS) - 6),  # the record's columns: spanned by the facts
+    ]
+    markup: list[str | None] = [None] * len(plain)
+    markup[_EVENT] = event
+    markup[_DOSE] = place
+    markup[_MOVED] = _moved(e)
+    markup[_RECORD] = "<br/>".join(facts)
+    return list(zip(markup, plain, strict=True))
+
+
+def _moved(e: Event) -> str | None:
+    if e.shifted_from is None:
+        return None
+    moved = f"<b>{escape(e.shifted_from.isoformat())}</b>"
+    if e.shift_reason:
+        moved += f"<br/>{escape(e.shift_reason)}"
+    return moved
+
+
 def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
     """(markup, plain text) per column. Markup is None where the cell has no formatting: it may
     then print as a plain string (no markup parsing at all) when it fits on its lines."""
@@ -316,11 +436,7 @@ def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
         dose += f"\ndaily x {e.repeat_days} day{'s' if e.repeat_days != 1 else ''}"
     # route over formulation in one cell; IT, RT and memantine rows leave out a missing one
     given = [v or NOT_RECORDED for v in (route_words(e.route), e.formulation) if v or systemic]
-    moved: str | None = None
-    if e.shifted_from is not None:
-        moved = f"<b>{escape(e.shifted_from.isoformat())}</b>"
-        if e.shift_reason:
-            moved += f"<br/>{escape(e.shift_reason)}"
+    moved = _moved(e)
     plain = (
         str(number),
         f"{e.date.isoformat()}\n{WEEKDAY[e.date.weekday()]} {e.time}",
@@ -369,8 +485,8 @@ def _widths(
                 widths[i] = max(widths[i], measure(word, FONT, BODY) + pad)
         # the label and a systemic dose's order lines ("Calculation: ...") ask for room; notes wrap
         lines = row[_EVENT].split("\n")
-        if lines[0] == IT_BANNER:  # the banner on one line, in bold
-            label = max(label, measure(IT_BANNER, BOLD, BODY) + pad)
+        if lines[0] in (IT_BANNER, CHECK_MARK):  # the banner (or CHECK) on one line, in bold
+            label = max(label, measure(lines[0], BOLD, BODY) + pad)
             lines = lines[1:]
         first, *more = lines
         for line in [first, *(line for line in more if line.startswith(_ORDER_KEYS))]:
@@ -422,7 +538,13 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     def para(markup: str, style: Any = body) -> Any:
         return Paragraph(markup, style)
 
-    def grid(rows: list[list[Any]], widths: Sequence[float], header: bool = True, **kw: Any) -> Any:
+    def grid(
+        rows: list[list[Any]],
+        widths: Sequence[float],
+        header: bool = True,
+        extra: Sequence[Any] = (),
+        **kw: Any,
+    ) -> Any:
         style: list[Any] = [
             *cell_padding(FONT, BODY, LEADING, PAD_X, PAD_TOP, PAD_BOTTOM),
             ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
@@ -431,6 +553,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         if header:
             style.append(("FONT", (0, 0), (-1, 0), BOLD, BODY, LEADING))
             style.append(("LINEBELOW", (0, 0), (-1, 0), 1.5, colors.black))
+        style += extra
         return Table(rows, colWidths=list(widths), style=TableStyle(style), hAlign="LEFT", **kw)
 
     # --- the page header: drawn by every page's onPage, its height sets the top margin ---------
@@ -517,7 +640,18 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         # the clinic's own criteria (no verified default): printed as given, above the table
         story.append(para(f"<b>Criteria to treat (clinic):</b> {escape(clinic.criteria_to_treat)}"))
         story.append(Spacer(1, 4))
-    events = [_event_cells(e, n) for n, e in enumerate(plan.events, start=1)]
+    rows_of = {e.uid: n for n, e in enumerate(plan.events, start=1)}
+    events = [
+        _check_cells(e, n, rows_of) if e.kind == "check" else _event_cells(e, n)
+        for n, e in enumerate(plan.events, start=1)
+    ]
+    # a check's row spans the dose and route columns, and the administration record's
+    spans: list[Any] = [
+        cmd
+        for n, e in enumerate(plan.events, start=1)
+        if e.kind == "check"
+        for cmd in (("SPAN", (_DOSE, n), (_DOSE + 1, n)), ("SPAN", (_RECORD, n), (len(COLUMNS) - 1, n)))
+    ]
     if events:
         widths = _widths(available, ([p for _, p in row] for row in events), stringWidth)
 
@@ -532,7 +666,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
 
         rows = [[cell(None, c, w, bold=True) for c, w in zip(COLUMNS, widths, strict=True)]]
         rows += [[cell(m, p, w) for (m, p), w in zip(row, widths, strict=True)] for row in events]
-        story.append(grid(rows, widths, repeatRows=1))
+        story.append(grid(rows, widths, repeatRows=1, extra=spans))
     else:
         story.append(para("No events are planned."))
 
@@ -547,8 +681,15 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     else:
         story.append(para("none"))
 
+    checks = check_counts(plan)
+    if checks:
+        story.append(para("Checks planned", h2))
+        w = [available * f for f in (0.42, 0.12, 0.12, 0.2, 0.14)]
+        table = [[para(h, head) for h in ("Check", "Where", "How many", "Dates", "Interval")]]
+        table += [[para(escape(c)) for c in (k.check, k.where, k.count, k.dates, k.interval)] for k in checks]
+        story.append(grid(table, w, repeatRows=1))
+
     story.append(para("Safety findings", h2))
-    rows_of = {e.uid: n for n, e in enumerate(plan.events, start=1)}
     if plan.findings:
         w = [available * f for f in (0.09, 0.17, 0.46, 0.08, 0.2)]
         table = [[para(h, head) for h in ("Severity", "Rule", "Message (staff)", "Sources", "Rows")]]
