@@ -427,25 +427,20 @@ def saved(run, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
 LATER = "2026-12-07T10:00:00-05:00"
 
 
-def test_diff_shows_a_moved_check_after_a_delay(run, saved: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def revise_and_diff(run, saved: Path, tmp_path: Path, *change: str):  # type: ignore[no-untyped-def]
+    """The saved plan revised by `change` (reschedule options), and `lmsched diff` of the two."""
     out = tmp_path / "r1.json"
-    result = run(
-        "reschedule",
-        str(saved),
-        "--delay",
-        "2027-01-14",
-        "--days",
-        "3",
-        "--reason",
-        "Platelets 40",
-        "--now",
-        LATER,
-        "--json",
-        str(out),
-    )
+    result = run("reschedule", str(saved), *change, "--now", LATER, "--json", str(out))
     assert result.code == 0, result.err
     result = run("diff", str(saved), str(out))
     assert result.code == 1, result.err
+    return out, result
+
+
+def test_diff_shows_a_moved_check_after_a_delay(run, saved: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out, result = revise_and_diff(
+        run, saved, tmp_path, "--delay", "2027-01-14", "--days", "3", "--reason", "Platelets 40"
+    )
     lines = result.out.splitlines()
     assert (
         "  2027-01-19  moved         Blood count before IT dose 2 of 18  2027-01-14 08:45 -> 2027-01-19 08:45"
@@ -473,22 +468,9 @@ def test_diff_shows_a_moved_check_after_a_delay(run, saved: Path, tmp_path: Path
 
 
 def test_diff_shows_cancelled_checks_after_a_stop(run, saved: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    out = tmp_path / "r1.json"
-    result = run(
-        "reschedule",
-        str(saved),
-        "--stop-from",
-        "2027-03-01",
-        "--reason",
-        "Progression on MRI",
-        "--now",
-        LATER,
-        "--json",
-        str(out),
+    out, result = revise_and_diff(
+        run, saved, tmp_path, "--stop-from", "2027-03-01", "--reason", "Progression on MRI"
     )
-    assert result.code == 0, result.err
-    result = run("diff", str(saved), str(out))
-    assert result.code == 1, result.err
     lines = result.out.splitlines()
     cancelled = [line for line in lines if "  cancelled  " in line]
     assert any("Blood count before IT dose" in line for line in cancelled)
