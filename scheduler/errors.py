@@ -61,8 +61,14 @@ LINE_LIMIT = 2000  # characters of one error line at most, whatever it quotes
 
 # What an error line never prints raw: control characters (terminal escapes), line and paragraph
 # separators, bidirectional controls and invisible format characters (BOM, zero-width space).
+# Every control (Cc), format (Cf), surrogate (Cs) and line/paragraph separator (Zl, Zp) character
+# of Unicode 15 (tests/core/test_hostile_inputs.py checks the table against unicodedata), among
+# them the deprecated format controls U+206A-U+206F and the tag characters U+E0000-U+E007F.
 _UNSAFE = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+    "[\x00-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e"
+    "\u200b-\u200f\u2028-\u202e\u2060-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb"
+    "\U000110bd\U000110cd\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0001\U000e0020-\U000e007f]"
 )
 # A quoted input in a message (or click's repr of one) longer than QUOTE_LIMIT.
 # (`quote` output is at most QUOTE_LIMIT characters and "... (N characters)": never cut again.)
@@ -71,7 +77,9 @@ _LONG_QUOTE = re.compile(rf"(?<!\w)'([^'\n]{{{QUOTE_LIMIT + 30},}}?)'(?!\w)")
 
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def escape_unsafe(text: str) -> str:

@@ -305,3 +305,18 @@ def test_now_far_from_utc_at_the_ends_of_time_is_an_input_error() -> None:
     )
     with pytest.raises(InputError, match="not an ISO date-time"):
         resolve_now("\uff12026-11-23T09:00:00", "UTC")
+
+
+def test_every_invisible_or_control_character_is_escaped() -> None:
+    """The escape table covers every Cc, Cf, Cs, Zl and Zp character this Python knows (a seed found
+    U+206A, a deprecated format control, shown raw)."""
+    import sys
+
+    from scheduler.errors import escape_unsafe
+
+    missed = [
+        f"U+{c:04X}"
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) in {"Cc", "Cf", "Cs", "Zl", "Zp"} and escape_unsafe(chr(c)) == chr(c)
+    ]
+    assert not missed
