@@ -29,15 +29,20 @@ from .zones import resolve_clock
 
 __all__ = [
     "FLOW_PENDING_NOTE",
+    "UNTIL_PROGRESSION_NOTE",
     "applicable",
     "check_events",
     "flow_study_pending",
     "follow",
     "guard_name",
     "settings_for",
+    "until_progression",
+    "waits_for_flow",
 ]
 
 FLOW_PENDING_NOTE = "tentative until a CSF flow study shows normal flow (S24, S25)"
+# The note of a dose in the phase that continues until progression (schedule._it_events).
+UNTIL_PROGRESSION_NOTE = "continues until progression"
 _SEARCH = 400  # days a check may move for closures before the calendar is called closed
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",
@@ -101,6 +106,16 @@ def flow_study_pending(request: PlanRequest, checks: Sequence[Monitoring], event
         if when is not None and "unknown" in when.csf_flow and when.events == "it-dose" and it:
             return True
     return False
+
+
+def waits_for_flow(e: Event) -> bool:
+    """An IT dose that is tentative until the CSF flow study shows normal flow."""
+    return FLOW_PENDING_NOTE in e.notes
+
+
+def until_progression(e: Event) -> bool:
+    """A dose of the phase that continues until progression (tentative for that reason)."""
+    return UNTIL_PROGRESSION_NOTE in e.notes
 
 
 def guard_name(e: Event) -> str:

@@ -341,7 +341,7 @@ _ACTIONS = {Delay: "delay", Hold: "hold", Stop: "stop", DoseLevel: "dose-level",
 
 
 def _flow_result(plan: Plan, action: FlowResult, revision: int, note: str) -> dict[str, Event]:
-    from .monitoring import FLOW_PENDING_NOTE
+    from .monitoring import FLOW_PENDING_NOTE, until_progression, waits_for_flow
 
     if plan.inputs.csf_flow != "unknown":
         raise InputError(
@@ -350,11 +350,11 @@ def _flow_result(plan: Plan, action: FlowResult, revision: int, note: str) -> di
         )
     changed: dict[str, Event] = {}
     for e in plan.events:
-        if e.kind != "it-dose" or e.status == "cancelled" or FLOW_PENDING_NOTE not in e.notes:
+        if e.kind != "it-dose" or e.status == "cancelled" or not waits_for_flow(e):
             continue
         kept = tuple(n for n in e.notes if n != FLOW_PENDING_NOTE)
         if action.result == "normal":
-            status = "tentative" if "continues until progression" in e.notes else "confirmed"
+            status = "tentative" if until_progression(e) else "confirmed"
             why = f"CSF flow recorded as normal in {note}"
         else:
             status = "tentative"

@@ -17,6 +17,13 @@ from .dosing import age_in_months, it_dose, medication_dose, number
 from .errors import InputError
 from .expand import Slot, expand_regimen, phase_counts
 from .models import Medication, Monitoring, PlanRequest, Radiotherapy, Regimen, Systemic
+from .monitoring import (
+    FLOW_PENDING_NOTE,
+    UNTIL_PROGRESSION_NOTE,
+    check_events,
+    check_unknown_settings,
+    flow_study_pending,
+)
 from .plan import Event, Patient, Plan, TemplateRef, digest, fingerprint, identity
 from .templates import Registry
 from .zones import clock_notes_for_days, resolve_clock
@@ -126,8 +133,6 @@ def _checks(
 ) -> list[Event]:
     """The checks that guard the treatment (monitoring templates). With CSF flow unknown and a flow
     study planned, the IT doses are tentative until flow is recorded as normal."""
-    from .monitoring import FLOW_PENDING_NOTE, check_events, check_unknown_settings, flow_study_pending
-
     checks = registry.monitoring()
     check_unknown_settings(request, checks)
     if flow_study_pending(request, checks, events):
@@ -203,7 +208,7 @@ def _it_events(
         if where.reason:
             event_notes.append(f"moved from {where.shifted_from}: {where.reason}")
         if slot.phase.until_progression:
-            event_notes.append("continues until progression")
+            event_notes.append(UNTIL_PROGRESSION_NOTE)
         clock = resolve_clock(where.day, request.clinic.session_time, request.clinic.tz)
         if clock.note:
             event_notes.append(clock.note)

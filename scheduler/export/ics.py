@@ -72,7 +72,7 @@ from ..labels import (
     time_of_day,
 )
 from ..models import AUDIENCES, Audience
-from ..monitoring import FLOW_PENDING_NOTE
+from ..monitoring import FLOW_PENDING_NOTE, until_progression, waits_for_flow
 from ..plan import Event, Finding, Plan, identity
 from ..zones import session_end
 
@@ -451,20 +451,17 @@ def _check_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
 def _tentative_line(plan: Plan, event: Event, audience: Audience) -> str:
     """Why an event is tentative: an IT dose that waits for the CSF flow study, a maintenance
     dose (continues until progression), or a check that goes with such doses."""
-    notes: tuple[str, ...] = event.notes
-    phases = {event.phase}
+    causes = [event]  # a check is tentative for the reasons of the tentative events it guards
     if event.kind == "check":
-        guarded = [e for e in plan.events if e.uid in set(event.guards) and e.status == "tentative"]
-        notes = tuple(n for e in guarded for n in e.notes)
-        phases = {e.phase for e in guarded}
+        causes = [e for e in plan.events if e.uid in set(event.guards) and e.status == "tentative"]
     reasons = []
-    if FLOW_PENDING_NOTE in notes:
+    if any(waits_for_flow(e) for e in causes):
         reasons.append(
             FLOW_PENDING_NOTE.removeprefix("tentative ")  # "until a CSF flow study shows normal flow"
             if audience == "staff"
             else "until a scan shows that the fluid around your brain and spine flows freely"
         )
-    if "maintenance" in phases or (not reasons and event.kind != "check"):
+    if any(until_progression(e) for e in causes) or (not reasons and event.kind != "check"):
         reasons.append("maintenance continues until progression")
     if event.kind != "check":
         return f"Tentative: {'; '.join(reasons)}; the team confirms each date."

@@ -29,7 +29,7 @@ from typing import Any
 
 from ...labels import EDITED_PATIENT, event_title, site_name, time_of_day
 from ...models import Paper
-from ...monitoring import FLOW_PENDING_NOTE
+from ...monitoring import until_progression, waits_for_flow
 from ...plan import Event, Plan
 from .common import (
     DAYS,
@@ -481,10 +481,8 @@ def _tentative_words(tentative: Sequence[Event]) -> str:
     """Why a hollow circle is still to be confirmed, in plain words: it waits for the CSF flow
     study (note FLOW_PENDING_NOTE: S24, S25), or it is a maintenance dose that continues while it
     helps (until progression), or both."""
-    flow = any(FLOW_PENDING_NOTE in e.notes for e in tentative)
-    later = any(
-        FLOW_PENDING_NOTE not in e.notes or "continues until progression" in e.notes for e in tentative
-    )
+    flow = any(waits_for_flow(e) for e in tentative)
+    later = any(not waits_for_flow(e) or until_progression(e) for e in tentative)
     if flow and later:
         return (
             "A hollow circle is a planned date your team will confirm: first a scan checks that the "

@@ -25,7 +25,7 @@ from typing import Any
 
 from ...labels import WEEKDAY, dose_text, event_label, route_words, site_name
 from ...models import Paper
-from ...monitoring import FLOW_PENDING_NOTE
+from ...monitoring import waits_for_flow
 from ...plan import Event, Plan
 from .common import (
     DISCLAIMER,
@@ -129,7 +129,7 @@ def totals(plan: Plan) -> list[Total]:
         text = f"{_g(total)} mg"
         if tentative:
             # tentative: waiting for the CSF flow study, or maintenance continuing until progression
-            waiting = sum(FLOW_PENDING_NOTE in e.notes for e in tentative)
+            waiting = sum(waits_for_flow(e) for e in tentative)
             why = f"; {waiting} until a CSF flow study shows normal flow" if waiting else ""
             text += (
                 f" (of which {len(tentative)} tentative dose{'s' if len(tentative) != 1 else ''}, "
