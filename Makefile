@@ -8,7 +8,7 @@ DEMO_NOW ?= 2026-11-23T09:00:00-05:00
 OUT    := examples/out
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test bench golden lint screenshots clean
+.PHONY: help demo test bench golden lint screenshots fonts catalogs clean
 
 help: ## Show the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -43,6 +43,11 @@ demo: $(VENV)/.runtime ## Write the example plans (JSON, CSV, iCalendar, PDF) in
 	$(BIN)/lmsched reschedule $(OUT)/plan-adult.json --delay 2026-12-17 --days 7 --quiet \
 		--reason "Platelets 45 on 2026-12-16" --decided-by "Dr Rivera" --now 2026-12-16T15:00:00-05:00 \
 		--json $(OUT)/plan-adult-r1.json --ics $(OUT)/plan-adult-r1-patient.ics --pdf $(OUT)/patient-calendar-r1.pdf
+	$(BIN)/lmsched plan examples/patient-es.toml --now $(DEMO_NOW) --quiet --large-print \
+		--allow-unreviewed-translation --json $(OUT)/plan-es.json --ics $(OUT)/plan-es-patient.ics \
+		--pdf $(OUT)/patient-calendar-es-large.pdf
+	$(BIN)/lmsched plan examples/patient-vi.toml --now $(DEMO_NOW) --quiet \
+		--json $(OUT)/plan-vi.json --pdf $(OUT)/patient-calendar-vi.pdf --staff-pdf $(OUT)/staff-sheet-vi.pdf
 	$(BIN)/lmsched plan examples/patient-adult.toml --csf-flow unknown --now $(DEMO_NOW) --quiet \
 		--json $(OUT)/plan-flow.json --ics $(OUT)/plan-flow-patient.ics
 	$(BIN)/lmsched reschedule $(OUT)/plan-flow.json --csf-flow normal --quiet \
@@ -61,9 +66,16 @@ lint: $(VENV)/.dev ## ruff, mypy (strict on the package) and the layer contract 
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-bench: $(VENV)/.runtime ## Measure start-up, one plan, and a 1,000-patient batch against its floor (benchmarks/)
-	$(BIN)/python benchmarks/bench_cli.py; cli=$$?; $(BIN)/python benchmarks/bench_batch.py; batch=$$?; \
-		[ $$cli -eq 0 ] && [ $$batch -eq 0 ]  # both always run; fails when a target is missed
+bench: $(VENV)/.dev ## Measure start-up, one plan, the embedded font, and a 1,000-patient batch against its floor
+	$(BIN)/python benchmarks/bench_cli.py; cli=$$?; $(BIN)/python benchmarks/bench_fonts.py; fonts=$$?; \
+		$(BIN)/python benchmarks/bench_batch.py; batch=$$?; \
+		[ $$cli -eq 0 ] && [ $$fonts -eq 0 ] && [ $$batch -eq 0 ]  # all run; fails when a target is missed
+
+fonts: $(VENV)/.dev ## Regenerate scheduler/fonts/ (static Noto Sans subsets, OFL) from fontpkg-noto-sans
+	$(BIN)/python tools/make_fonts.py
+
+catalogs: $(VENV)/.dev ## Extract patient messages into scheduler/locale/lmsched.pot, update each .po, list untranslated
+	$(BIN)/python tools/extract_messages.py
 
 golden: $(VENV)/.dev ## Regenerate tests/golden/ from the examples (review the diff!)
 	UPDATE_GOLDEN=1 $(BIN)/python -m pytest -q tests/cli/test_golden.py
@@ -78,6 +90,10 @@ screenshots: demo ## Render the example PDFs to PNG for the README (needs pdftop
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-child.pdf docs/img/patient-calendar-child-month
 	pdftoppm -r 70 -png -singlefile -f 2 -l 2 $(OUT)/week/agenda.pdf docs/img/agenda
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-her2.pdf docs/img/patient-calendar-her2-month
+	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/patient-calendar-es-large.pdf docs/img/patient-calendar-es-large-cover
+	pdftoppm -r 70 -png -singlefile -f 6 -l 6 $(OUT)/patient-calendar-es-large.pdf docs/img/patient-calendar-es-large-month
+	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/patient-calendar-vi.pdf docs/img/patient-calendar-vi-cover
+	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/staff-sheet-vi.pdf docs/img/staff-sheet-vi
 	pdftoppm -r 100 -png -singlefile -f 2 -l 2 -x 0 -y 0 -W 1100 -H 710 $(OUT)/staff-sheet-her2.pdf docs/img/staff-sheet-checks
 	pdftoppm -r 70 -png -singlefile -f 5 -l 5 $(OUT)/patient-calendar-her2.pdf docs/img/patient-calendar-tests
 

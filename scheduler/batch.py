@@ -96,6 +96,10 @@ class Job:
     cache: Path | None = None
     key: bytes | None = field(default=None, repr=False)  # the site key, resolved once by the parent
     site_key: Path | None = None  # --site-key FILE: beats each row's clinic file's site_key
+    allow_unreviewed: bool = False  # rows in a language whose catalog has no reviewer
+    large_print: bool = False
+    fonts: tuple[Path, ...] = ()  # --font: fallback fonts after each row's clinic file's
+    allow_missing_glyphs: bool = False
 
 
 @dataclass(frozen=True)
@@ -333,7 +337,18 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     targets = {name: folder / f"plan.{name}" for name in job.formats}
     write_outputs(
         result,
-        Outputs(targets, job.audience, paper=job.paper, site_key=job.site_key, key=job.key, within=job.out),
+        Outputs(
+            targets,
+            job.audience,
+            paper=job.paper,
+            site_key=job.site_key,
+            key=job.key,
+            within=job.out,
+            allow_unreviewed=job.allow_unreviewed,
+            large_print=job.large_print,
+            fonts=job.fonts,
+            allow_missing_glyphs=job.allow_missing_glyphs,
+        ),
     )
     return _outcome(
         row,
@@ -795,9 +810,11 @@ def _warm_imports() -> None:
     from . import agenda  # noqa: F401
     from .export import ics  # noqa: F401
     from .export.pdf import patient, staff  # noqa: F401
+    from .export.pdf.fonts import register_embedded
     from .rules import load_families
 
     load_families()
+    register_embedded()  # Noto Sans parsed once, in the parent: each worker inherits it
     import icalendar  # noqa: F401
     import reportlab.platypus  # noqa: F401
 
@@ -888,12 +905,21 @@ def run_batch(
                     site,
                     paper=job.paper,
                     generated=generated,
+                    fonts=_agenda_fonts(centre, job),
                 ),
                 job.out / "clinic.ics": clinic_ics,
             },
             within=job.out,
         )
     return BatchReport(tuple(_report_lines(results, overloads, job)), all(r.outcome == "ok" for r in results))
+
+
+def _agenda_fonts(centre: Clinic | None, job: Job) -> Any:
+    """The agenda PDF's fallback fonts: the --clinic file's, then --font's."""
+    from .export.pdf.fonts import Fonts
+
+    paths = (*(centre.fonts if centre is not None else ()), *(str(p) for p in job.fonts))
+    return Fonts(fallbacks=tuple(dict.fromkeys(paths)), allow_missing=job.allow_missing_glyphs)
 
 
 def _unspill(spill: Any) -> list[Any]:

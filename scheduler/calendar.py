@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .errors import InputError
 from .models import Clinic
@@ -17,6 +18,7 @@ __all__ = [
     "ClinicCalendar",
     "HolidayNames",
     "HolidaySource",
+    "LocalHolidaySource",
     "build_calendar",
     "holiday_names",
 ]
@@ -104,9 +106,30 @@ def build_calendar(clinic: Clinic, source: HolidaySource | None = None) -> Clini
     )
 
 
-def holiday_names(country: str, subdiv: str | None) -> HolidayNames:
+LocalHolidaySource = Callable[[str, str | None, str | None], HolidayNames]
+"""The names of a country's holidays in a patient's language (None: the country's own)."""
+
+
+def holiday_language(table: Any, language_code: str) -> str | None:
+    """The `holidays` language tag that has a country's names in `language_code` ("es" -> "es",
+    "en" -> "en_US", "pt-BR" -> "pt_BR" or "pt"), or None when the package has none (the names
+    are then in the country's own language). `table`: the country's holidays object."""
+    supported = tuple(table.supported_languages)
+    wanted = language_code.replace("-", "_")
+    base = wanted.split("_", 1)[0]
+    default = str(table.default_language or "")
+    for candidate in (wanted, base):
+        if candidate in supported:
+            return candidate
+    if default.split("_", 1)[0] == base:
+        return default
+    return next((s for s in sorted(supported) if s.split("_", 1)[0] == base), None)
+
+
+def holiday_names(country: str, subdiv: str | None, language: str | None = None) -> HolidayNames:
     """The `holidays` package's table for a country (and subdivision), validated: an unknown
-    country or subdivision is an input error listing the valid ones."""
+    country or subdivision is an input error listing the valid ones. The names are in the
+    country's own language, or in `language` (a patient's: "es") where the package has it."""
     import holidays
 
     code = country.upper()
@@ -124,9 +147,13 @@ def holiday_names(country: str, subdiv: str | None) -> HolidayNames:
         match = next((s for s in subdivs if s.upper() == subdiv.upper()), None)
         if match is None:
             raise InputError(f"'{subdiv}' is not a subdivision of {code}", field="subdiv", choices=subdivs)
-        table = holidays.country_holidays(code, subdiv=match)
+    # the language named: without it the package follows the machine's locale (LANG=es_ES gave
+    # Spain's names in Spanish, C.UTF-8 in English)
+    tag = (holiday_language(national, language) if language else None) or national.default_language
+    if subdiv is not None:
+        table = holidays.country_holidays(code, subdiv=match, language=tag)
     else:
-        table = national
+        table = holidays.country_holidays(code, language=tag)
     return table.get_list
 
 

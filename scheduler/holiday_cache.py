@@ -21,9 +21,9 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from .calendar import HolidayNames, HolidaySource, holiday_names
+from .calendar import HolidayNames, HolidaySource, LocalHolidaySource, holiday_names
 
-__all__ = ["cache_dir", "cached_source", "holidays_version"]
+__all__ = ["cache_dir", "cached_names", "cached_source", "holidays_version"]
 
 _DIST = re.compile(r"^holidays-([0-9][A-Za-z0-9.+_-]*)\.dist-info$")
 _SAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -52,15 +52,18 @@ def holidays_version() -> str | None:
     return versions.pop() if len(versions) == 1 else None
 
 
-def cached_source(folder: Path | None) -> HolidaySource:
-    """A holiday source that reads years from `folder` and computes (and stores) the rest."""
+def cached_source(folder: Path | None, language: str | None = None) -> HolidaySource:
+    """A holiday source that reads years from `folder` and computes (and stores) the rest; the
+    names in `language` (a patient's, where the package has it; None: the country's own)."""
     version = holidays_version() if folder is not None else None
     if folder is None or version is None:
-        return holiday_names
+        return lambda country, subdiv: holiday_names(country, subdiv, language)
     root = folder / f"holidays-{version}"  # _DIST allows no path separator
 
     def source(country: str, subdiv: str | None) -> HolidayNames:
         name = "-".join(_SAFE.sub("_", part) for part in (country, subdiv) if part)
+        if language is not None:
+            name += "@" + _SAFE.sub("_", language)
         path = root / f"{name}.json"
         years = _read(path)
         computed: list[HolidayNames] = []
@@ -69,7 +72,7 @@ def cached_source(folder: Path | None) -> HolidaySource:
             year = str(day.year)
             if year not in years:
                 if not computed:
-                    computed.append(holiday_names(country, subdiv))
+                    computed.append(holiday_names(country, subdiv, language))
                 years[year] = _year(computed[0], day.year)
                 _write(path, years)
             return list(years[year].get(day.isoformat(), []))
@@ -77,6 +80,20 @@ def cached_source(folder: Path | None) -> HolidaySource:
         return names
 
     return source
+
+
+def cached_names(folder: Path | None) -> LocalHolidaySource:
+    """Holiday names in any language through the cache in `folder` (the patient calendar's
+    "Clinic closed: ..." days): a patient calendar then imports the `holidays` package only the
+    first time a clinic's year is asked for in a language."""
+    sources: dict[str | None, HolidaySource] = {}
+
+    def names(country: str, subdiv: str | None, language: str | None) -> HolidayNames:
+        if language not in sources:
+            sources[language] = cached_source(folder, language)
+        return sources[language](country, subdiv)
+
+    return names
 
 
 def _year(names: HolidayNames, year: int) -> dict[str, list[str]]:

@@ -24,6 +24,7 @@ __all__ = [
     "Inputs",
     "build_request",
     "check_depth",
+    "check_font_file",
     "check_region_zone",
     "parse_toml",
     "read_clinic",
@@ -70,6 +71,10 @@ PATIENT_KEYS = (
     "clinic",
     "patient_id",
     "patient_name",
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "language",
     "prescriber",
     "indication",
     "allergies",
@@ -277,6 +282,7 @@ def build_request(flags: Mapping[str, Any], patient_file: Path | None) -> Inputs
             )
         closed = list(_as_list(clinic.pop("closed", []))) + closed
         _site_key_beside(clinic, clinic_path)
+        _fonts_beside(clinic, clinic_path)
     from_file = frozenset(clinic)
     from_file = from_file - {f for k, f in CLINIC_KEYS.items() if k in data}
     for key, field in CLINIC_KEYS.items():
@@ -299,6 +305,7 @@ def read_clinic(path: Path) -> Clinic:
     """A clinic TOML file on its own (a batch's --clinic), validated."""
     data = read_toml(path, "clinic")
     _site_key_beside(data, path)
+    _fonts_beside(data, path)
     allow_fixed = _allow_fixed_offset(data, path)
     try:
         clinic = Clinic.model_validate(data)
@@ -349,6 +356,43 @@ def _site_key_beside(clinic: dict[str, Any], clinic_path: Path) -> None:
 
     clinic["site_key"] = str(clinic_path.parent / Path(value).expanduser())
     clinic["site_key_id"] = key_id(read_key(Path(clinic["site_key"]), "site_key").key)
+
+
+def _fonts_beside(clinic: dict[str, Any], clinic_path: Path) -> None:
+    """A clinic file's `fonts` name TrueType files relative to the clinic file; each is checked
+    here, so a missing or unsuitable font is one line before anything is planned."""
+    value = clinic.get("fonts")
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InputError(
+            f"{clinic_path}: expected a list of TrueType font files",
+            field="fonts",
+            hint='fonts = ["PATH.ttf"]',
+        )
+    clinic["fonts"] = [
+        str(check_font_file(clinic_path.parent / Path(v).expanduser(), "fonts")) for v in value
+    ]
+
+
+def check_font_file(path: Path, field: str) -> Path:
+    """A fallback font must be a TrueType (glyf) font file, the only kind ReportLab embeds: an
+    OpenType font with CFF outlines (.otf, most CJK fonts' OTF releases) or a collection (.ttc)
+    is refused with one line saying why."""
+    head = read_input(path, field, "font", limit=64_000_000)[:4]
+    if head == b"OTTO":
+        raise InputError(
+            f"{path} is an OpenType font with CFF (PostScript) outlines, which PDFs made by lmsched "
+            "cannot embed; use a TrueType (.ttf, glyf outlines) font such as DroidSansFallbackFull.ttf",
+            field=field,
+        )
+    if head == b"ttcf":
+        raise InputError(
+            f"{path} is a font collection (.ttc); name a single TrueType font file (.ttf)", field=field
+        )
+    if head not in (b"\x00\x01\x00\x00", b"true"):
+        raise InputError(f"{path} is not a TrueType font file (.ttf)", field=field)
+    return path.resolve()
 
 
 def _as_list(value: Any) -> list[Any]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from .i18n import ENGLISH, N_, Language
+
 if TYPE_CHECKING:
     from .plan import Event
 
@@ -30,11 +32,13 @@ __all__ = [
 ]
 
 # What every output says about a hand-edited plan accepted as edited (plan.edited).
-EDITED_PATIENT = "This calendar was changed by hand after it was made. Check every date with your care team."
+EDITED_PATIENT = N_(
+    "This calendar was changed by hand after it was made. Check every date with your care team."
+)
 EDITED_STAFF = "EDITED by hand after lmsched wrote it: not computed or checked by lmsched."
 
 WEEKDAY = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-SITE_NAMES = {"wbrt": "whole brain", "focal": "focal", "csi": "craniospinal"}
+SITE_NAMES = {"wbrt": N_("whole brain"), "focal": N_("focal"), "csi": N_("craniospinal")}
 
 
 @dataclass(frozen=True)
@@ -50,35 +54,35 @@ class RouteWords:
 _ROUTES = {
     "ommaya": RouteWords(
         short="Ommaya",
-        title="Ommaya",
-        long="Ommaya reservoir (intraventricular)",
+        title=N_("Ommaya"),
+        long=N_("Ommaya reservoir (intraventricular)"),
         staff="Ommaya (intraventricular)",
         clinical="Intraventricular (Ommaya reservoir)",
         dosage="intraventricular via Ommaya",
     ),
     "lumbar": RouteWords(
         short="lumbar",
-        title="lumbar puncture",
-        long="lumbar puncture (intrathecal)",
+        title=N_("lumbar puncture"),
+        long=N_("lumbar puncture (intrathecal)"),
         staff="lumbar puncture (intrathecal)",
         clinical="Intrathecal (lumbar puncture)",
         dosage="intrathecal via lumbar puncture",
     ),
     "iv": RouteWords(
         short="IV",
-        title="infusion",
-        long="intravenous infusion (a drip into a vein)",
+        title=N_("infusion"),
+        long=N_("intravenous infusion (a drip into a vein)"),
         staff="intravenous (IV) infusion",
         clinical="Intravenous",
         dosage="by intravenous infusion",
     ),
     "oral": RouteWords(
-        short="oral", title="oral", long="by mouth", staff="oral", clinical="oral", dosage="by mouth"
+        short="oral", title=N_("oral"), long=N_("by mouth"), staff="oral", clinical="oral", dosage="by mouth"
     ),
     "external beam": RouteWords(
         short="RT",
-        title="external beam",
-        long="external beam radiotherapy",
+        title=N_("external beam"),
+        long=N_("external beam radiotherapy"),
         staff="external beam",
         clinical="external beam",
         dosage="external beam",
@@ -88,15 +92,18 @@ _ROUTES = {
 Wording = Literal["short", "title", "long", "staff", "clinical", "dosage"]
 
 
-def route_words(route: str | None, wording: Wording = "short") -> str:
-    """The route in the wording an output needs; an unknown route as written, none as ''."""
+def route_words(route: str | None, wording: Wording = "short", lang: Language = ENGLISH) -> str:
+    """The route in the wording an output needs; an unknown route as written, none as ''. `lang`
+    translates the patient wordings (title, long)."""
     words = _ROUTES.get(route or "")
-    return getattr(words, wording) if words is not None else route or ""
+    text: str = getattr(words, wording) if words is not None else route or ""
+    return lang.gettext(text) if words is not None and wording in ("title", "long") else text
 
 
-def site_name(event: Event) -> str:
+def site_name(event: Event, lang: Language = ENGLISH) -> str:
     """'whole brain', 'focal', 'craniospinal' for an RT fraction (its phase is the site)."""
-    return SITE_NAMES.get(event.phase, event.phase)
+    name = SITE_NAMES.get(event.phase)
+    return lang.gettext(name) if name is not None else event.phase
 
 
 def dose_text(event: Event) -> str:
@@ -168,23 +175,37 @@ def event_name(event: Event) -> str:
     return f"{event.drug} {event.dose_mg:g} mg {_when(event)}, {step}"
 
 
-def event_title(event: Event) -> str:
+def event_title(event: Event, lang: Language = ENGLISH) -> str:
     """In plain words, for a calendar: 'Intrathecal methotrexate 12 mg (Ommaya)',
     'Radiotherapy 3 of 10 (whole brain)', 'Memantine 5 mg (morning)', 'Trastuzumab deruxtecan
     infusion 389 mg (cycle 3)', 'Capecitabine 1800 mg (evening)', 'Blood test before your
-    treatment'."""
+    treatment'. In the patient's language with `lang` (a template's patient text is stored in
+    English and translated here; drug names stay as the pharmacy label prints them)."""
+    _ = lang.gettext
     if event.kind == "check":
-        return event.patient_text or event.check or "Test"
+        if event.patient_text:
+            return _(event.patient_text)
+        return event.check or _("Test")
+    drug = (event.drug or "").capitalize()
     if event.kind == "it-dose":
-        drug = (event.drug or "").replace("-", " ")
-        return f"Intrathecal {drug} {event.dose_mg:g} mg ({route_words(event.route, 'title')})"
+        return _("Intrathecal {drug} {mg} mg ({route})").format(
+            drug=(event.drug or "").replace("-", " "),
+            mg=f"{event.dose_mg:g}",
+            route=route_words(event.route, "title", lang),
+        )
     if event.kind == "rt-fraction":
-        return f"Radiotherapy {event.number} of {event.of} ({site_name(event)})"
+        return _("Radiotherapy {number} of {of} ({site})").format(
+            number=event.number, of=event.of, site=site_name(event, lang)
+        )
     if event.kind == "infusion":
-        return f"{(event.drug or '').capitalize()} infusion {event.dose_mg:g} mg (cycle {event.cycle})"
+        return _("{drug} infusion {mg} mg (cycle {cycle})").format(
+            drug=drug, mg=f"{event.dose_mg:g}", cycle=event.cycle
+        )
     if event.kind == "tablet":
         when = time_of_day(event)
-        when = "once a day" if when == "daily" else when
-        return f"{(event.drug or '').capitalize()} {event.dose_mg:g} mg ({when})"
-    when = "morning" if event.phase.endswith("morning") else "evening"
-    return f"{(event.drug or '').capitalize()} {event.dose_mg:g} mg ({when})"
+        words = {"daily": _("once a day"), "morning": _("morning"), "evening": _("evening")}
+        return _("{drug} {mg} mg ({when})").format(
+            drug=drug, mg=f"{event.dose_mg:g}", when=words.get(when, when)
+        )
+    when = _("morning") if event.phase.endswith("morning") else _("evening")
+    return _("{drug} {mg} mg ({when})").format(drug=drug, mg=f"{event.dose_mg:g}", when=when)

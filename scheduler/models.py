@@ -154,6 +154,8 @@ def visible_length(value: str) -> int:
 Line = Annotated[str, AfterValidator(check_line)]
 Text = Annotated[str, AfterValidator(check_text)]
 Ident = Annotated[str, AfterValidator(check_id)]
+# A patient-output language: "es", "pt-BR" (which catalogs exist is checked where they are read).
+LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Z][A-Za-z0-9]{1,7})?$", max_length=12)]
 
 
 class Frozen(BaseModel):
@@ -718,6 +720,11 @@ class Clinic(Frozen):
     # clinic file (read_clinic and build_request resolve it). A secret's location, not part of any
     # plan: never serialised, so plans and their fingerprints do not depend on it.
     site_key: str | None = Field(default=None, exclude=True, min_length=1, max_length=4096)
+    # TrueType fonts for scripts the embedded Noto Sans lacks (CJK ...), drawn where it has no
+    # glyph, in this order; relative to the clinic file (read_clinic and build_request resolve and
+    # check them). A machine's files, not part of any plan: never serialised (commands that start
+    # from a saved plan take --font).
+    fonts: tuple[str, ...] = Field(default=(), exclude=True, max_length=8)
     # Which key that file holds (`sitekey.key_id`: a digest of the key that reveals nothing of it),
     # recorded in the plan, so that `export`, `reschedule` and `publish`, which start from the saved
     # plan and never read the clinic file, refuse another key instead of making a patient calendar
@@ -805,12 +812,30 @@ class PlanRequest(Frozen):
     hold_around_rt: bool = Field(default=False, exclude_if=_empty)
     patient_id: Ident | None = Field(default=None, min_length=1, max_length=64)
     patient_name: Line | None = Field(default=None, min_length=1, max_length=200)
+    # Names as people write them (issue 18): the patient calendar's cover greets the patient by the
+    # preferred name, else the given name; staff outputs print "FAMILY, Given". Left out of the
+    # JSON while unset, so older plans keep their fingerprints.
+    given_name: Line | None = Field(default=None, min_length=1, max_length=100, exclude_if=_empty)
+    family_name: Line | None = Field(default=None, min_length=1, max_length=100, exclude_if=_empty)
+    preferred_name: Line | None = Field(default=None, min_length=1, max_length=100, exclude_if=_empty)
+    # The language of the patient's outputs (calendar PDF, patient ICS): a code with a catalog
+    # (`scheduler.catalogs`); staff outputs stay in English. Left out of the JSON while English.
+    language: LanguageCode = Field(default="en", exclude_if=lambda v: v == "en")
     # Order elements for the staff sheet's administration record (issue 17, S27): printed, or
     # NOT RECORDED when unset; left out of the JSON while unset, so older plans keep their fingerprints.
     prescriber: Line | None = Field(default=None, min_length=1, max_length=200, exclude_if=_empty)
     indication: Line | None = Field(default=None, min_length=1, max_length=300, exclude_if=_empty)
     allergies: Line | None = Field(default=None, min_length=1, max_length=300, exclude_if=_empty)
     clinic: Clinic = Clinic()
+
+    @property
+    def full_name(self) -> str | None:
+        """The name staff outputs print: `patient_name` as written, else "Family, Given" from
+        the separate names (either alone when only one is given)."""
+        if self.patient_name:
+            return self.patient_name
+        parts = [p for p in (self.family_name, self.given_name) if p]
+        return ", ".join(parts) or None
 
     @model_validator(mode="after")
     def _check(self) -> PlanRequest:

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from .calendar import ClinicCalendar
 from .errors import InputError
+from .i18n import ENGLISH_MONTHS
 from .models import Monitoring, MonitoringWhen, PlanRequest
 from .plan import Event, digest
 from .zones import resolve_clock
@@ -44,10 +45,6 @@ FLOW_PENDING_NOTE = "tentative until a CSF flow study shows normal flow (S24, S2
 # The note of a dose in the phase that continues until progression (schedule._it_events).
 UNTIL_PROGRESSION_NOTE = "continues until progression"
 _SEARCH = 400  # days a check may move for closures before the calendar is called closed
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 
 
 def settings_for(check: Monitoring, request: PlanRequest) -> MonitoringWhen | None:
@@ -205,7 +202,7 @@ def _dues(
             # each: follows its own event; monthly: the n-th month's sample, whichever dose it is
             key = f"guard:{e.uid}"
             if when.anchor == "first-of-month":
-                label += f" (the first in {_MONTHS[e.date.month - 1]} {e.date.year})"
+                label += f" (the first in {ENGLISH_MONTHS[e.date.month - 1]} {e.date.year})"
                 key = f"month:{n}"
             dues.append(_Due(key, e.date, (e,), label, -1, when.at_event))
         return dues

@@ -137,6 +137,17 @@ class Patient(Frozen):
     dob: Day | None
     age_at_start: AgeField
     age_basis: Literal["dob", "age"]
+    # Names as people write them (issue 18); left out of the JSON while unset.
+    given_name: str | None = Field(default=None, exclude_if=_none)
+    family_name: str | None = Field(default=None, exclude_if=_none)
+    preferred_name: str | None = Field(default=None, exclude_if=_none)
+
+    @property
+    def greeting(self) -> str | None:
+        """What the patient calendar's cover calls the patient: the preferred name, else the
+        given name, else the whole name as written (never "the first word": in "Nguyễn Thị
+        Minh" that is the family name)."""
+        return self.preferred_name or self.given_name or self.name
 
 
 class Generator(Frozen):
@@ -223,7 +234,7 @@ def identity(request: PlanRequest) -> str:
     anonymous patients never share UIDs and no name or record number appears in a UID."""
     if request.patient_id:
         return f"id:{request.patient_id}"
-    return "anon:" + digest(request.patient_name, request.dob, request.age, request.start)[:16]
+    return "anon:" + digest(request.full_name, request.dob, request.age, request.start)[:16]
 
 
 # --- fingerprint and (de)serialisation ------------------------------------------------------------

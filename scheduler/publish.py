@@ -33,6 +33,7 @@ from typing import Any
 
 from .errors import EXIT_INTERRUPTED, InputError, PublishError
 from .export.ics import Alarm, event_calendars, ics_uid, legacy_series_id, series_id
+from .i18n import ENGLISH, Language
 from .models import Audience
 from .plan import Plan, fingerprint
 
@@ -491,8 +492,10 @@ def publish(
     audience: Audience,
     alarms: Sequence[Alarm],
     key: bytes | None = None,
+    lang: Language = ENGLISH,
 ) -> PublishReport:
-    """Put the plan's events on the calendar; return what was created, updated, left and removed."""
+    """Put the plan's events on the calendar; return what was created, updated, left and removed.
+    `lang`: the patient's language (a patient calendar's words; UIDs do not depend on it)."""
     import logging
 
     # caldav logs through the root logger in places; with no handler there, Python would add a
@@ -503,7 +506,7 @@ def publish(
         logging.getLogger().addHandler(logging.NullHandler())
 
     report = PublishReport()
-    ours = event_calendars(plan, audience, alarms, key=key)
+    ours = event_calendars(plan, audience, alarms, key=key, lang=lang)
     series = series_id(plan, audience, key=key)
     legacy = legacy_series_id(plan, audience)  # events published before the site key: replaced
     mine = plan_digest(plan.fingerprint or fingerprint(plan), key)

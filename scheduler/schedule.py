@@ -95,7 +95,10 @@ def build_plan(
         created=now,
         patient=Patient(
             id=request.patient_id,
-            name=request.patient_name,
+            name=request.full_name,
+            given_name=request.given_name,
+            family_name=request.family_name,
+            preferred_name=request.preferred_name,
             dob=request.dob,
             age_at_start=_age_at(request),
             age_basis="dob" if request.dob is not None else "age",

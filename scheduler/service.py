@@ -25,9 +25,11 @@ from .plan import Finding, Plan
 
 if TYPE_CHECKING:
     from .batch import BatchReport, Progress
-    from .calendar import ClinicCalendar
+    from .calendar import ClinicCalendar, LocalHolidaySource
     from .diff import Difference
     from .export.ics import Alarm
+    from .export.pdf.fonts import Fonts
+    from .i18n import Language
     from .models import Clinic, Template
     from .publish import PublishReport
     from .reconcile import Report
@@ -79,16 +81,48 @@ class Outputs:
     key: bytes | None = field(default=None, repr=False)
     notice: Callable[[str], None] | None = field(default=None, compare=False)
     within: Path | None = None  # a folder no target's real path may leave (a batch's DIR)
+    # The patient's outputs (issue 18): `lang` overrides the plan's language for this run (None:
+    # the plan's own); an unreviewed catalog only with `allow_unreviewed`; `large_print` for the
+    # patient calendar; `fonts` TrueType fallback fonts added to the clinic file's (--font);
+    # `allow_missing_glyphs` prints a character no font has as the font's missing-glyph box.
+    lang: str | None = None
+    allow_unreviewed: bool = False
+    large_print: bool = False
+    fonts: tuple[Path, ...] = ()
+    allow_missing_glyphs: bool = False
 
     @property
     def needs_key(self) -> bool:
         """Whether these outputs include a patient calendar (the only output keyed by the site key)."""
         return self.audience == "patient" and "ics" in self.targets
 
+    @property
+    def for_patient(self) -> bool:
+        """Whether any output is read by the patient (calendar PDF or patient ICS)."""
+        return self.audience == "patient" and bool({"ics", "pdf"} & set(self.targets))
+
+    def language(self, plan: Plan) -> Language:
+        """The patient's language for this run: --lang, else the plan's; English for staff outputs."""
+        from .catalogs import load_language
+        from .i18n import ENGLISH
+
+        if not self.for_patient:
+            return ENGLISH
+        code = self.lang or plan.inputs.language
+        return load_language(code, self.allow_unreviewed, "lang" if self.lang else "language")
+
+    def printing(self, plan: Plan) -> Fonts:
+        """The PDFs' fonts: the clinic file's fallback fonts, then --font's."""
+        from .export.pdf.fonts import Fonts
+
+        paths = (*plan.inputs.clinic.fonts, *(str(p) for p in self.fonts))
+        return Fonts(fallbacks=tuple(dict.fromkeys(paths)), allow_missing=self.allow_missing_glyphs)
+
     def render(self, plan: Plan) -> dict[Path, bytes]:
         from .export.ics import DEFAULT_ALARMS
         from .export.outputs import renderers
 
+        language = self.language(plan)
         key = None
         if self.needs_key:
             key = site_key(
@@ -99,7 +133,17 @@ class Outputs:
                 protect=self.targets,
             )
         alarms = DEFAULT_ALARMS if self.alarms is None else self.alarms
-        render = renderers(self.audience, alarms, self.paper, key=key)
+        pdfs = {"pdf", "staff-pdf"} & set(self.targets)
+        render = renderers(
+            self.audience,
+            alarms,
+            self.paper,
+            key=key,
+            lang=language,
+            large_print=self.large_print,
+            fonts=self.printing(plan) if pdfs else None,
+            holidays=_cached_holidays() if "pdf" in self.targets and self.audience == "patient" else None,
+        )
         return {path: render[name](plan) for name, path in self.targets.items()}
 
 
@@ -242,6 +286,13 @@ def clinic_calendar(clinic: Clinic, cache: Path | None) -> ClinicCalendar:
     from .holiday_cache import cached_source
 
     return build_calendar(clinic, cached_source(cache))
+
+
+def _cached_holidays() -> LocalHolidaySource:
+    """Holiday names in any language through the holiday cache (the patient calendar's closed days)."""
+    from .holiday_cache import cache_dir, cached_names
+
+    return cached_names(cache_dir(os.environ))
 
 
 def _calendar(clinic: Clinic) -> ClinicCalendar:
@@ -500,6 +551,8 @@ def publish_plan(
     key: bytes | None = None,
     site_key_file: Path | None = None,
     notice: Callable[[str], None] | None = None,
+    lang: str | None = None,
+    allow_unreviewed: bool = False,
 ) -> tuple[Plan, PublishReport]:
     """Put a saved plan's events on a CalDAV calendar; publishing again updates it in place.
 
@@ -515,8 +568,10 @@ def publish_plan(
     plan = check_plan_file(path)
     if key is None:
         key = patient_key(audience, plan.inputs.clinic, explicit=site_key_file, notice=notice)
+    language = Outputs({"ics": path}, audience, lang=lang, allow_unreviewed=allow_unreviewed).language(plan)
     connection = Connection(url, calendar, create, username, password(), timeout, allow_older)
-    return plan, publish(plan, connection, audience, DEFAULT_ALARMS if alarms is None else alarms, key=key)
+    chosen = DEFAULT_ALARMS if alarms is None else alarms
+    return plan, publish(plan, connection, audience, chosen, key=key, lang=language)
 
 
 # --- batch ------------------------------------------------------------------------------------------
@@ -536,6 +591,10 @@ def run_batch(
     progress: Progress | None = None,
     site_key_file: Path | None = None,
     notice: Callable[[str], None] | None = None,
+    allow_unreviewed: bool = False,
+    large_print: bool = False,
+    fonts: tuple[Path, ...] = (),
+    allow_missing_glyphs: bool = False,
 ) -> BatchReport:
     """Plan every patient of a spreadsheet (or folder of patient files) into DIR/<patient>/, and
     the centre's agenda. Everything the whole batch depends on is checked before any row runs,
@@ -584,6 +643,10 @@ def run_batch(
         cache=cache_dir(os.environ),
         key=key,
         site_key=site_key_file,
+        allow_unreviewed=allow_unreviewed,
+        large_print=large_print,
+        fonts=fonts,
+        allow_missing_glyphs=allow_missing_glyphs,
     )
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import click
 
 from ..errors import EXIT_DISCREPANCY, EXIT_OK
-from .options import FORMAT_LIST
+from .options import FORMAT_LIST, printing_options
 
 T = TypeVar("T")
 
@@ -80,13 +80,22 @@ def _progress_bar(results: Iterator[T], count: int) -> AbstractContextManager[It
     help="The site key file for the patient calendars (default: the clinic file's site_key, else "
     "LMSCHED_SITE_KEY_FILE, else ~/.config/lmsched/site-key).",
 )
+@click.option(
+    "--allow-unreviewed-translation",
+    "allow_unreviewed",
+    is_flag=True,
+    help="Rows whose language catalog no qualified medical interpreter has reviewed are planned, "
+    "with a notice on every page and event (else they are invalid).",
+)
+@printing_options
 def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -> int:
     """Plan every patient of a spreadsheet (or folder of patient files) and the centre's agenda.
 
     PATIENTS is a CSV whose header names patient-file keys (start, age or dob, route, rt, rt_start,
-    weight_kg, height_cm, weight_date, hold_around_rt, patient_id, patient_name, ...; an empty cell
-    is not given) and at most one systemic course per row (systemic = template id, systemic_start,
-    cycles, dose_level), or a folder of patient TOML files (several [[systemic]] courses each).
+    weight_kg, height_cm, weight_date, hold_around_rt, patient_id, patient_name or given_name,
+    family_name and preferred_name, language, ...; an empty cell is not given) and at most one
+    systemic course per row (systemic = template id, systemic_start, cycles, dose_level), or a
+    folder of patient TOML files (several [[systemic]] courses each).
     Each patient's files go to DIR/<safe patient id>/; a row that is invalid or blocked by a safety
     rule is reported with its line and the others go on. DIR/summary.csv lists every row's outcome;
     DIR/agenda.csv, DIR/agenda.pdf and DIR/clinic.ics hold every IT session and IV infusion (chair
@@ -102,8 +111,9 @@ def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -
         lmsched batch week.csv --out week/ --clinic clinic.toml --chairs 4
     """
     from ..service import run_batch
-    from .options import site_key_notice
+    from .options import font_options, site_key_notice
 
+    options["fonts"] = font_options(options["fonts"])
     report = run_batch(
         patients, out_dir, now=now_text, progress=_progress_bar, notice=site_key_notice, **options
     )

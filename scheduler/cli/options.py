@@ -9,7 +9,7 @@ defaults. Types raise lmsched's own errors, so a bad value reads the same as any
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -246,7 +246,16 @@ _OPTIONS: list[tuple[tuple[str, ...], dict[str, Any]]] = [
         },
     ),
     (("--patient-id",), {"metavar": "ID", "help": "Patient identifier (staff outputs only)."}),
-    (("--patient-name",), {"metavar": "NAME", "help": "Patient name."}),
+    (("--patient-name",), {"metavar": "NAME", "help": "Patient name, as one line (or the three below)."}),
+    (("--given-name",), {"metavar": "NAME", "help": "Given name(s)."}),
+    (("--family-name",), {"metavar": "NAME", "help": "Family name(s)."}),
+    (
+        ("--preferred-name",),
+        {
+            "metavar": "NAME",
+            "help": "What the patient calendar's cover calls the patient (default: given name).",
+        },
+    ),
     (("--prescriber",), {"metavar": "NAME", "help": "Prescriber (staff sheet; NOT RECORDED when unset)."}),
     (("--indication",), {"metavar": "TEXT", "help": "Diagnosis or indication (staff sheet)."}),
     (("--allergies",), {"metavar": "TEXT", "help": "Allergies as recorded, e.g. NKDA (staff sheet)."}),
@@ -371,6 +380,8 @@ def plan_inputs(ctx: click.Context) -> dict[str, Any]:
         and ctx.get_parameter_source(name) not in (ParameterSource.DEFAULT, None)
         and value not in (None, ())
     }
+    if "lang" in ctx.params and ctx.get_parameter_source("lang") not in (ParameterSource.DEFAULT, None):
+        flags["language"] = language_option(ctx.params["lang"])  # `plan --lang` records it in the plan
     courses = course_inputs(ctx)
     if courses is not None:
         flags["systemic"] = courses
@@ -446,6 +457,22 @@ _CALENDAR: list[tuple[tuple[str, ...], dict[str, Any]]] = [
     ),
     (("--no-alarms",), {"is_flag": True, "help": "No reminders in the calendar."}),
     (
+        ("--lang",),
+        {
+            "metavar": "CODE",
+            "help": "Language of the patient's calendar PDF and ICS: en (default), es, or a catalog in "
+            "LMSCHED_LOCALE_PATH. `plan` records it in the plan (as the patient file's language).",
+        },
+    ),
+    (
+        ("--allow-unreviewed-translation",),
+        {
+            "is_flag": True,
+            "help": "Use a catalog no qualified medical interpreter has reviewed; every page and "
+            "event then says so.",
+        },
+    ),
+    (
         ("--site-key", "site_key"),
         {
             "type": click.Path(dir_okay=False, path_type=Path),
@@ -479,8 +506,40 @@ def _dest(name: str) -> str:
     return f"{name.replace('-', '_')}_path"
 
 
+_PRINTING: list[tuple[tuple[str, ...], dict[str, Any]]] = [
+    (
+        ("--large-print",),
+        {"is_flag": True, "help": "Patient calendar in large print: body 18 pt, dates 24 pt."},
+    ),
+    (
+        ("--font", "fonts"),
+        {
+            "multiple": True,
+            "type": click.Path(dir_okay=False, path_type=Path),
+            "metavar": "FILE.ttf",
+            "help": "A TrueType font for letters Noto Sans lacks (CJK ...), after the clinic file's "
+            "fonts (repeatable).",
+        },
+    ),
+    (
+        ("--allow-missing-glyphs",),
+        {
+            "is_flag": True,
+            "help": "Print a character no font has as an empty box instead of refusing it (exit 2; in a "
+            "batch, the row fails).",
+        },
+    ),
+]
+
+
+def printing_options(func: F) -> F:
+    """--large-print, --font and --allow-missing-glyphs: how the PDFs are printed."""
+    return _apply(func, _PRINTING)
+
+
 def output_options(func: F) -> F:
     """One file option per format (--json, --csv, --ics, --pdf, --staff-pdf, --fhir) and --paper."""
+    func = printing_options(func)
     func = click.option(
         "--paper",
         type=click.Choice(["letter", "a4"]),
@@ -511,7 +570,34 @@ def outputs(ctx: click.Context) -> Any:
         params.get("paper", "letter"),
         site_key=params.get("site_key"),
         notice=site_key_notice,
+        lang=language_option(params.get("lang")),
+        allow_unreviewed=bool(params.get("allow_unreviewed_translation")),
+        large_print=bool(params.get("large_print")),
+        fonts=font_options(params.get("fonts") or ()),
+        allow_missing_glyphs=bool(params.get("allow_missing_glyphs")),
     )
+
+
+def language_option(value: str | None) -> str | None:
+    """--lang: a language code (which catalogs exist is checked when one is read)."""
+    import re
+
+    from ..errors import InputError
+
+    if value is None:
+        return None
+    if not re.fullmatch(r"[a-z]{2,3}(-[A-Z][A-Za-z0-9]{1,7})?", value):
+        from ..catalogs import available
+
+        raise InputError(f"{value!r} is not a language code", field="lang", choices=available())
+    return value
+
+
+def font_options(values: Sequence[Path]) -> tuple[Path, ...]:
+    """--font FILE: each a TrueType font file (checked before any plan is built)."""
+    from ..inputs import check_font_file
+
+    return tuple(check_font_file(Path(v), "font") for v in values)
 
 
 def to_stderr(targets: Any) -> bool:

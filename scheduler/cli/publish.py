@@ -107,6 +107,8 @@ def publish(
         allow_older=allow_older,
         site_key_file=how.site_key,
         notice=how.notice,
+        lang=how.lang,
+        allow_unreviewed=how.allow_unreviewed,
     )
     made = " (created the calendar)" if report.made_calendar else ""
     over = f"; {report.over}" if report.over else ""

@@ -61,6 +61,7 @@ from zoneinfo import ZoneInfo
 
 from .._version import __version__
 from ..errors import InputError
+from ..i18n import ENGLISH, N_, Language
 from ..labels import (
     EDITED_PATIENT,
     EDITED_STAFF,
@@ -103,7 +104,7 @@ __all__ = [
 ]
 
 PRODID = "-//lmsched//lmsched " + __version__ + "//EN"
-VERIFY = "A scheduling aid: verify against the signed order."
+VERIFY = N_("A scheduling aid: verify against the signed order.")
 _CATEGORIES = {
     "it-dose": ["Chemotherapy", "Intrathecal"],
     "rt-fraction": ["Radiotherapy"],
@@ -153,7 +154,7 @@ DEFAULT_ALARMS: tuple[Alarm, ...] = (parse_alarm("1d@18:00"), parse_alarm("2h"))
 # An external check (imaging, an echocardiogram) is somewhere lmsched does not know: the patient
 # is reminded the day before, to confirm the place and plan the trip, whatever the alarm specs.
 EXTERNAL_ALARM = parse_alarm("1d@18:00")
-EXTERNAL_PLACE = "External appointment: confirm the place with your care team"
+EXTERNAL_PLACE = N_("External appointment: confirm the place with your care team")
 
 
 def _patient_key(audience: Audience, key: bytes | None) -> bytes | None:
@@ -201,7 +202,7 @@ def ics_uid(event: Event, audience: Audience, key: bytes | None = None) -> str:
     return event.uid.replace("@", "-staff@", 1)
 
 
-def move_note(event: Event, audience: Audience) -> str | None:
+def move_note(event: Event, audience: Audience, lang: Language = ENGLISH) -> str | None:
     """Why the event is not on its planned day, in the words this audience may see.
 
     Staff: the recorded reason. Patients: a move the clinic calendar made when the plan was made
@@ -213,24 +214,100 @@ def move_note(event: Event, audience: Audience) -> str | None:
         return None
     if audience == "staff":
         return f"Moved from {event.shifted_from}: {event.shift_reason or 'clinic closed'}."
+    _ = lang.gettext
+    day = _day(event.shifted_from, lang)
     if event.sequence == 0:
-        return f"Moved from {event.shifted_from}: {event.shift_reason or 'clinic closed'}."
-    what = "This tablet step was" if event.kind in HOME_KINDS else "This visit was"
-    return f"{what} moved by your care team from {event.shifted_from}."
+        return _("Moved from {day}: {reason}.").format(day=day, reason=_shift_words(event.shift_reason, lang))
+    if event.kind in HOME_KINDS:
+        return _("This tablet step was moved by your care team from {day}.").format(day=day)
+    return _("This visit was moved by your care team from {day}.").format(day=day)
 
+
+def _shift_words(reason: str | None, lang: Language) -> str:
+    """Why the clinic calendar moved an event, for a patient: the recorded reason in English (it
+    names the closure or holiday, in the clinic's words); in another language the kind of reason
+    in a fixed sentence (the recorded one is English free text no catalog holds)."""
+    if lang.code == "en" and not lang.messages:
+        return reason or "clinic closed"
+    words = []
+    if reason and "kept" in reason:
+        words.append(lang.gettext("to keep enough days after the previous dose"))
+    if not reason or "closed" in reason or not words:
+        words.append(lang.gettext("the clinic is closed that day"))
+    return "; ".join(words)
+
+
+_STEP_NOTE = re.compile(
+    r"^(?:week (?P<week>\d+)|weeks (?P<first>\d+)-(?P<last>\d+)): daily (?P<when>AM|PM) to "
+    r"(?P<to>\d{4}-\d{2}-\d{2})$"
+)
+_STOPPED = re.compile(r"^stopped after (?P<days>\d+) days(?P<held>: held)?$")
+
+
+def _translated_note(note: str, lang: Language) -> str:
+    """A step's or a stop's note in the patient's language: the notes lmsched writes have a few
+    fixed shapes ("week 1: daily AM to 2026-12-06", "stopped after 20 days"); any other is
+    looked up as it is."""
+    if lang.code == "en" and not lang.messages:
+        return note
+    _ = lang.gettext
+    step = _STEP_NOTE.match(note)
+    if step is not None:
+        when = _("in the morning") if step["when"] == "AM" else _("in the evening")
+        last = _day(dt.date.fromisoformat(step["to"]), lang)
+        if step["week"]:
+            return _("week {week}: once a day {when}, until {last}").format(
+                week=step["week"], when=when, last=last
+            )
+        return _("weeks {first} to {last_week}: once a day {when}, until {last}").format(
+            first=step["first"], last_week=step["last"], when=when, last=last
+        )
+    stopped = _STOPPED.match(note)
+    if stopped is not None:
+        days = int(stopped["days"])
+        if stopped["held"]:
+            held = lang.ngettext("stopped after {n} day (held)", "stopped after {n} days (held)", days)
+            return held.format(n=days)
+        return lang.ngettext("stopped after {n} day", "stopped after {n} days", days).format(n=days)
+    return _(note)
+
+
+def _day(day: dt.date, lang: Language) -> str:
+    """A date in a patient's text: ISO in English (as the calendars always wrote it), else the
+    language's long date ("lunes, 14 de diciembre de 2026")."""
+    return day.isoformat() if lang.code == "en" else lang.long_date(day)
+
+
+# Template words a patient's description shows (phase names, formulations), marked here for the
+# catalogs: they are stored in the plan in English and translated where shown.
+PATIENT_WORDS = (
+    N_("twice-weekly"),
+    N_("induction"),
+    N_("consolidation"),
+    N_("maintenance"),
+    N_("preservative-free"),
+    N_("preserved"),
+    N_("tablets"),
+    N_("tablet"),
+    N_("capsules"),
+    N_("liposomal"),
+    N_("clinic closed"),
+)
 
 _REVISION_NOTE = re.compile(r"(?:\s+in)?\s*\brevision \d+:")
 
 
-def patient_note(note: str) -> str:
+def patient_note(note: str, lang: Language = ENGLISH) -> str:
     """A tablet event's note as a patient may read it. A revision's notes end with the revision's
     note ("stopped after 20 days in revision 1: <reason>"), and the reason is free text for staff:
     the patient reads who changed it, not why ("stopped after 20 days by your care team")."""
     found = _REVISION_NOTE.search(note)
     if found is None:
-        return note
+        return _translated_note(note, lang)
     before = note[: found.start()].rstrip(" ;,:")
-    return f"{before} by your care team" if before else "changed by your care team"
+    if not before:
+        return lang.gettext("changed by your care team")
+    return lang.gettext("{change} by your care team").format(change=_translated_note(before, lang))
 
 
 def chair_minutes(plan: Plan, event: Event) -> int:
@@ -270,11 +347,11 @@ def calendar_minutes(plan: Plan, event: Event) -> int:
     return chair_minutes(plan, event)
 
 
-def check_location(plan: Plan, event: Event) -> str | None:
+def check_location(plan: Plan, event: Event, lang: Language = ENGLISH) -> str | None:
     """Where a check is: the clinic's location (or name) for a clinic check, the words for an
     external one (lmsched knows no address for it: the care team says where)."""
     if event.where == "external":
-        return EXTERNAL_PLACE
+        return lang.gettext(EXTERNAL_PLACE)
     return plan.inputs.clinic.location or plan.inputs.clinic.name or None
 
 
@@ -316,12 +393,12 @@ def _clock(moment: dt.datetime) -> str:
     return moment.strftime("%H:%M")
 
 
-def _minutes_text(minutes: int) -> str:
+def _minutes_text(minutes: int, lang: Language = ENGLISH) -> str:
     """'90 minutes', '2 hours 30 minutes', '1 hour'."""
     hours, rest = divmod(minutes, 60)
-    parts = [f"{hours} hour{'s' if hours != 1 else ''}"] if hours else []
+    parts = [lang.ngettext("{n} hour", "{n} hours", hours).format(n=hours)] if hours else []
     if rest or not hours:
-        parts.append(f"{rest} minute{'s' if rest != 1 else ''}")
+        parts.append(lang.ngettext("{n} minute", "{n} minutes", rest).format(n=rest))
     return " ".join(parts)
 
 
@@ -333,14 +410,15 @@ _STAFF_TABLET_NOTE = re.compile(r"^(?:dose level |reduced to |loading dose )")
 _HELD = re.compile(r"^held (\S+) to (\S+) around radiotherapy\b.*$")
 
 
-def _plain(note: str) -> str:
+def _plain(note: str, lang: Language = ENGLISH) -> str:
     """A tablet note as a patient reads it: a hold around radiotherapy as what to do, without the
     source ids ('(S21)') a staff reader checks, and a revision's reason left out (`patient_note`)."""
-    note = patient_note(note)
-    held = _HELD.match(note)
+    held = _HELD.match(patient_note(note))
     if held is not None:
-        return f"no doses from {held[1]} to {held[2]}: a break around radiotherapy"
-    return _SOURCE_IDS.sub("", note)
+        return lang.gettext("no doses from {first} to {last}: a break around radiotherapy").format(
+            first=_day(dt.date.fromisoformat(held[1]), lang), last=_day(dt.date.fromisoformat(held[2]), lang)
+        )
+    return _SOURCE_IDS.sub("", patient_note(note, lang))
 
 
 def _cycle_length(plan: Plan, event: Event) -> str:
@@ -348,40 +426,64 @@ def _cycle_length(plan: Plan, event: Event) -> str:
     return f" of a {ref.cycle_days}-day cycle" if ref is not None and ref.cycle_days else ""
 
 
-def _systemic_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
+def _systemic_lines(plan: Plan, event: Event, audience: Audience, lang: Language = ENGLISH) -> list[str]:
     """An infusion's or a tablet event's description lines before the shared ones: the dose in
     plain words (with the tablets to take), when, and for staff the cycle, basis and calculation."""
+    _ = lang.gettext
     drug = event.drug or event.course
     dose = f" {event.dose_mg:g} mg" if event.dose_mg is not None else ""
     lines: list[str] = []
     if event.kind == "infusion":
-        lines.append(f"Dose: {drug}{dose} by {route_words(event.route, 'long')}, cycle {event.cycle}.")
+        lines.append(
+            _("Dose: {drug}{dose} by {route}, cycle {cycle}.").format(
+                drug=drug, dose=dose, route=route_words(event.route, "long", lang), cycle=event.cycle
+            )
+        )
         clinic = plan.inputs.clinic
         if clinic.prep_min:
             lines.append(
-                f"Please arrive at {_clock(visit_start(plan, event))}: {clinic.prep_min} minutes to get "
-                f"ready before the infusion starts at {event.time}."
+                _(
+                    "Please arrive at {arrive}: {prep} minutes to get ready before the infusion starts "
+                    "at {start}."
+                ).format(arrive=_clock(visit_start(plan, event)), prep=clinic.prep_min, start=event.time)
             )
-        after = (
-            f", then {clinic.observation_min} minutes of observation before you go home"
-            if clinic.observation_min
-            else ""
-        )
-        lines.append(f"The infusion takes about {event.duration_min} minutes{after}.")
+        if clinic.observation_min:
+            lines.append(
+                _(
+                    "The infusion takes about {minutes} minutes, then {observation} minutes of observation "
+                    "before you go home."
+                ).format(minutes=event.duration_min, observation=clinic.observation_min)
+            )
+        else:
+            lines.append(_("The infusion takes about {minutes} minutes.").format(minutes=event.duration_min))
         if clinic.prep_min or clinic.observation_min:
-            lines.append(f"The whole visit takes about {_minutes_text(chair_minutes(plan, event))}.")
+            lines.append(
+                _("The whole visit takes about {length}.").format(
+                    length=_minutes_text(chair_minutes(plan, event), lang)
+                )
+            )
     else:
-        take = f", as {event.tablets} tablets" if event.tablets else ""
+        take = _(", as {tablets} tablets").format(tablets=event.tablets) if event.tablets else ""
         # "time2" (one of three or more daily times): every day at that time
-        when = {"morning": "every morning", "evening": "every evening", "daily": "once a day"}.get(
-            time_of_day(event), "every day"
+        when = {"morning": _("every morning"), "evening": _("every evening"), "daily": _("once a day")}.get(
+            time_of_day(event), _("every day")
         )
         last = event.date + dt.timedelta(days=event.repeat_days - 1)
-        days = f"{event.repeat_days} day{'s' if event.repeat_days != 1 else ''}"
-        lines.append(f"Dose: {drug}{dose} {route_words(event.route, 'long')}{take}.")
+        days = lang.ngettext("{n} day", "{n} days", event.repeat_days).format(n=event.repeat_days)
         lines.append(
-            f"Take it {when} at {event.time} for {days}: {event.date.isoformat()} to {last.isoformat()} "
-            f"(cycle {event.cycle})."
+            _("Dose: {drug}{dose} {route}{take}.").format(
+                drug=drug, dose=dose, route=route_words(event.route, "long", lang), take=take
+            )
+        )
+        lines.append(
+            _("Take it {when} at {time} for {days}: {first} to {last} (cycle {cycle}).").format(
+                when=when,
+                time=event.time,
+                days=days,
+                first=_day(event.date, lang),
+                last=_day(last, lang),
+                cycle=event.cycle,
+            )
         )
     if audience == "staff":
         lines.append(f"Cycle: {cycle_text(event)}{_cycle_length(plan, event)}.")
@@ -401,7 +503,7 @@ def _systemic_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
 _CHECK_KINDS = {"lab": "laboratory", "imaging": "imaging", "csf": "CSF", "cardiac": "cardiac"}
 
 
-def _check_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
+def _check_lines(plan: Plan, event: Event, audience: Audience, lang: Language = ENGLISH) -> list[str]:
     """A check's description lines before the shared ones. Patients: what happens and where, in
     plain words (the title is already theirs). Staff: the check and what it guards, the detail
     (the CSF sample volume), the guarded events by name and the interval's evidence."""
@@ -409,14 +511,23 @@ def _check_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
     external = event.where == "external"
     lines: list[str] = []
     if audience == "patient":
+        _ = lang.gettext
         if session is not None:
-            lines.append(f"This is done during your treatment visit at {session.time}: no separate visit.")
+            lines.append(
+                _("This is done during your treatment visit at {time}: no separate visit.").format(
+                    time=session.time
+                )
+            )
         elif event.duration_min:
-            lines.append(f"This takes about {_minutes_text(event.duration_min)}.")
+            lines.append(
+                _("This takes about {length}.").format(length=_minutes_text(event.duration_min, lang))
+            )
         if external:
             lines.append(
-                "This test is not at the clinic: your care team tells you where it is. Please confirm "
-                "the place and time with them."
+                _(
+                    "This test is not at the clinic: your care team tells you where it is. Please confirm "
+                    "the place and time with them."
+                )
             )
         return lines
     kind = _CHECK_KINDS.get(event.check_kind or "", event.check_kind or "check")
@@ -448,82 +559,101 @@ def _check_lines(plan: Plan, event: Event, audience: Audience) -> list[str]:
     return lines
 
 
-def _tentative_line(plan: Plan, event: Event, audience: Audience) -> str:
+def _tentative_line(plan: Plan, event: Event, audience: Audience, lang: Language = ENGLISH) -> str:
     """Why an event is tentative: an IT dose that waits for the CSF flow study, a maintenance
     dose (continues until progression), or a check that goes with such doses."""
     causes = [event]  # a check is tentative for the reasons of the tentative events it guards
     if event.kind == "check":
         causes = [e for e in plan.events if e.uid in set(event.guards) and e.status == "tentative"]
+    _ = lang.gettext
     reasons = []
     if any(waits_for_flow(e) for e in causes):
         reasons.append(
             FLOW_PENDING_NOTE.removeprefix("tentative ")  # "until a CSF flow study shows normal flow"
             if audience == "staff"
-            else "until a scan shows that the fluid around your brain and spine flows freely"
+            else _("until a scan shows that the fluid around your brain and spine flows freely")
         )
     if any(until_progression(e) for e in causes) or (not reasons and event.kind != "check"):
-        reasons.append("maintenance continues until progression")
+        reasons.append(_("maintenance continues until progression"))
     if event.kind != "check":
-        return f"Tentative: {'; '.join(reasons)}; the team confirms each date."
-    why = f" ({'; '.join(reasons)})" if reasons else ""
-    return f"Tentative, like the treatment it goes with{why}; the team confirms each date."
+        return _("Tentative: {reasons}; the team confirms each date.").format(reasons="; ".join(reasons))
+    if not reasons:
+        return _("Tentative, like the treatment it goes with; the team confirms each date.")
+    return _("Tentative, like the treatment it goes with ({reasons}); the team confirms each date.").format(
+        reasons="; ".join(reasons)
+    )
 
 
-def _summary(plan: Plan, event: Event, audience: Audience) -> str:
-    text = event_title(event)
+def _summary(plan: Plan, event: Event, audience: Audience, lang: Language = ENGLISH) -> str:
+    text = event_title(event, lang)
     if audience == "staff":
         if event.kind == "check":
             text = event_name(event)
         who = " ".join(p for p in (plan.patient.name, f"({plan.patient.id})" if plan.patient.id else "") if p)
         text = f"{who}: {text}" if who else text
-    return f"Cancelled: {text}" if event.status == "cancelled" else text
+    return lang.gettext("Cancelled: {title}").format(title=text) if event.status == "cancelled" else text
 
 
-def _description(plan: Plan, event: Event, audience: Audience, findings: Sequence[Finding]) -> str:
+def _description(
+    plan: Plan, event: Event, audience: Audience, findings: Sequence[Finding], lang: Language = ENGLISH
+) -> str:
+    _ = lang.gettext
     lines: list[str] = []
+    if lang.notice:  # an unreviewed translation: every event says so, first
+        lines.append(lang.unreviewed_notice())
     if plan.edited:
-        lines.append(EDITED_STAFF if audience == "staff" else EDITED_PATIENT)
+        lines.append(EDITED_STAFF if audience == "staff" else _(EDITED_PATIENT))
     if event.status == "cancelled":
         lines.append(
-            "Cancelled: do not take these doses."
+            _("Cancelled: do not take these doses.")
             if event.kind == "tablet"
-            else "Cancelled: this test will not take place."
+            else _("Cancelled: this test will not take place.")
             if event.kind == "check"
-            else "Cancelled: this visit will not take place."
+            else _("Cancelled: this visit will not take place.")
         )
     if audience == "staff":
         who = ", ".join(p for p in (plan.patient.name, plan.patient.id) if p)
         if who:
             lines.append(f"Patient: {who}")
     if event.kind in ("infusion", "tablet"):
-        lines.extend(_systemic_lines(plan, event, audience))
+        lines.extend(_systemic_lines(plan, event, audience, lang))
     elif event.kind == "check":
-        lines.extend(_check_lines(plan, event, audience))
+        lines.extend(_check_lines(plan, event, audience, lang))
     elif event.kind == "it-dose":
-        lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, dose {event.number} of {event.of}.")
+        lines.append(
+            _("Dose: {drug} {mg} mg, dose {number} of {of}.").format(
+                drug=event.drug, mg=f"{event.dose_mg:g}", number=event.number, of=event.of
+            )
+        )
     elif event.kind == "rt-fraction":
         lines.append(
-            f"Dose: {event.dose_gy:g} Gy, fraction {event.number} of {event.of} ({site_name(event)})."
+            _("Dose: {gy} Gy, fraction {number} of {of} ({site}).").format(
+                gy=f"{event.dose_gy:g}", number=event.number, of=event.of, site=site_name(event, lang)
+            )
         )
     else:
-        lines.append(f"Dose: {event.drug} {event.dose_mg:g} mg, daily for {event.repeat_days} days.")
+        lines.append(
+            _("Dose: {drug} {mg} mg, daily for {days} days.").format(
+                drug=event.drug, mg=f"{event.dose_mg:g}", days=event.repeat_days
+            )
+        )
     if event.kind not in ("infusion", "tablet", "check"):  # the dose line says the route in plain words
-        lines.append(f"Route: {route_words(event.route, 'long')}.")
+        lines.append(_("Route: {route}.").format(route=route_words(event.route, "long", lang)))
     if event.formulation and (event.kind != "infusion" or audience == "staff"):  # pharmacy detail
-        lines.append(f"Formulation: {event.formulation}.")
+        lines.append(_("Formulation: {formulation}.").format(formulation=_(event.formulation)))
     if event.kind == "it-dose":
-        lines.append(f"Phase: {event.phase}.")
+        lines.append(_("Phase: {phase}.").format(phase=_(event.phase)))
     elif event.kind == "medication":
-        notes = event.notes if audience == "staff" else [patient_note(n) for n in event.notes]
+        notes = event.notes if audience == "staff" else [patient_note(n, lang) for n in event.notes]
         lines.extend(f"{n[0].upper()}{n[1:]}." for n in notes if n)
     elif event.kind == "tablet":
         notes = [n for n in event.notes if not _TABLET_LEAD.match(n)]
         if audience == "patient":
-            notes = [_plain(n) for n in notes if not _STAFF_TABLET_NOTE.match(n)]
+            notes = [_plain(n, lang) for n in notes if not _STAFF_TABLET_NOTE.match(n)]
         lines.extend(f"{n[0].upper()}{n[1:]}{'' if n.endswith('.') else '.'}" for n in notes if n)
     if event.status == "tentative":
-        lines.append(_tentative_line(plan, event, audience))
-    moved = move_note(event, audience)
+        lines.append(_tentative_line(plan, event, audience, lang))
+    moved = move_note(event, audience, lang)
     if moved is not None:
         lines.append(moved)
     if audience == "staff":
@@ -545,8 +675,8 @@ def _description(plan: Plan, event: Event, audience: Audience, findings: Sequenc
         for f in findings:
             if f.patient_message not in seen:
                 seen.add(f.patient_message)
-                lines.append(f.patient_message)
-    lines.append(VERIFY)
+                lines.append(_(f.patient_message))
+    lines.append(_(VERIFY))
     return "\n".join(lines)
 
 
@@ -555,7 +685,12 @@ def _local(event: Event) -> dt.datetime:
 
 
 def _alarm_components(
-    plan: Plan, event: Event, summary: str, alarms: Sequence[Alarm], audience: Audience
+    plan: Plan,
+    event: Event,
+    summary: str,
+    alarms: Sequence[Alarm],
+    audience: Audience,
+    lang: Language = ENGLISH,
 ) -> list[object]:
     from icalendar import Alarm as VAlarm
 
@@ -567,7 +702,10 @@ def _alarm_components(
             valarm = VAlarm()
             valarm.add("action", "DISPLAY")
             take = f" ({event.tablets})" if event.tablets else ""
-            valarm.add("description", _text(f"Take {event.drug} {event.dose_mg:g} mg{take}"))
+            reminder = lang.gettext("Take {drug} {mg} mg{tablets}").format(
+                drug=event.drug, mg=f"{event.dose_mg:g}", tablets=take
+            )
+            valarm.add("description", _text(_noticed(reminder, lang)))
             valarm.add("trigger", dt.timedelta(0))
             components.append(valarm)
         return components
@@ -579,15 +717,30 @@ def _alarm_components(
         if alarm.days is not None and alarm.at is not None:
             day = visit_start(plan, event).date() - dt.timedelta(days=alarm.days)
             moment = dt.datetime.combine(day, alarm.at, tzinfo=ZoneInfo(event.tz)).astimezone(dt.UTC)
-            when = "Tomorrow" if alarm.days == 1 else f"In {alarm.days} days"
-            valarm.add("description", _text(f"{when} at {_clock(visit_start(plan, event))}: {summary}"))
+            at = _clock(visit_start(plan, event))
+            reminder = (
+                lang.gettext("Tomorrow at {time}: {title}").format(time=at, title=summary)
+                if alarm.days == 1
+                else lang.gettext("In {days} days at {time}: {title}").format(
+                    days=alarm.days, time=at, title=summary
+                )
+            )
+            valarm.add("description", _text(_noticed(reminder, lang)))
             valarm.add("trigger", moment, parameters={"VALUE": "DATE-TIME"})  # absolute, UTC (3.8.6.3)
         else:
             assert alarm.before is not None
-            valarm.add("description", _text(f"At {_clock(visit_start(plan, event))}: {summary}"))
+            reminder = lang.gettext("At {time}: {title}").format(
+                time=_clock(visit_start(plan, event)), title=summary
+            )
+            valarm.add("description", _text(_noticed(reminder, lang)))
             valarm.add("trigger", -alarm.before)
         components.append(valarm)
     return components
+
+
+def _noticed(text: str, lang: Language) -> str:
+    """A reminder's text, with the unreviewed-translation notice when one is due."""
+    return f"{text} ({lang.unreviewed_notice()})" if lang.notice else text
 
 
 def _check_alarms(plan: Plan, event: Event, alarms: Sequence[Alarm]) -> Sequence[Alarm]:
@@ -622,11 +775,12 @@ def _vevent(
     series: str,
     sequence: int,
     key: bytes | None,
+    lang: Language = ENGLISH,
 ) -> VEvent:
     from icalendar import Event as VEvent
 
     start = visit_start(plan, event)
-    summary = _summary(plan, event, audience)
+    summary = _summary(plan, event, audience, lang)
     props: list[tuple[str, Any]] = [
         ("uid", ics_uid(event, audience, key)),
         ("summary", summary),
@@ -636,10 +790,10 @@ def _vevent(
     ]
     if event.kind in HOME_KINDS and event.repeat_days > 1:
         props.append(("rrule", {"freq": "daily", "count": event.repeat_days}))
-    props.append(("description", _description(plan, event, audience, findings)))
+    props.append(("description", _description(plan, event, audience, findings, lang)))
     props.append(("categories", _CATEGORIES[event.kind]))
     location = (
-        check_location(plan, event)
+        check_location(plan, event, lang)
         if event.kind == "check"
         else plan.inputs.clinic.location or plan.inputs.clinic.name
     )
@@ -654,7 +808,7 @@ def _vevent(
     vevent = VEvent()
     for name, value in props:
         vevent.add(name, _text(value) if name in _TEXT_PROPS and isinstance(value, str) else value)
-    alarm_parts = _alarm_components(plan, event, summary, alarms, audience)
+    alarm_parts = _alarm_components(plan, event, summary, alarms, audience, lang)
     for component in alarm_parts:
         vevent.add_component(component)  # type: ignore[arg-type]
     # The digest covers the content (properties and alarms), not DTSTAMP and SEQUENCE, which
@@ -674,7 +828,7 @@ def _vevent(
     return vevent
 
 
-def _calendar(plan: Plan, audience: Audience) -> Calendar:
+def _calendar(plan: Plan, audience: Audience, lang: Language = ENGLISH) -> Calendar:
     from icalendar import Calendar
 
     cal = Calendar()
@@ -686,7 +840,7 @@ def _calendar(plan: Plan, audience: Audience) -> Calendar:
         who = " ".join(p for p in (plan.patient.name, f"({plan.patient.id})" if plan.patient.id else "") if p)
         name = f"lmsched: {who}" if who else "lmsched treatment plan"
     else:
-        name = "Treatment calendar"
+        name = lang.gettext("Treatment calendar")
     cal.add("name", _text(name))
     cal.add("x-wr-calname", _text(name))
     cal.add("x-wr-timezone", plan.inputs.clinic.tz)
@@ -714,18 +868,20 @@ def event_calendars(
     audience: Audience = "patient",
     alarms: Sequence[Alarm] = DEFAULT_ALARMS,
     key: bytes | None = None,
+    lang: Language = ENGLISH,
 ) -> list[tuple[str, str, Calendar]]:
     """One (uid, digest, VCALENDAR) per event, for CalDAV (one resource per UID). The digest
     covers the event's content but not DTSTAMP or SEQUENCE. `key`: the site key (required for
-    the patient audience)."""
+    the patient audience). `lang`: the patient's language (staff calendars are English)."""
+    lang = lang if audience == "patient" else ENGLISH
     findings = _findings_for(plan)
     series = series_id(plan, audience, key)
     out = []
     for event in plan.events:
         uid = ics_uid(event, audience, key)
-        cal = _calendar(plan, audience)
+        cal = _calendar(plan, audience, lang)
         vevent = _vevent(
-            plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence, key
+            plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence, key, lang
         )
         cal.add_component(vevent)
         _add_timezones(cal, [event])
@@ -738,17 +894,23 @@ def render(
     audience: Audience = "patient",
     alarms: Sequence[Alarm] = DEFAULT_ALARMS,
     key: bytes | None = None,
+    lang: Language = ENGLISH,
 ) -> bytes:
     """The whole plan as one iCalendar file. `key`: the site key (required for the patient
-    audience: without it the render is refused, never made unkeyed)."""
+    audience: without it the render is refused, never made unkeyed). `lang`: the patient's
+    language (a staff calendar stays English); UIDs never depend on it, so a patient who changes
+    language gets the same events updated, not duplicated."""
     if audience not in AUDIENCES:
         raise InputError(f"'{audience}' is not an audience", field="audience", choices=AUDIENCES)
+    lang = lang if audience == "patient" else ENGLISH
     findings = _findings_for(plan)
     series = series_id(plan, audience, key)
-    cal = _calendar(plan, audience)
+    cal = _calendar(plan, audience, lang)
     for event in plan.events:
         cal.add_component(
-            _vevent(plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence, key)
+            _vevent(
+                plan, event, audience, alarms, findings.get(event.uid, []), series, event.sequence, key, lang
+            )
         )
     _add_timezones(cal, plan.events)
     return bytes(cal.to_ical())

@@ -6,6 +6,7 @@ from itertools import pairwise
 
 from ..dosing import age_in_months
 from ..dosing import birthday as reached
+from ..i18n import N_
 from ..plan import Plan
 from . import Hit, rule
 from ._text import active, count, dates, it_events, span, uids
@@ -27,8 +28,10 @@ def vinca_intrathecal(plan: Plan) -> list[Hit]:
         Hit(
             f"{found[0].drug} is planned by the {found[0].route} route on {dates([e.date for e in found])}: "
             "vinca alkaloids must never be given intrathecally (fatal; a never event)",
-            "A medicine on this plan must never be given into the spine. Your care team will correct "
-            "the plan before any treatment.",
+            N_(
+                "A medicine on this plan must never be given into the spine. Your care team will correct "
+                "the plan before any treatment."
+            ),
             uids(found),
         )
     ]
@@ -58,8 +61,10 @@ def vinca_same_day_as_it(plan: Plan) -> list[Hit]:
             "an IT dose: a vinca alkaloid must never be in the same place or session as an intrathecal "
             "dose (a wrong-route death is a never event); move one of them, or say in the override how "
             "they are kept apart (another place and session)",
-            "Two of your treatments fall on the same day. Your care team will make sure they are given "
-            "separately.",
+            N_(
+                "Two of your treatments fall on the same day. Your care team will make sure they are given "
+                "separately."
+            ),
             uids(found, [it_days[e.date] for e in found]),
         )
     ]
@@ -80,8 +85,10 @@ def preserved_formulation(plan: Plan) -> list[Hit]:
             f"preserved methotrexate (benzyl alcohol) is planned intrathecally for "
             f"{count(len(found), 'dose')} ({span(found)}): only preservative-free methotrexate may be "
             "given intrathecally",
-            "The form of methotrexate on this plan is not safe for this treatment. Your care team "
-            "will correct it before any treatment.",
+            N_(
+                "The form of methotrexate on this plan is not safe for this treatment. Your care team "
+                "will correct it before any treatment."
+            ),
             uids(found),
         )
     ]
@@ -98,7 +105,7 @@ def withdrawn_product(plan: Plan) -> list[Hit]:
         Hit(
             f"{ref.id} ({ref.title}) is a withdrawn product: manufacture stopped in 2017; choose "
             "another regimen",
-            "The medicine chosen is no longer made. Your care team will choose another treatment.",
+            N_("The medicine chosen is no longer made. Your care team will choose another treatment."),
         )
         for ref in plan.templates
         if ref.status == "withdrawn"
@@ -126,8 +133,10 @@ def dose_above_age_band(plan: Plan) -> list[Hit]:
             Hit(
                 f"{what} above the {basis} dose of {limit:g} mg on "
                 f"{count(len(group), 'date')} ({span(group)}); no order may exceed it",
-                "A dose on this plan is higher than allowed. Your care team will check it before "
-                "any treatment.",
+                N_(
+                    "A dose on this plan is higher than allowed. Your care team will check it before "
+                    "any treatment."
+                ),
                 uids(group),
             )
         )
@@ -154,7 +163,10 @@ def age_band_dose_change(plan: Plan) -> list[Hit]:
             Hit(
                 f"{after.drug} dose changes from {before.dose_mg:g} mg to {after.dose_mg:g} mg on "
                 f"{after.date}: age band {after.dose_basis}{since}",
-                f"The dose changes on {after.date} because of a birthday. This is planned.",
+                N_(
+                    "The dose changes after a birthday (the calendar shows the new dose on its day). "
+                    "This is planned."
+                ),
                 (after.uid,),
             )
         )
@@ -176,7 +188,7 @@ def memantine_renal(plan: Plan) -> list[Hit]:
         Hit(
             f"CrCl {crcl:g} mL/min is below 30: memantine target capped at 5 mg twice daily "
             f"(every dose at most 5 mg) from {meds[0].date}",
-            "Your memantine dose is kept at 5 mg twice a day because of how your kidneys work.",
+            N_("Your memantine dose is kept at 5 mg twice a day because of how your kidneys work."),
             uids(meds),
         )
     ]
@@ -205,8 +217,10 @@ def investigational_template(plan: Plan) -> list[Hit]:
         hits.append(
             Hit(
                 text,
-                "This treatment is used outside its usual licence or within a study. Ask your care "
-                "team if you have questions.",
+                N_(
+                    "This treatment is used outside its usual licence or within a study. Ask your care "
+                    "team if you have questions."
+                ),
                 concerned,
                 # The template's own evidence; S14 (the investigational IT trastuzumab trial) only
                 # for the template that rests on it.

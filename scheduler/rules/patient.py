@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..i18n import N_
 from ..plan import Plan
 from . import Hit, rule
 from ._text import active, count, flow_studies, it_events, uids
@@ -33,8 +34,10 @@ def csf_flow_obstructed(plan: Plan) -> list[Hit]:
             Hit(
                 f"CSF flow is obstructed; RT {rt[0].course} ends on {rt[-1].date}, before the first IT "
                 f"dose on {first_it}: {when}",
-                "A test will check that the fluid around your brain and spine flows freely before your "
-                "first treatment.",
+                N_(
+                    "A test will check that the fluid around your brain and spine flows freely before your "
+                    "first treatment."
+                ),
                 (it[0].uid,),
                 severity="warn",
             )
@@ -44,8 +47,10 @@ def csf_flow_obstructed(plan: Plan) -> list[Hit]:
             f"CSF flow is obstructed and IT therapy starts on {first_it}: IT therapy into a blocked CSF "
             "space causes neurotoxicity; restore flow (e.g. RT) and re-check it first"
             + (f" (the repeat flow study after RT is on {repeat[0].date})" if repeat else ""),
-            "A test showed the fluid around your brain and spine may not flow freely. Your care team "
-            "will deal with this before treatment.",
+            N_(
+                "A test showed the fluid around your brain and spine may not flow freely. Your care team "
+                "will deal with this before treatment."
+            ),
             uids(it),
         )
     ]
@@ -68,8 +73,10 @@ def csf_flow_unknown(plan: Plan) -> list[Hit]:
             Hit(
                 f"CSF flow is not recorded and no CSF flow study is planned before the first IT dose on "
                 f"{it[0].date} (the clinic file turned the flow study off): record the flow result",
-                "A test to check the fluid around your brain and spine flows freely is usually done "
-                "before the first treatment. Your care team will tell you about it.",
+                N_(
+                    "A test to check the fluid around your brain and spine flows freely is usually done "
+                    "before the first treatment. Your care team will tell you about it."
+                ),
                 uids(it),
                 severity="warn",
             )
@@ -80,8 +87,10 @@ def csf_flow_unknown(plan: Plan) -> list[Hit]:
             f"CSF flow is not recorded: a CSF flow study is planned on {study.date}, before the first "
             f"IT dose on {it[0].date}; the IT doses are tentative until flow is "
             "recorded as normal (a new revision with CSF flow normal)",
-            "First a scan checks that the fluid around your brain and spine flows freely. Your "
-            "treatment dates are confirmed after it.",
+            N_(
+                "First a scan checks that the fluid around your brain and spine flows freely. Your "
+                "treatment dates are confirmed after it."
+            ),
             (study.uid, *uids(it)),
         )
     ]
@@ -102,7 +111,7 @@ def shunt_without_valve(plan: Plan) -> list[Hit]:
             f"intraventricular (Ommaya) therapy from {it[0].date} with a ventriculoperitoneal shunt "
             "that has no on/off valve: the drug drains into the peritoneum (systemic exposure, "
             "peritoneal seeding)",
-            "Your shunt needs to be reviewed before treatment through the reservoir.",
+            N_("Your shunt needs to be reviewed before treatment through the reservoir."),
             uids(it),
         )
     ]
@@ -122,7 +131,7 @@ def low_performance_status(plan: Plan) -> list[Hit]:
         Hit(
             f"KPS {kps} is below 70: best supportive care is the usual priority; confirm that "
             "disease-directed treatment is intended",
-            "Your care team will talk with you about how this treatment fits your goals.",
+            N_("Your care team will talk with you about how this treatment fits your goals."),
         )
     ]
 
@@ -153,7 +162,7 @@ def parenchymal_metastases(plan: Plan) -> list[Hit]:
         Hit(
             f"brain parenchymal metastases with {' + '.join(modalities)}: aggressive multimodality "
             "therapy carries a worse prognosis (6-month survival about 25% vs 50%)",
-            "Your care team will talk with you about the benefits and burdens of combining treatments.",
+            N_("Your care team will talk with you about the benefits and burdens of combining treatments."),
             uids(it, rt),
         )
     ]
@@ -173,7 +182,7 @@ def lumbar_route_continuing(plan: Plan) -> list[Hit]:
         Hit(
             f"{count(len(it), 'dose')} by lumbar puncture: for continuing therapy the intraventricular "
             "route (Ommaya reservoir) is preferred",
-            "Your treatment is given by lumbar puncture (a needle in the lower back).",
+            N_("Your treatment is given by lumbar puncture (a needle in the lower back)."),
             uids(it),
         )
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..i18n import N_
 from ..plan import Plan
 from . import Hit, rule
 from ._text import active, count, dates, it_events, mtx_inside, rt_events, span, uids
@@ -31,8 +32,10 @@ def csi_with_methotrexate(plan: Plan) -> list[Hit]:
         Hit(
             f"craniospinal RT {csi[0].course} {span(csi)} is in the same plan as {' and '.join(what)}: "
             "markedly increased risk of leukoencephalopathy",
-            "Radiotherapy to the brain and spine should not be combined with methotrexate. Your care "
-            "team will review your plan.",
+            N_(
+                "Radiotherapy to the brain and spine should not be combined with methotrexate. Your care "
+                "team will review your plan."
+            ),
             uids(csi, mtx),
         )
     ]
@@ -57,8 +60,10 @@ def it_mtx_during_csi(plan: Plan) -> list[Hit]:
             f"IT methotrexate on {dates([e.date for e in inside])} {verb} inside the craniospinal RT "
             f"course {span(csi)}: concurrent CSI and methotrexate, markedly increased risk of "
             "leukoencephalopathy",
-            "A treatment day falls during your brain and spine radiotherapy. Your care team will "
-            "review your plan.",
+            N_(
+                "A treatment day falls during your brain and spine radiotherapy. Your care team will "
+                "review your plan."
+            ),
             uids(inside, csi),
         )
     ]
@@ -79,8 +84,10 @@ def wbrt_overlap(plan: Plan) -> list[Hit]:
         Hit(
             f"IT methotrexate on {dates([e.date for e in inside])} {verb} inside the WBRT course "
             f"{span(wbrt)}; the guideline advises against combining IT methotrexate with WBRT",
-            "Some treatment days fall during your brain radiotherapy. Your care team knows and has "
-            "planned for it.",
+            N_(
+                "Some treatment days fall during your brain radiotherapy. Your care team knows and has "
+                "planned for it."
+            ),
             uids(inside),
         )
     ]

@@ -8,6 +8,7 @@ import itertools
 from collections.abc import Iterable
 
 from ..dosing import age_in_months
+from ..i18n import N_
 from ..interactions import RT_HOLD_DAYS, TRASTUZUMAB_DRUGS, hold_window, is_braf_mek
 from ..plan import Event, Plan, TemplateRef
 from . import Hit, rule
@@ -63,8 +64,10 @@ def braf_mek_around_rt(plan: Plan) -> list[Hit]:
             f"{RT_HOLD_DAYS} days before the first to {RT_HOLD_DAYS} days after the last RT fraction "
             f"({window[0]} to {window[1]}): hold BRAF/MEK inhibitors over that window (plan with the "
             "hold around RT, --hold-around-rt)",
-            "Some of your tablets should be paused around your radiotherapy. Your care team will "
-            "tell you which days.",
+            N_(
+                "Some of your tablets should be paused around your radiotherapy. Your care team will "
+                "tell you which days."
+            ),
             uids(inside, fractions[:1]),
         )
     )
@@ -102,8 +105,10 @@ def trastuzumab_late_loading(plan: Plan) -> list[Hit]:
                     Hit(
                         f"trastuzumab on {this.date} is {late} days late against its cycle: given as the "
                         f"loading dose {given:g} mg, as the label says",
-                        "Because this treatment comes later than usual, a larger first-style dose is "
-                        "planned. Your care team has planned for it.",
+                        N_(
+                            "Because this treatment comes later than usual, a larger first-style dose is "
+                            "planned. Your care team has planned for it."
+                        ),
                         (before.uid, this.uid),
                         severity="info",
                     )
@@ -114,7 +119,7 @@ def trastuzumab_late_loading(plan: Plan) -> list[Hit]:
                         f"trastuzumab on {this.date} is {late} days late against its cycle but planned at "
                         f"{given:g} mg: more than one week late, the label gives the loading dose again "
                         f"({loading:g} mg here)",
-                        "Your care team will check the dose of one treatment.",
+                        N_("Your care team will check the dose of one treatment."),
                         (before.uid, this.uid),
                     )
                 )
@@ -137,8 +142,10 @@ def capecitabine_renal(plan: Plan) -> list[Hit]:
             Hit(
                 f"capecitabine is planned ({count(len(cape), 'tablet run')} from {cape[0].date}) with CrCl "
                 f"{crcl:g} mL/min: capecitabine is contraindicated below 30 mL/min",
-                "One of your tablets is not safe with how your kidneys work now. Your care team will "
-                "change the plan before you start.",
+                N_(
+                    "One of your tablets is not safe with how your kidneys work now. Your care team will "
+                    "change the plan before you start."
+                ),
                 uids(cape),
             )
         ]
@@ -146,7 +153,7 @@ def capecitabine_renal(plan: Plan) -> list[Hit]:
         Hit(
             f"capecitabine with CrCl {crcl:g} mL/min (30-50): planned at 75% of the starting dose "
             f"({cape[0].dose_mg:g} mg per dose)",
-            "The dose of one of your tablets is adjusted for your kidneys.",
+            N_("The dose of one of your tablets is adjusted for your kidneys."),
             uids(cape[:1]),
             severity="info",
         )
@@ -178,8 +185,10 @@ def tucatinib_creatinine(plan: Plan) -> list[Hit]:
             f"CrCl {crcl:g} mL/min sets {' and '.join(driven)} while tucatinib is planned: tucatinib "
             "inhibits tubular secretion of creatinine, so a creatinine-based CrCl may be falsely low "
             "(about 20-30%) with no change in measured GFR",
-            "One of your medicines can change a kidney blood test. Your care team may check your "
-            "kidneys another way.",
+            N_(
+                "One of your medicines can change a kidney blood test. Your care team may check your "
+                "kidneys another way."
+            ),
             uids(tuca, capped, reduced),
         )
     ]
@@ -215,7 +224,7 @@ def adult_only_systemic(plan: Plan) -> list[Hit]:
             Hit(
                 f"{course.template} is for adults and the patient is {months // 12} years old on "
                 f"{course.start}: its dose and schedule are not established under 18",
-                "One of your treatments is usually given to adults. Your care team will review it.",
+                N_("One of your treatments is usually given to adults. Your care team will review it."),
                 concerned,
             )
         )
@@ -254,7 +263,7 @@ def weight_outdated(plan: Plan) -> list[Hit]:
     else:
         return []
     return [
-        Hit(text, "You will be weighed before your treatment so that the dose is right.", uids(sized[:1]))
+        Hit(text, N_("You will be weighed before your treatment so that the dose is right."), uids(sized[:1]))
     ]
 
 
@@ -276,7 +285,7 @@ def trastuzumab_lvef(plan: Plan) -> list[Hit]:
             f"{' and '.join(drugs)} from {given[0].date} with no LVEF assessment on the calendar: "
             "LVEF before starting and every 3 months (trastuzumab label) or at regular intervals "
             "(trastuzumab deruxtecan label)",
-            "You will need regular heart scans during this treatment. Your care team will book them.",
+            N_("You will need regular heart scans during this treatment. Your care team will book them."),
             uids(given),
         )
     ]
@@ -312,7 +321,7 @@ def systemic_cycle_lengthened(plan: Plan) -> list[Hit]:
                     f"{course} cycle {this.cycle} day 1 is on {this.date}{why}, {late} days after the "
                     f"{ref.cycle_days}-day cycle {before.cycle} ends: cycle {before.cycle} is lengthened "
                     f"by {late} days (window {ref.window_days} days)",
-                    "One treatment comes later than usual. Your care team knows and has planned for it.",
+                    N_("One treatment comes later than usual. Your care team knows and has planned for it."),
                     (before.uid, this.uid),
                 )
             )

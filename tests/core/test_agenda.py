@@ -29,10 +29,12 @@ from scheduler.agenda import (
 )
 from scheduler.export.agenda import CSV_COLUMNS, render_csv
 from scheduler.export.pdf.agenda import DISCLAIMER, render_pdf
+from scheduler.export.pdf.fonts import BOLD, REGULAR
 from scheduler.models import Clinic
 from scheduler.templates import Registry
 
 from ..conftest import NOW_DT, make_plan
+from ..export.test_pdf_fonts import registered
 
 TUE = dt.date(2026, 12, 1)  # a Tuesday
 WED, THU = TUE + dt.timedelta(days=1), TUE + dt.timedelta(days=2)
@@ -429,7 +431,7 @@ def text_runs(data: bytes) -> list[tuple[str, str, float]]:
 
         def visit(text: str, cm: list[float], tm: list[float], font: object, size: float) -> None:
             if text.strip():
-                name = str(font.get("/BaseFont", "")).lstrip("/") if isinstance(font, dict) else ""
+                name = registered(str(font.get("/BaseFont", ""))) if isinstance(font, dict) else ""
                 runs.append((text.strip(), name, round(size * abs(tm[3] or 1), 1)))
 
         page.extract_text(visitor_text=visit)
@@ -480,7 +482,7 @@ def test_pdf_shows_every_day_patient_and_the_overload(
     runs = text_runs(data)
     assert min(size for _, _, size in runs) >= 9
     fonts = {text: font for text, font, _ in runs}
-    assert [fonts[f"A-00{i}"] for i in range(1, 8)] == ["Helvetica-Bold"] * 5 + ["Helvetica"] * 2
+    assert [fonts[f"A-00{i}"] for i in range(1, 8)] == [BOLD] * 5 + [REGULAR] * 2
 
 
 def test_pdf_is_byte_identical_for_the_same_inputs_in_any_order(

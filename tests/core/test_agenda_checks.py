@@ -28,11 +28,13 @@ from scheduler.agenda import (
 )
 from scheduler.export.agenda import CSV_COLUMNS, render_csv
 from scheduler.export.pdf.agenda import NO_CHAIR, day_heading, render_pdf
+from scheduler.export.pdf.fonts import ITALIC
 from scheduler.labels import event_name
 from scheduler.plan import Event, Plan
 from scheduler.templates import Registry, default_template_dirs, load_registry
 
 from ..conftest import NOW_DT, make_plan
+from ..export.test_pdf_fonts import registered
 
 ROOT = Path(__file__).resolve().parents[2]
 TDXD = {"template": "sys-tdxd-q3w", "start": "2026-12-01", "cycles": 3}
@@ -320,11 +322,11 @@ def test_the_pdf_shows_check_rows_read_back_with_pypdf(plan: Plan, unknown_flow:
 
         def visit(t: str, cm: object, tm: object, font: object, size: float) -> None:
             if t.strip() and isinstance(font, dict):
-                fonts.setdefault(t.strip(), set()).add(str(font.get("/BaseFont", "")).lstrip("/"))
+                fonts.setdefault(t.strip(), set()).add(registered(str(font.get("/BaseFont", ""))))
 
         page.extract_text(visitor_text=visit)
-    assert fonts["Blood count before IT dose 1 of 18"] == {"Helvetica-Oblique"}
-    assert fonts[NO_CHAIR] == {"Helvetica-Oblique"}
+    assert fonts["Blood count before IT dose 1 of 18"] == {ITALIC}
+    assert fonts[NO_CHAIR] == {ITALIC}
 
 
 def test_the_pdf_of_checks_only_and_its_order(plan: Plan) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scheduler.export.pdf.fonts import BOLD
 from scheduler.export.pdf.staff import CHECK_MARK, IT_BANNER, render
 from scheduler.labels import event_label
 from scheduler.plan import Plan
@@ -70,7 +71,7 @@ def test_every_it_row_and_no_other_carries_the_banner(mixed: Plan) -> None:
             assert f"{IT_BANNER} {label}" not in text, label
     # the banner is bold and on the IT rows' event cells only
     banners = [f for page in fragments(data) for f in page if IT_BANNER in f.text]
-    assert len(banners) == len(its) and all(f.font == "Helvetica-Bold" and f.size >= 9 for f in banners)
+    assert len(banners) == len(its) and all(f.font == BOLD and f.size >= 9 for f in banners)
 
 
 def test_identifiers_and_birth_date_in_every_page_header(adult: Plan) -> None:
@@ -93,7 +94,7 @@ def test_missing_order_elements_print_not_recorded_in_bold(registry, paper: str)
     first = fragments(data)[0]
     missing = [f for f in first if f.text.strip() == "NOT RECORDED"]
     # patient name, patient id, prescriber, indication, allergies
-    assert len(missing) >= 5 and all(f.font == "Helvetica-Bold" for f in missing)
+    assert len(missing) >= 5 and all(f.font == BOLD for f in missing)
     assert_on_page(data, paper)
 
 
@@ -126,7 +127,7 @@ def test_dose_basis_on_every_dose_row(mixed: Plan) -> None:
 
 def test_check_columns_and_tick_boxes(mixed: Plan) -> None:
     data = render(mixed)
-    heads = {f.text.strip() for page in fragments(data) for f in page if f.font == "Helvetica-Bold"}
+    heads = {f.text.strip() for page in fragments(data) for f in page if f.font == BOLD}
     for word in (
         "2nd",
         "check",

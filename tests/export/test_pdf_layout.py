@@ -2,10 +2,12 @@
 
 The PDF is read back, not the layout code's own numbers: a small interpreter of the page's content
 stream (pypdf parses it) follows each text object's position and font and measures every string
-with the standard fonts' published widths (the AFM metrics ReportLab ships), byte by byte as the
-PDF encodes it. Inputs go up to the documented limits (patient name and clinic name 200
-characters, location 300, phone 60: scheduler/models.py), with long unbroken words, the widest
-Latin-1 letters, accents, combining marks and scripts Helvetica lacks (printed as boxes).
+with the widths the PDF's own font dictionaries give (the embedded Noto Sans subsets' /Widths,
+or a standard font's AFM metrics), byte by byte as the PDF encodes it, and reads the text back
+through each subset's /ToUnicode map. Inputs go up to the documented limits (patient name and
+clinic name 200 characters, location 300, phone 60: scheduler/models.py), with long unbroken
+words, the widest letters of Latin-1 and of Noto Sans, accents, combining marks, Cyrillic, Greek,
+and Han, which Noto Sans lacks (printed as boxes, as --allow-missing-glyphs allows).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf.generic import ContentStream
 
+from scheduler.export.pdf import fonts as typeset
 from scheduler.export.pdf.common import wrap
-from scheduler.export.pdf.patient import month_pages, render
+from scheduler.export.pdf.patient import month_pages
+from scheduler.export.pdf.patient import render as _render
 from scheduler.models import PlanRequest
 from scheduler.plan import Plan
 
@@ -30,7 +34,22 @@ from ..conftest import make_plan, plan_fields
 
 MIN_SIZE = 12.0  # README: all text on the patient calendar is 12 pt or larger
 EDGE = 12.0  # no text closer than this to the paper's edge (printers do not print there)
-ASCENT, DESCENT = 0.75, 0.21  # Helvetica's capital height (with accents' room) and descender, per pt
+ASCENT, DESCENT = 0.75, 0.24  # Noto Sans's capital height (with accents' room) and descender, per pt
+ALLOWED = typeset.Fonts(allow_missing=True)  # Han (no font has it here) prints as boxes
+
+
+def render(plan: Plan, paper: str) -> bytes:
+    return _render(plan, paper, fonts=ALLOWED)  # type: ignore[arg-type]
+
+
+def _noto() -> frozenset[int]:
+    """The code points the embedded font has, read with fontTools (not ReportLab)."""
+    from fontTools.ttLib import TTFont
+
+    return frozenset(TTFont(typeset._DIR / "NotoSans-Regular.ttf").getBestCmap())
+
+
+NOTO = _noto()
 
 
 @dataclass(frozen=True)
@@ -64,15 +83,45 @@ def _metrics(base_font: str) -> tuple[list[float], str]:
     return list(font.widths), font.encoding.name
 
 
+BOX = "\u25a0"  # how a character drawn as the font's .notdef glyph (a box) reads back
+
+
+def _font(ref: object) -> tuple[list[float], dict[int, str] | str]:
+    """A page font's widths per byte code and how its codes read: the ToUnicode map of an embedded
+    TrueType subset (code 0, .notdef, reads as a box), or a standard font's encoding name."""
+    font = ref.get_object()  # type: ignore[attr-defined]
+    if "/ToUnicode" in font:
+        first = int(font.get("/FirstChar", 0))
+        widths = [0.0] * first + [float(w) for w in font["/Widths"]]
+        cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+        codes = {
+            int(a, 16): chr(int(b, 16)) for a, b in re.findall(r"<([0-9A-F]{2})> <([0-9A-F]{4,})>", cmap)
+        }
+        codes[0] = BOX
+        return widths, codes
+    return _metrics(font["/BaseFont"][1:])
+
+
+def _bytes(string: object) -> bytes:
+    """A content stream string's bytes as written (pypdf may have read them as UTF-16 text)."""
+    original = getattr(string, "_original_bytes", None)
+    if original is not None:
+        return bytes(original)
+    if hasattr(string, "get_original_bytes"):
+        return bytes(string.get_original_bytes())
+    return bytes(string)  # type: ignore[call-overload]
+
+
 def read_pages(data: bytes) -> list[Page]:
     """Every string each page draws, where, how wide and how big; and the page's big rectangles."""
     reader = pypdf.PdfReader(io.BytesIO(data))
     pages = []
     for page in reader.pages:
-        fonts = {name: ref.get_object()["/BaseFont"][1:] for name, ref in page["/Resources"]["/Font"].items()}
+        fonts = {name: _font(ref) for name, ref in page["/Resources"]["/Font"].items()}
         strings: list[Drawn] = []
         rects = []
-        font, size, x, y = "", 0.0, 0.0, 0.0
+        font: tuple[list[float], dict[int, str] | str] = ([], "")
+        size, x, y = 0.0, 0.0, 0.0
         for operands, op in ContentStream(page.get_contents(), reader).operations:
             if op == b"cm":
                 assert [float(v) for v in operands] == [1, 0, 0, 1, 0, 0], "no transformed drawing"
@@ -82,17 +131,18 @@ def read_pages(data: bytes) -> list[Page]:
                 a, b, c, d, x, y = (float(v) for v in operands)
                 assert (a, b, c, d) == (1, 0, 0, 1), "no scaled or rotated text"
             elif op == b"Tj":
-                raw = operands[0]
-                raw = raw.get_original_bytes() if hasattr(raw, "get_original_bytes") else bytes(raw)
-                widths, encoding = _metrics(font)
+                raw = _bytes(operands[0])
+                widths, encoding = font
                 width = sum(widths[byte] for byte in raw) * size / 1000
-                if encoding == "WinAnsiEncoding":
+                if isinstance(encoding, dict):  # an embedded subset
+                    text = "".join(encoding[byte] for byte in raw)
+                elif encoding == "WinAnsiEncoding":
                     text = raw.decode("cp1252")
                 elif encoding == "SymbolEncoding":  # Greek and some signs, from the Symbol font
                     text = raw.decode("symbol")
                 else:  # ReportLab's stand-in for a character neither has: ZapfDingbats' box
                     assert set(raw) == {ord("n")}, (font, raw)
-                    text = "\u25a0" * len(raw)
+                    text = BOX * len(raw)
                 strings.append(Drawn(text, x, y, width, size))
                 x += width  # the next string of the same text object (a font change) follows on
             elif op in (b"TJ", b"'", b'"', b"Td", b"TD"):
@@ -134,18 +184,16 @@ def layout_problems(page: Page) -> list[str]:
 
 
 def printed(text: str) -> str:
-    """`text` as the page shows it: white space aside, Greek from the Symbol font, and characters
-    neither font has as boxes (README: other scripts print as boxes)."""
+    """`text` as the page shows it: white space aside, composed (NFC), and each character Noto
+    Sans lacks as a box (an invisible one, which has nothing to draw, left out)."""
+    import unicodedata
 
     def one(ch: str) -> str:
-        for encoding in ("cp1252", "symbol"):  # Helvetica's, then the Symbol font's
-            try:
-                return ch.encode(encoding).decode(encoding)  # Symbol's "W" reads back as the ohm sign
-            except UnicodeEncodeError:
-                continue
-        return "\u25a0"
+        if ord(ch) in NOTO:
+            return ch
+        return "" if unicodedata.category(ch) in ("Cf", "Cc") else BOX
 
-    return "".join(one(ch) for ch in text if not ch.isspace())
+    return "".join(one(ch) for ch in unicodedata.normalize("NFC", text) if not ch.isspace())
 
 
 def cover_text(pages: list[Page], months: int) -> str:
@@ -186,19 +234,21 @@ def test_the_reader_finds_a_string_that_runs_off_the_page() -> None:
     assert width == pytest.approx(stringWidth("Wolfeschlegelsteinhausen", "Helvetica", 12))
 
 
-def test_a_character_helvetica_lacks_is_read_as_a_box_of_its_width() -> None:
+def test_a_character_the_embedded_font_lacks_is_read_as_a_box_of_its_width() -> None:
+    """Drawn on a plain canvas (no fallback runs): the subset's codes read back through its
+    ToUnicode map, and the Han letter Noto Sans lacks as the box it prints as."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.pdfgen.canvas import Canvas
 
+    typeset.register_embedded()
     buffer = io.BytesIO()
     c = Canvas(buffer, pagesize=(400, 300), invariant=1)
-    c.setFont("Helvetica", 12)
-    c.drawString(20, 100, "Ж李b")
+    c.setFont(typeset.REGULAR, 12)
+    c.drawString(20, 100, "Жé李b")
     c.save()
     (page,) = read_pages(buffer.getvalue())
-    assert "".join(s.text for s in page.strings) == printed("Ж李b") == "\u25a0\u25a0b"
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    assert sum(s.width for s in page.strings) == pytest.approx(stringWidth("Ж李b", "Helvetica", 12))
+    assert "".join(s.text for s in page.strings) == printed("Жé李b") == "Жé\u25a0b"
+    assert sum(s.width for s in page.strings) == pytest.approx(stringWidth("Жé李b", typeset.REGULAR, 12))
 
 
 # --- the wrap ------------------------------------------------------------------------------------
@@ -211,12 +261,10 @@ def test_a_character_helvetica_lacks_is_read_as_a_box_of_its_width() -> None:
     size=st.sampled_from([12.0, 16.0, 26.0]),
 )
 def test_wrap_lines_fit_and_keep_every_character(text: str, width: float, size: float) -> None:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    lines = wrap(text, "Helvetica-Bold", size, width)
+    lines = wrap(text, typeset.BOLD, size, width)
     for line in lines:
         alone = set(line[1:]) <= {"\u0301", "\u200d"}  # one letter and its marks, wider than the line
-        assert stringWidth(line, "Helvetica-Bold", size) <= width + 0.01 or alone
+        assert typeset.width(line, typeset.BOLD, size) <= width + 0.01 or alone
         assert line == line.strip(" \n") and line
         if not re.search(r"(^|\s)[\u0301\u200d]", text):  # a mark or ZWJ stays with its letter...
             assert not line.startswith(("\u0301", "\u200d")), lines
@@ -225,9 +273,9 @@ def test_wrap_lines_fit_and_keep_every_character(text: str, width: float, size: 
 
 # --- the calendar --------------------------------------------------------------------------------
 
-WIDE = "ÆWMŒ"  # the widest glyphs in Helvetica's encoding
+WIDE = "ÆWMŒԪѸǱ"  # the widest glyphs in Latin-1 and in Noto Sans (Cyrillic Ԫ, Ѹ; Latin Ǳ)
 LETTERS = "abcdefghijklmnopqrstuvwxyzÀÉÎÕÜßøñç-'." + WIDE
-OTHER = "ЖДяΩλ李明ئ\u0301\u200d"  # Cyrillic, Greek, Han, Arabic (boxes), a combining mark, ZWJ
+OTHER = "ЖДяΩλ李明\u0301\u200d"  # Cyrillic, Greek, Han (boxes), a combining mark, ZWJ
 
 
 def _words(max_size: int, newlines: bool = False) -> st.SearchStrategy[str]:
@@ -285,11 +333,18 @@ def test_the_reported_inputs_no_longer_crop(registry, paper: str) -> None:  # ty
     for n, page in enumerate(pages, start=1):
         assert layout_problems(page) == [], (paper, n)
     cover = cover_text(pages, len(month_pages(plan)))
-    assert "Treatmentcalendarfor" + "W" * 41 in cover and "Smith" not in cover  # first name only
+    assert "Treatmentcalendarfor" + "W" * 41 in cover  # (which name the cover uses: test_pdf_patient)
     for text in (clinic, location, "Phone:" + "W" * 60):
         assert printed(text) in cover
     month = "".join(s.text for s in pages[-1].strings)
     assert "W" * 41 in month
+
+
+def _january(pages: list[Page]) -> list[Page]:
+    """The page or pages of January 2028 ("January 2028", or "January 2028, part 1 of 2" ...)."""
+    found = [p for p in pages if any(s.size == 22 and s.text.startswith("January 2028") for s in p.strings)]
+    assert found
+    return found
 
 
 @pytest.mark.parametrize("paper", ["letter", "a4"])
@@ -301,8 +356,7 @@ def test_every_field_at_its_limit_on_the_most_crowded_month(registry, paper: str
     assert len(pages) > 1 + len(month_pages(plan))  # the cover continues on a second page
     for n, page in enumerate(pages, start=1):
         assert layout_problems(page) == [], (paper, n)
-    january = next(p for p in pages if any(s.text == "January 2028" for s in p.strings))
-    printed_january = "".join("".join(s.text for s in january.strings).split())
+    printed_january = "".join("".join(s.text for p in _january(pages) for s in p.strings).split())
     for text in ("IT999.5mg07:30", "RT10/10", "10mgAM", "5mgPM"):
         assert text in printed_january
     texts = [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
@@ -345,11 +399,15 @@ def test_no_date_is_lost_by_taller_rows(registry) -> None:  # type: ignore[no-un
     number in its own cell, one cell per day."""
     plan = make_plan(registry, **WORST)
     pages = read_pages(render(plan, "a4"))
-    january = next(p for p in pages if any(s.text == "January 2028" for s in p.strings))
-    assert len(january.rects) == 7 * 6
-    numbers = [s for s in january.strings if s.size == 14 and s.text.isdigit()]
-    assert sorted(int(s.text) for s in numbers) == list(range(1, 32))
-    cells = {r for s in numbers for r in january.rects if r[0] <= s.x < r[2] and r[1] <= s.y < r[3]}
+    januaries = _january(pages)  # Noto Sans is wider than Helvetica was: the month may take two
+    assert sum(len(p.rects) for p in januaries) == 7 * 6
+    numbers = [
+        (n, s) for n, p in enumerate(januaries) for s in p.strings if s.size == 14 and s.text.isdigit()
+    ]
+    assert sorted(int(s.text) for _, s in numbers) == list(range(1, 32))
+    cells = {
+        (n, r) for n, s in numbers for r in januaries[n].rects if r[0] <= s.x < r[2] and r[1] <= s.y < r[3]
+    }
     assert len(cells) == 31
     assert dt.date(2028, 1, 3).weekday() == 0  # the crowded Monday is in the grid's second row
 

@@ -38,7 +38,10 @@ from ...agenda import (
     over_capacity,
 )
 from ...models import Paper
-from .common import cell_padding, escape, landscape_size, long_date, stamped
+from .common import cell_padding, landscape_size, long_date, stamped
+from .fonts import BOLD as _BOLD
+from .fonts import DEFAULT_FONTS, REGULAR, Fonts, check, is_plain, markup, register, width
+from .fonts import ITALIC as _ITALIC
 
 __all__ = ["DISCLAIMER", "PDF_COLUMNS", "day_heading", "render_pdf"]
 
@@ -47,7 +50,7 @@ DISCLAIMER = "A scheduling aid: verify against the signed order."
 OVER = "OVER CAPACITY"
 NO_CHAIR = "no chair (check)"
 
-FONT, BOLD, ITALIC = "Helvetica", "Helvetica-Bold", "Helvetica-Oblique"
+FONT, BOLD, ITALIC = REGULAR, _BOLD, _ITALIC
 BODY = 9.0  # the smallest text anywhere in the document
 LEADING = 11.0
 MARGIN = 24.0
@@ -203,14 +206,16 @@ def render_pdf(
     paper: Paper = "letter",
     *,
     generated: dt.datetime,
+    fonts: Fonts = DEFAULT_FONTS,
 ) -> bytes:
     """The agenda as PDF bytes for the centre's staff (same inputs, same bytes: no clock is read,
-    `generated` is printed as given)."""
+    `generated` is printed as given), in the embedded font and `fonts`' fallbacks; refused
+    (InputError) when a text it prints would not print right (`fonts.check`)."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+    register(fonts)
     ordered = agenda.ordered(sessions)
     in_use = in_use_at_start(ordered)
     over = over_capacity(ordered, overloads)
@@ -220,26 +225,29 @@ def render_pdf(
         by_day[s.date].append(s)
     chairs = {d.date: d.chairs for d in summaries}
     rows = {s: _row(s, in_use.get(s), chairs.get(s.date), s in over) for s in ordered}
+    check(_texts(site_name, rows), fonts)
 
-    width, height = landscape_size(paper)
-    available = width - 2 * MARGIN
-    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY, leading=LEADING)
+    page_w, height = landscape_size(paper)
+    available = page_w - 2 * MARGIN
+    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY, leading=LEADING, bulletFontName=FONT)
     bold = ParagraphStyle("bold", parent=body, fontName=BOLD)
     italic = ParagraphStyle("italic", parent=body, fontName=ITALIC)
     title = ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=14, leading=18, spaceAfter=4)
     summary = ParagraphStyle("summary", parent=body, fontSize=10, leading=13, spaceAfter=2)
     h2 = ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=11, leading=14)
     section = ParagraphStyle("section", parent=h2, spaceBefore=10, spaceAfter=4, keepWithNext=1)
-    widths = _widths(available, rows.values(), stringWidth)
+    widths = _widths(available, rows.values(), width)
 
-    def cell(text: str, width: float, strong: bool, slanted: bool = False) -> Any:
-        """A plain string where every line fits (drawn as is, far quicker), else a paragraph;
-        either way input text is never parsed as markup."""
+    def cell(text: str, room: float, strong: bool, slanted: bool = False) -> Any:
+        """A plain string where every line fits in the embedded font (drawn as is, far quicker),
+        else a paragraph; either way input text is never parsed as markup."""
         font = BOLD if strong else ITALIC if slanted else FONT
-        if all(stringWidth(line, font, BODY) <= width - 2 * PAD_X for line in text.split("\n")):
+        if all(
+            is_plain(line, font) and width(line, font, BODY) <= room - 2 * PAD_X for line in text.split("\n")
+        ):
             return text
         style = bold if strong else italic if slanted else body
-        return Paragraph(escape(text).replace("\n", "<br/>"), style)
+        return Paragraph(markup(text).replace("\n", "<br/>"), style)
 
     def table(data: list[list[Any]], col_widths: Sequence[float], heads: int, extra: list[Any]) -> Any:
         style: list[Any] = [
@@ -259,11 +267,11 @@ def render_pdf(
     stamp = generated.strftime("%Y-%m-%d %H:%M %Z").strip()
     made = f"Generated {stamp}" if stamp else ""
     running = heading  # the running header: shortened if a long site name would meet the stamp
-    room = available - stringWidth(made, FONT, BODY) - 12
-    while stringWidth(running, BOLD, BODY) > room and len(running) > 20:
+    room = available - width(made, FONT, BODY) - 12
+    while width(running, BOLD, BODY) > room and len(running) > 20:
         running = running[: len(running) - 4] + "..."
-    story: list[Any] = [Paragraph(escape(heading), title)]
-    story += [Paragraph(escape(line), summary) for line in _summary(ordered, summaries, overloads)]
+    story: list[Any] = [Paragraph(markup(heading), title)]
+    story += [Paragraph(markup(line), summary) for line in _summary(ordered, summaries, overloads)]
 
     if overloads:
         ov_widths = [available * f for f in (0.2, 0.1, 0.09, 0.07)]
@@ -283,7 +291,7 @@ def render_pdf(
                     cell(names, ov_widths[4], False),
                 ]
             )
-        data[0][0] = Paragraph(escape(data[0][0]), h2)
+        data[0][0] = Paragraph(markup(data[0][0]), h2)
         story.append(table(data, ov_widths, 2, [("SPAN", (0, 0), (-1, 0))]))
 
     story.append(Paragraph("Sessions by day", section))
@@ -292,7 +300,7 @@ def render_pdf(
         """One table per day, made only when the layout reaches it (see `_LazyStory`)."""
         for day in summaries:
             data: list[list[Any]] = [
-                [Paragraph(escape(day_heading(day, overloads)), h2)] + [""] * (len(PDF_COLUMNS) - 1),
+                [Paragraph(markup(day_heading(day, overloads)), h2)] + [""] * (len(PDF_COLUMNS) - 1),
                 list(PDF_COLUMNS),
             ]
             extra: list[Any] = [("SPAN", (0, 0), (-1, 0)), ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black)]
@@ -319,22 +327,22 @@ def render_pdf(
         y = height - MARGIN - BODY
         canvas.drawString(MARGIN, y, running)
         canvas.setFont(FONT, BODY)
-        canvas.drawRightString(width - MARGIN, y, made)
+        canvas.drawRightString(page_w - MARGIN, y, made)
         canvas.setLineWidth(0.75)
-        canvas.line(MARGIN, y - 4, width - MARGIN, y - 4)
+        canvas.line(MARGIN, y - 4, page_w - MARGIN, y - 4)
         canvas.drawString(MARGIN, MARGIN, DISCLAIMER)
         # "Page X of Y": Y is a form drawn once at the end (`_PageCountCanvas`), so no page has
         # to be kept in memory until the count is known.
         of = f"Page {canvas.getPageNumber()} of "
-        canvas.drawString(width - MARGIN - COUNT_W - stringWidth(of, FONT, BODY), MARGIN, of)
-        canvas.translate(width - MARGIN - COUNT_W, MARGIN)
+        canvas.drawString(page_w - MARGIN - COUNT_W - width(of, FONT, BODY), MARGIN, of)
+        canvas.translate(page_w - MARGIN - COUNT_W, MARGIN)
         canvas.doForm(_PAGE_COUNT)
         canvas.restoreState()
 
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
-        pagesize=(width, height),
+        pagesize=(page_w, height),
         leftMargin=MARGIN - FRAME_PAD,
         rightMargin=MARGIN - FRAME_PAD,
         topMargin=MARGIN + HEADER_H - FRAME_PAD,
@@ -355,6 +363,14 @@ def render_pdf(
         canvasmaker=stamped(_page_count_canvas(), generated),
     )
     return buffer.getvalue()
+
+
+def _texts(site_name: str, rows: dict[Session, tuple[str, ...]]) -> Iterator[tuple[str, str]]:
+    """What the agenda prints from input, by field: the site name and each row's cells."""
+    yield "site_name", site_name
+    for n, cells in enumerate(rows.values()):
+        for column, text in zip(PDF_COLUMNS, cells, strict=True):
+            yield f"sessions[{n}].{column.lower().replace(' ', '_')}", text
 
 
 _PAGE_COUNT = "lmschedPageCount"

@@ -1,10 +1,9 @@
 """What the two printed documents share: paper sizes, escaping, metadata, "Page X of Y".
 
 ReportLab is imported only inside these functions, so `lmsched --help` and plans without
-`--pdf` never pay for it. Fonts are the PDF standard Helvetica family (nothing to embed, the
-same bytes everywhere); they cover Latin-1 text (Windows-1252: also the euro sign, Œ, curly
-quotes), ReportLab draws Greek letters from the standard Symbol font, and letters of other
-scripts print as black boxes of a fixed width (which `wrap` measures like any other letter).
+`--pdf` never pay for it. Fonts are the embedded Noto Sans family and the clinic's fallback
+fonts (`fonts.py`): text is measured and drawn run by run, each run in the font that has it,
+and no character prints as a box unless the user allowed it (`fonts.check`).
 """
 
 from __future__ import annotations
@@ -13,8 +12,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from ...i18n import ENGLISH, ENGLISH_DAYS, ENGLISH_MONTHS, N_
 from ...models import Paper
 from ...plan import Plan
+from .fonts import REGULAR, register_embedded, runs
+from .fonts import width as measure
 
 __all__ = [
     "DAYS",
@@ -33,7 +35,7 @@ __all__ = [
 ]
 
 PAPERS: tuple[Paper, ...] = ("letter", "a4")
-DISCLAIMER = "Generated schedule: verify against the signed order before use."
+DISCLAIMER = N_("Generated schedule: verify against the signed order before use.")
 
 
 def escape(text: object) -> str:
@@ -78,7 +80,12 @@ def stamped(canvas_class: type[Any], moment: dt.datetime) -> Any:
     and FHIR do not. Here the stamp is replaced as soon as the document exists, before anything
     is drawn or added to the digest. ReportLab has no public setting for this (`setDateFormatter`
     only formats the date it has): `_doc._timeStamp` and `_doc.signature` are its internals of
-    ReportLab 4 and 5, checked by tests/export/test_pdf_now.py."""
+    ReportLab 4 and 5, checked by tests/export/test_pdf_now.py.
+
+    The canvas also starts in the embedded font (no Helvetica in any page's resources) and
+    draws the text given to `drawString`, `drawRightString` and `drawCentredString` run by run
+    in the fonts that have its characters (`fonts.runs`), so no code that draws on it can print
+    a character the clinic's fonts have as a box."""
     from hashlib import md5
 
     from reportlab.lib.utils import TimeStamp
@@ -88,6 +95,10 @@ def stamped(canvas_class: type[Any], moment: dt.datetime) -> Any:
 
     class Stamped(canvas_class):  # type: ignore[misc]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
+            # the canvas starts in the embedded font: ReportLab's default (Helvetica) would be
+            # put in every page's resources though nothing is drawn with it
+            register_embedded()
+            kwargs["initialFontName"] = kwargs.get("initialFontName") or REGULAR
             super().__init__(*args, **kwargs)
             stamp = TimeStamp.__new__(TimeStamp)  # its __init__ would read the environment
             stamp.t = seconds
@@ -101,6 +112,39 @@ def stamped(canvas_class: type[Any], moment: dt.datetime) -> Any:
             doc.signature = md5(usedforsecurity=False)
             doc.signature.update(b"a reportlab document")
             doc.signature.update(ascii(seconds).encode("ascii"))
+
+        # Text drawn straight on the canvas (a table's plain cells, page headers and footers)
+        # goes run by run like `fonts.draw`: a character the current font lacks is drawn by
+        # the fallback font that has it, never as a box.
+        def drawString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:
+            font = self._fontname
+            parts = None if text.isascii() or args or kwargs else runs(text, font)
+            if parts is None:
+                super().drawString(x, y, text, *args, **kwargs)
+                return
+            size, leading = self._fontsize, self._leading
+            for name, chunk in parts:
+                if name != self._fontname:
+                    self.setFont(name, size, leading)
+                super().drawString(x, y, chunk)
+                x += measure(chunk, name, size)
+            if self._fontname != font:
+                self.setFont(font, size, leading)
+
+        def drawRightString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:
+            if text.isascii() or args or kwargs:
+                super().drawRightString(x, y, text, *args, **kwargs)
+            else:
+                self.drawString(x - measure(text, self._fontname, self._fontsize), y, text)
+
+        def drawCentredString(self, x: float, y: float, text: str, *args: Any, **kwargs: Any) -> None:
+            if text.isascii() or args or kwargs:
+                super().drawCentredString(x, y, text, *args, **kwargs)
+            else:
+                self.drawString(x - measure(text, self._fontname, self._fontsize) / 2, y, text)
+
+        def stringWidth(self, text: str, fontName: str | None = None, fontSize: float | None = None) -> float:
+            return measure(text, fontName or self._fontname, self._fontsize if fontSize is None else fontSize)
 
     Stamped.__name__ = Stamped.__qualname__ = f"Stamped{canvas_class.__name__}"
     return Stamped
@@ -143,26 +187,11 @@ def generated(plan: Plan) -> str:
 
 def long_date(day: dt.date) -> str:
     """'Monday 14 December 2026' (English, independent of the machine's locale)."""
-    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return ENGLISH.long_date(day)
 
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-MONTHS = _MONTHS
-DAYS = _DAYS
+MONTHS = ENGLISH_MONTHS
+DAYS = ENGLISH_DAYS
 
 
 def cell_padding(
@@ -187,10 +216,8 @@ def wrap(text: str, font: str, size: float, width: float) -> list[str]:
     (no-break spaces stay); an empty text has no lines."""
     import re
 
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
     def fits(line: str) -> bool:
-        return bool(stringWidth(line, font, size) <= width + 0.01)
+        return measure(line, font, size) <= width + 0.01
 
     lines: list[str] = []
     current = ""

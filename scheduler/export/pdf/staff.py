@@ -12,7 +12,9 @@ verified source. After the table: the total planned dose per drug (checks have n
 planned, the safety findings, the overrides, the plan's notes and a sign-off block.
 
 Built with ReportLab platypus, imported inside `render` only (start-up time matters). Every piece
-of text that came from input goes through `escape` before it reaches paragraph markup.
+of text that came from input goes through `markup` before it reaches paragraph markup (escaped,
+with its runs in a clinic's fallback font marked); every text is measured and drawn run by run
+in the embedded Noto Sans or the font that has it (`fonts`).
 """
 
 from __future__ import annotations
@@ -31,16 +33,17 @@ from .common import (
     DISCLAIMER,
     cell_padding,
     document_info,
-    escape,
     generated,
     landscape_size,
     numbered_canvas,
     stamped,
 )
+from .fonts import BOLD as _BOLD
+from .fonts import DEFAULT_FONTS, REGULAR, Fonts, check, draw, is_plain, markup, plan_texts, register, width
 
 __all__ = ["COLUMNS", "CheckCount", "LayoutError", "Total", "check_counts", "render", "totals"]
 
-FONT, BOLD = "Helvetica", "Helvetica-Bold"
+FONT, BOLD = REGULAR, _BOLD
 BODY = 9.0  # the smallest text anywhere on the sheet
 LEADING = 11.0
 MARGIN = 24.0
@@ -328,9 +331,9 @@ def _order_lines(e: Event) -> list[tuple[str, str]]:
     return lines
 
 
-def _bold_missing(markup: str) -> str:
+def _bold_missing(marked: str) -> str:
     """NOT RECORDED in bold wherever it stands in (escaped) markup."""
-    return markup.replace(NOT_RECORDED, f"<b>{NOT_RECORDED}</b>")
+    return marked.replace(NOT_RECORDED, f"<b>{NOT_RECORDED}</b>")
 
 
 def _order_facts(plan: Plan) -> list[tuple[str, str]]:
@@ -357,27 +360,27 @@ def _check_cells(e: Event, number: int, rows_of: dict[str, int]) -> list[tuple[s
     notes = [n for n in e.notes if n != moved_note and not n.startswith("interval: ")]
     tentative = " <i>(tentative)</i>" if e.status == "tentative" else ""
     event = "<br/>".join(
-        [f"<b>{CHECK_MARK}</b>", escape(label) + tentative, *(f"<i>{escape(n)}</i>" for n in notes)]
+        [f"<b>{CHECK_MARK}</b>", markup(label) + tentative, *(f"<i>{markup(n)}</i>" for n in notes)]
     )
     if e.status == "cancelled":
         event = f"<b>CANCELLED</b> <strike>{event}</strike>"
     rows = sorted(rows_of[u] for u in e.guards if u in rows_of)
     at_dose = not e.duration_min
     where = _where(e)
-    place = f"<b>Where:</b> {escape(where)}" + (
+    place = f"<b>Where:</b> {markup(where)}" + (
         "<br/>at the dose" if at_dose else f"<br/>{e.duration_min} min"
     )
-    guards = escape(e.guard_label or NOT_RECORDED)
+    guards = markup(e.guard_label or NOT_RECORDED)
     if at_dose and e.check_kind == "csf" and rows:  # drawn at the IT dose: recorded on its row
         guards += f": record CSF out and Sample sent on row {_ranges(rows)}"
     elif rows:
         guards += f" (row{'s' if len(rows) > 1 else ''} {_ranges(rows)})"
     facts = [f"<b>For:</b> {_bold_missing(guards)}"]
     if e.detail:
-        facts.append(f"<b>Detail:</b> {escape(e.detail)}")
+        facts.append(f"<b>Detail:</b> {markup(e.detail)}")
     interval = _interval(e)
     facts.append(
-        f"<b>Interval:</b> {'<i>local convention</i>' if e.evidence == 'convention' else escape(interval)}"
+        f"<b>Interval:</b> {'<i>local convention</i>' if e.evidence == 'convention' else markup(interval)}"
     )
     plain_event = "\n".join([CHECK_MARK, label, *notes])
     plain = [
@@ -389,20 +392,20 @@ def _check_cells(e: Event, number: int, rows_of: dict[str, int]) -> list[tuple[s
         f"{e.shifted_from} {e.shift_reason or ''}" if e.shifted_from else "",
         *[""] * (len(COLUMNS) - 6),  # the record's columns: spanned by the facts
     ]
-    markup: list[str | None] = [None] * len(plain)
-    markup[_EVENT] = event
-    markup[_DOSE] = place
-    markup[_MOVED] = _moved(e)
-    markup[_RECORD] = "<br/>".join(facts)
-    return list(zip(markup, plain, strict=True))
+    marks: list[str | None] = [None] * len(plain)
+    marks[_EVENT] = event
+    marks[_DOSE] = place
+    marks[_MOVED] = _moved(e)
+    marks[_RECORD] = "<br/>".join(facts)
+    return list(zip(marks, plain, strict=True))
 
 
 def _moved(e: Event) -> str | None:
     if e.shifted_from is None:
         return None
-    moved = f"<b>{escape(e.shifted_from.isoformat())}</b>"
+    moved = f"<b>{markup(e.shifted_from.isoformat())}</b>"
     if e.shift_reason:
-        moved += f"<br/>{escape(e.shift_reason)}"
+        moved += f"<br/>{markup(e.shift_reason)}"
     return moved
 
 
@@ -417,18 +420,18 @@ def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
     banner = [f"<b>{IT_BANNER}</b>"] if it else []
     event: str | None = None
     if e.status == "tentative" or notes or order or it:
-        head = escape(label) + (" <i>(tentative)</i>" if e.status == "tentative" else "")
+        head = markup(label) + (" <i>(tentative)</i>" if e.status == "tentative" else "")
         event = "<br/>".join(
             [
                 *banner,
                 head,
-                f"Phase: {escape(e.phase)}",
-                *(f"<b>{escape(k)}:</b> {_bold_missing(escape(v))}" for k, v in order),
-                *(f"<i>{escape(n)}</i>" for n in notes),
+                f"Phase: {markup(e.phase)}",
+                *(f"<b>{markup(k)}:</b> {_bold_missing(markup(v))}" for k, v in order),
+                *(f"<i>{markup(n)}</i>" for n in notes),
             ]
         )
     if e.status == "cancelled":
-        struck = event or f"{escape(label)}<br/>Phase: {escape(e.phase)}"
+        struck = event or f"{markup(label)}<br/>Phase: {markup(e.phase)}"
         event = f"<b>CANCELLED</b> <strike>{struck}</strike>"
     systemic = e.kind in ("infusion", "tablet")
     dose = dose_text(e) or (NOT_RECORDED if systemic else "")
@@ -460,9 +463,9 @@ def _event_cells(e: Event, number: int) -> list[tuple[str | None, str]]:
         "" if it else "n/a",
         TICK_BOX if it else "n/a",
     )
-    markup: list[str | None] = [None] * len(plain)
-    markup[_EVENT], markup[_MOVED] = event, moved
-    return list(zip(markup, plain, strict=True))
+    marks: list[str | None] = [None] * len(plain)
+    marks[_EVENT], marks[_MOVED] = event, moved
+    return list(zip(marks, plain, strict=True))
 
 
 # --- layout ---------------------------------------------------------------------------------------
@@ -509,18 +512,22 @@ def _widths(
     return widths
 
 
-def render(plan: Plan, paper: Paper = "letter") -> bytes:
-    """The staff sheet as PDF bytes (same plan, same bytes)."""
+def render(plan: Plan, paper: Paper = "letter", fonts: Fonts = DEFAULT_FONTS) -> bytes:
+    """The staff sheet as PDF bytes (same plan, same bytes), in the embedded font and `fonts`'
+    fallbacks; refused (InputError) when a text would not print right (`fonts.check`)."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
-    width, height = landscape_size(paper)
-    available = width - 2 * MARGIN
-    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY, leading=LEADING)
+    register(fonts)
+    check(plan_texts(plan), fonts)
+    page_w, height = landscape_size(paper)
+    available = page_w - 2 * MARGIN
+    body = ParagraphStyle("body", fontName=FONT, fontSize=BODY, leading=LEADING, bulletFontName=FONT)
     head = ParagraphStyle("head", parent=body, fontName=BOLD)
-    title = ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=13, leading=16)
+    # the title's 13 pt bold runs into 9 pt text: reportlab fills such a line up to about a space
+    # past its width (2 points in Noto Sans for a 200-character clinic name), hence the indent
+    title = ParagraphStyle("title", parent=body, fontName=BOLD, fontSize=13, leading=16, rightIndent=6)
     h2 = ParagraphStyle(
         "h2",
         parent=body,
@@ -535,8 +542,8 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     # bullet wider than its frame (a long plan note ran 3 points past the right margin).
     bullet = ParagraphStyle("bullet", parent=body, leftIndent=10, bulletIndent=0, rightIndent=6, spaceAfter=2)
 
-    def para(markup: str, style: Any = body) -> Any:
-        return Paragraph(markup, style)
+    def para(marked: str, style: Any = body) -> Any:
+        return Paragraph(marked, style)
 
     def grid(
         rows: list[list[Any]],
@@ -576,12 +583,13 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     ]
 
     def fact_grid(columns: int) -> Any:
-        cells = [para(f"<b>{escape(k)}:</b> {_bold_missing(escape(v))}") for k, v in facts]
+        cells = [para(f"<b>{markup(k)}:</b> {_bold_missing(markup(v))}") for k, v in facts]
         return Table(
             [cells[i : i + columns] for i in range(0, len(cells), columns)],
             colWidths=[available / columns] * columns,
             style=TableStyle(
                 [
+                    ("FONT", (0, 0), (-1, -1), FONT, BODY, LEADING),  # else a cell sets Helvetica
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LEFTPADDING", (0, 0), (-1, -1), 0),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 6),
@@ -595,10 +603,10 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     # four narrow columns taller than two wide ones.
     grids = [fact_grid(n) for n in (4, 2)]
     header_grid = min(grids, key=lambda grid: grid.wrap(available, height)[1])
-    where = escape(clinic.name) + ", " if clinic.name else ""
+    where = markup(clinic.name) + ", " if clinic.name else ""
     header_title = para(
         f"Staff sheet: administration record <font name='{FONT}' size='{BODY}'>"
-        f"({where}times are {escape(clinic.tz)})</font>",
+        f"({where}times are {markup(clinic.tz)})</font>",
         title,
     )
     _, title_h = header_title.wrap(available, height)
@@ -617,7 +625,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         y -= grid_h + 3
         canvas.setStrokeColor(colors.black)
         canvas.setLineWidth(1)
-        canvas.line(MARGIN, y, width - MARGIN, y)
+        canvas.line(MARGIN, y, page_w - MARGIN, y)
         canvas.restoreState()
 
     def footer(canvas: Any, page: int, pages: int) -> None:
@@ -626,19 +634,19 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         canvas.setFont(FONT, BODY)
         y = MARGIN
         canvas.drawString(MARGIN, y, DISCLAIMER)
-        canvas.drawRightString(width - MARGIN, y, f"Page {page} of {pages}")
+        canvas.drawRightString(page_w - MARGIN, y, f"Page {page} of {pages}")
         mid = f"{plan.patient.id or plan.patient.name or ''}  {_short_fingerprint(plan)}".strip()
-        left_end = MARGIN + stringWidth(DISCLAIMER, FONT, BODY) + 12
-        right_start = width - MARGIN - stringWidth(f"Page {pages} of {pages}", FONT, BODY) - 12
-        if stringWidth(mid, FONT, BODY) <= right_start - left_end:
-            canvas.drawCentredString((left_end + right_start) / 2, y, mid)
+        left_end = MARGIN + width(DISCLAIMER, FONT, BODY) + 12
+        right_start = page_w - MARGIN - width(f"Page {pages} of {pages}", FONT, BODY) - 12
+        if width(mid, FONT, BODY) <= right_start - left_end:
+            draw(canvas, (left_end + right_start) / 2, y, mid, FONT, BODY, align="centre")
         canvas.restoreState()
 
     # --- the events ---------------------------------------------------------------------------------
     story: list[Any] = []
     if clinic.criteria_to_treat:
         # the clinic's own criteria (no verified default): printed as given, above the table
-        story.append(para(f"<b>Criteria to treat (clinic):</b> {escape(clinic.criteria_to_treat)}"))
+        story.append(para(f"<b>Criteria to treat (clinic):</b> {markup(clinic.criteria_to_treat)}"))
         story.append(Spacer(1, 4))
     rows_of = {e.uid: n for n, e in enumerate(plan.events, start=1)}
     events = [
@@ -653,16 +661,18 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         for cmd in (("SPAN", (_DOSE, n), (_DOSE + 1, n)), ("SPAN", (_RECORD, n), (len(COLUMNS) - 1, n)))
     ]
     if events:
-        widths = _widths(available, ([p for _, p in row] for row in events), stringWidth)
+        widths = _widths(available, ([p for _, p in row] for row in events), width)
 
-        def cell(markup: str | None, plain: str, width: float, bold: bool = False) -> Any:
-            """A plain string where it fits (drawn as is, and far quicker), else a paragraph."""
-            room = width - 2 * PAD_X
-            if markup is None and all(
-                stringWidth(line, BOLD if bold else FONT, BODY) <= room for line in plain.split("\n")
+        def cell(marked: str | None, plain: str, room: float, bold: bool = False) -> Any:
+            """A plain string where it fits and the embedded font draws all of it (drawn as is,
+            and far quicker), else a paragraph."""
+            room -= 2 * PAD_X
+            font = BOLD if bold else FONT
+            if marked is None and all(
+                is_plain(line, font) and width(line, font, BODY) <= room for line in plain.split("\n")
             ):
                 return plain
-            return para(markup or escape(plain).replace("\n", "<br/>"), head if bold else body)
+            return para(marked or markup(plain).replace("\n", "<br/>"), head if bold else body)
 
         rows = [[cell(None, c, w, bold=True) for c, w in zip(COLUMNS, widths, strict=True)]]
         rows += [[cell(m, p, w) for (m, p), w in zip(row, widths, strict=True)] for row in events]
@@ -676,7 +686,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     if total_rows:
         w = [available * f for f in (0.42, 0.16, 0.14, 0.28)]
         table = [[para(h, head) for h in ("Drug or course", "Route", "Events", "Total planned")]]
-        table += [[para(escape(c)) for c in (t.what, t.route, t.count, t.total)] for t in total_rows]
+        table += [[para(markup(c)) for c in (t.what, t.route, t.count, t.total)] for t in total_rows]
         story.append(grid(table, w, repeatRows=1))
     else:
         story.append(para("none"))
@@ -686,7 +696,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         story.append(para("Checks planned", h2))
         w = [available * f for f in (0.42, 0.12, 0.12, 0.2, 0.14)]
         table = [[para(h, head) for h in ("Check", "Where", "How many", "Dates", "Interval")]]
-        table += [[para(escape(c)) for c in (k.check, k.where, k.count, k.dates, k.interval)] for k in checks]
+        table += [[para(markup(c)) for c in (k.check, k.where, k.count, k.dates, k.interval)] for k in checks]
         story.append(grid(table, w, repeatRows=1))
 
     story.append(para("Safety findings", h2))
@@ -694,16 +704,16 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         w = [available * f for f in (0.09, 0.17, 0.46, 0.08, 0.2)]
         table = [[para(h, head) for h in ("Severity", "Rule", "Message (staff)", "Sources", "Rows")]]
         for f in plan.findings:
-            severity = f"<b>{escape(f.severity.upper())}</b>"
+            severity = f"<b>{markup(f.severity.upper())}</b>"
             if f.overridden:
                 severity += "<br/>overridden (see Overrides)"
             numbers = [rows_of[u] for u in f.event_uids if u in rows_of]
             table.append(
                 [
                     para(severity),
-                    para(escape(f.rule)),
-                    para(escape(f.message)),
-                    para(escape(", ".join(f.sources)) or "none"),
+                    para(markup(f.rule)),
+                    para(markup(f.message)),
+                    para(markup(", ".join(f.sources)) or "none"),
                     para(_ranges(numbers) if numbers else "none" if f.event_uids else "whole plan"),
                 ]
             )
@@ -718,10 +728,10 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
         for o in plan.overrides:
             table.append(
                 [
-                    para(escape(o.rule)),
-                    para(escape(o.reason)),
-                    para(escape(o.by) if o.by else "not recorded"),
-                    para(escape(_local(o.at, clinic.tz))),
+                    para(markup(o.rule)),
+                    para(markup(o.reason)),
+                    para(markup(o.by) if o.by else "not recorded"),
+                    para(markup(_local(o.at, clinic.tz))),
                 ]
             )
         story.append(grid(table, w, repeatRows=1))
@@ -730,30 +740,30 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
 
     story.append(para("Notes", h2))
     if plan.notes:
-        story += [Paragraph(escape(n), bullet, bulletText="-") for n in plan.notes]
+        story += [Paragraph(markup(n), bullet, bulletText="-") for n in plan.notes]
     else:
         story.append(para("none"))
 
     story.append(para("Plan", h2))
-    story.append(para(f"<b>Fingerprint:</b> {escape(plan.fingerprint or 'none')}"))
+    story.append(para(f"<b>Fingerprint:</b> {markup(plan.fingerprint or 'none')}"))
     if plan.parent:
-        story.append(para(f"<b>Revises:</b> {escape(plan.parent)}"))
+        story.append(para(f"<b>Revises:</b> {markup(plan.parent)}"))
     for t in plan.templates:
         story.append(
             Paragraph(
-                f"<b>{escape(t.id)}</b> v{escape(t.version)} ({escape(t.kind)}, {escape(t.status)}, "
-                f"evidence: {escape(t.evidence)}): {escape(t.title)}",
+                f"<b>{markup(t.id)}</b> v{markup(t.version)} ({markup(t.kind)}, {markup(t.status)}, "
+                f"evidence: {markup(t.evidence)}): {markup(t.title)}",
                 bullet,
                 bulletText="-",
             )
         )
     if plan.policy:
         story.append(
-            para(f"<b>Site policy:</b> {escape(plan.policy.name)} (sha256 {escape(plan.policy.sha256[:12])})")
+            para(f"<b>Site policy:</b> {markup(plan.policy.name)} (sha256 {markup(plan.policy.sha256[:12])})")
         )
     contact = ", ".join(p for p in (clinic.name, " ".join(clinic.location.split()), clinic.phone) if p)
     if contact:
-        story.append(para(f"<b>Clinic:</b> {escape(contact)}"))
+        story.append(para(f"<b>Clinic:</b> {markup(contact)}"))
 
     sign = [[para(h, head) for h in ("Sign-off", "Name", "Signature", "Date/time")]]
     sign += [[r, "", "", ""] for r in ("Pharmacist verification", "Nurse check")]
@@ -770,7 +780,7 @@ def render(plan: Plan, paper: Paper = "letter") -> bytes:
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
         buffer,
-        pagesize=(width, height),
+        pagesize=(page_w, height),
         # the frame pads its content by FRAME_PAD: the table's edges then meet the page margins
         leftMargin=MARGIN - FRAME_PAD,
         rightMargin=MARGIN - FRAME_PAD,
