@@ -35,7 +35,7 @@ import datetime as dt
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -45,6 +45,7 @@ from .plan import Event, Plan
 __all__ = [
     "AT_SESSION",
     "CHAIR_KINDS",
+    "AgendaDay",
     "Chairs",
     "DaySummary",
     "Overload",
@@ -62,6 +63,7 @@ __all__ = [
     "overloaded_dates",
     "render_overload_lines",
     "sessions_of",
+    "stream_days",
 ]
 
 DAY_MIN = 24 * 60
@@ -477,3 +479,97 @@ def render_overload_lines(overloads: Sequence[Overload]) -> list[str]:
         f"Over capacity: {n} time range{'' if n == 1 else 's'} on {days} day{'' if days == 1 else 's'}."
     )
     return lines
+
+
+# --- the agenda day by day (streamed) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgendaDay:
+    """One day of the agenda with everything its rows print: made by `stream_days` from sessions
+    read in day order, so an agenda of any length is written while holding two days at a time."""
+
+    summary: DaySummary
+    sessions: tuple[Session, ...]  # those starting this day, in `Session.sort_key` order
+    overloads: tuple[Overload, ...]  # this day's over-capacity ranges
+    in_use: dict[Session, int]  # chairs in use at each chair session's start
+    over: frozenset[Session]  # the sessions with a minute in an over-capacity range (any day)
+
+
+def stream_days(sessions: Iterable[Session], chairs: Chairs) -> Iterator[AgendaDay]:
+    """The agenda day by day from `sessions` given in day order (a workspace's or a spool's
+    `ORDER BY day`): the same summaries, ranges, chairs in use and over-capacity rows as
+    `check_capacity` over all of them, one day at a time. A session running past midnight counts
+    on the next day (and is flagged if it is over capacity there), so a day is given out once
+    every day its sessions reach has been counted."""
+    running: list[Session] = []  # sessions of earlier days that run into later ones
+    held: list[tuple[DaySummary, list[Session], list[Overload], dict[Session, int], dt.date]] = []
+    ranges: dict[dt.date, list[Overload]] = {}
+    for day, own in _days(sessions, running):
+        reaching = [s for s in running if _reach(s) >= day]
+        window = [*reaching, *own]
+        summaries, overloads = check_capacity(window, chairs)
+        ranges[day] = [o for o in overloads if o.date == day]
+        summary = next(d for d in summaries if d.date == day)
+        use = in_use_at_start(window)
+        mine = ordered(own)
+        reach = max(map(_reach, mine), default=day)
+        held.append((summary, mine, ranges[day], {s: use[s] for s in mine if s in use}, reach))
+        running[:] = [*reaching, *(s for s in own if _reach(s) > day)]  # read by `_days`
+        while held and held[0][4] <= day:
+            yield _released(held.pop(0), ranges)
+        keep = held[0][0].date if held else day
+        for old in [d for d in ranges if d < keep]:
+            del ranges[old]
+    while held:
+        yield _released(held.pop(0), ranges)
+
+
+def _reach(session: Session) -> dt.date:
+    """The last day on which `session` holds a chair (its own, or a later one past midnight); a
+    check that takes no chair counts on its own day only."""
+    if not session.chair:
+        return session.date
+    return session.date + dt.timedelta(days=max(0, session.end_min - 1) // DAY_MIN)
+
+
+def _days(sessions: Iterable[Session], running: list[Session]) -> Iterator[tuple[dt.date, list[Session]]]:
+    """Each day of the agenda with the sessions that start on it, in order: the days with a
+    session of their own, and those a session from an earlier day runs into (`running`, as
+    `stream_days` keeps it, read when the next day is asked for)."""
+    current: dt.date | None = None
+    own: list[Session] = []
+    for s in sessions:
+        if current is not None and s.date < current:
+            raise ValueError(
+                f"session {s.uid} on {s.date} came after {current}: sessions must come in day order"
+            )
+        if s.date != current:
+            if current is not None:
+                yield current, own
+                yield from _spill_days(current, s.date, running)
+            current, own = s.date, []
+        own.append(s)
+    if current is not None:
+        yield current, own
+        yield from _spill_days(current, None, running)
+
+
+def _spill_days(
+    after: dt.date, before: dt.date | None, running: list[Session]
+) -> Iterator[tuple[dt.date, list[Session]]]:
+    """The days after `after` (and before `before`) that only sessions from earlier days reach."""
+    last = max((_reach(s) for s in running), default=after)
+    day = after + dt.timedelta(days=1)
+    while day <= last and (before is None or day < before):
+        yield day, []
+        day += dt.timedelta(days=1)
+
+
+def _released(
+    entry: tuple[DaySummary, list[Session], list[Overload], dict[Session, int], dt.date],
+    ranges: dict[dt.date, list[Overload]],
+) -> AgendaDay:
+    summary, own, overloads, use, reach = entry
+    near = [o for d, found in ranges.items() if summary.date <= d <= reach for o in found]
+    return AgendaDay(summary, tuple(own), tuple(overloads), use, frozenset(over_capacity(own, near)))

@@ -22,6 +22,7 @@ import os
 import pickle
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -100,6 +101,8 @@ class Job:
     large_print: bool = False
     fonts: tuple[Path, ...] = ()  # --font: fallback fonts after each row's clinic file's
     allow_missing_glyphs: bool = False
+    save: Path | None = None  # --save: the workspace each row's plan is stored in (by the worker)
+    decided_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -108,7 +111,7 @@ class RowResult:
     where: str
     patient_id: str
     folder: str
-    outcome: str  # ok | invalid | blocked | error
+    outcome: str  # ok | invalid | blocked | conflict (--save: already in the workspace) | error
     reason: str = ""
     events: int = 0
     files: tuple[str, ...] = ()
@@ -291,8 +294,12 @@ def run_row(row: Row, job: Job) -> RowResult:
     """Plan one patient, check it, write its files under DIR/<folder>/; never raises."""
     if row.problem:
         return _outcome(row, "invalid", row.problem)
+    from .errors import ConflictError
+
     try:
         return _plan_row(row, job)
+    except ConflictError as exc:  # --save: the patient already has a plan in the workspace
+        return _outcome(row, "conflict", exc.render())
     except WriteError as exc:  # the disk is full, an I/O error: not the row's fault
         return _outcome(row, "error", exc.render())
     except SchedulerError as exc:
@@ -333,6 +340,8 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     if result.blocking:
         blocked = refusal(result.blocking, done=None)
         return _outcome(row, "blocked", f"{blocked.rule}: {blocked.detail}", findings=findings, tz=tz)
+    if job.save is not None:
+        _saved(plan, job, now)  # before any file of the row is written: a conflict writes nothing
     folder = patient_folder(job.out, row.folder)
     targets = {name: folder / f"plan.{name}" for name in job.formats}
     write_outputs(
@@ -362,20 +371,40 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     )
 
 
+_WORKSPACE: Any = None  # the workspace a worker saves into, opened once per process
+
+
+def _saved(plan: Any, job: Job, now: dt.datetime) -> None:
+    global _WORKSPACE
+    from .records import open_workspace, save_plan
+
+    if _WORKSPACE is None:
+        assert job.save is not None
+        _WORKSPACE = open_workspace(job.save)
+    save_plan(_WORKSPACE, plan, action="plan", parent=None, by=job.decided_by, reason=None, now=now)
+
+
 def _clinic_vevents(plan: Any) -> tuple[bytes, ...]:
-    """The plan's staff VEVENTs for clinic.ics: what the agenda shows, its chair sessions and its
-    clinic checks, not the checks done elsewhere (MRI, echocardiogram, CSF flow study). CSF
-    cytology, drawn at the IT dose, is a VEVENT of its own there, at the dose's time, as in the
-    patient's staff calendar. Each VEVENT is the one the patient's staff calendar has."""
+    return tuple(text for _day, text in clinic_vevents(plan))
+
+
+def clinic_vevents(plan: Any) -> list[tuple[dt.date, bytes]]:
+    """The plan's staff VEVENTs for clinic.ics, each with its day: what the agenda shows, its
+    chair sessions and its clinic checks, not the checks done elsewhere (MRI, echocardiogram, CSF
+    flow study). CSF cytology, drawn at the IT dose, is a VEVENT of its own there, at the dose's
+    time, as in the patient's staff calendar. Each VEVENT is the one the patient's staff calendar
+    has."""
     from .agenda import CHAIR_KINDS, is_clinic_check
     from .export import ics
 
     kinds = (*CHAIR_KINDS, "check")
     events = [e for e in plan.events if e.kind in kinds and e.status != "cancelled"]  # as vevent_texts
     texts = ics.vevent_texts(plan, "staff", (), kinds=kinds)
-    return tuple(
-        text for e, text in zip(events, texts, strict=True) if e.kind != "check" or is_clinic_check(e)
-    )
+    return [
+        (e.date, text)
+        for e, text in zip(events, texts, strict=True)
+        if e.kind != "check" or is_clinic_check(e)
+    ]
 
 
 def patient_folder(out: Path, folder: str) -> Path:
@@ -844,6 +873,7 @@ def run_batch(
     from .export.ics import calendar_frame
     from .export.pdf import agenda as agenda_pdf
     from .inputs import resolve_now
+    from .workspace import Spool
     from .writer import write_all
 
     today = (resolve_now(job.now, "UTC") if job.now else job.clock).date()  # clinic.ics with no sessions
@@ -858,13 +888,16 @@ def run_batch(
     # written) leaves through `_Run`: workers stopped, temporary files removed, BatchInterrupted.
     with (
         _Run(rows, job, jobs) as run,
-        tempfile.TemporaryFile(dir=job.out) as spill,
+        Spool(job.out) as spool,
         tempfile.TemporaryFile(dir=job.out) as body,
         (progress or _quiet)(run.results(), len(rows)) as stream,
     ):
         for result in stream:
             body.writelines(result.vevents)
-            pickle.dump(result.sessions, spill, protocol=pickle.HIGHEST_PROTOCOL)
+            spool.add(
+                (x.date.isoformat(), x.time, pickle.dumps(x, protocol=pickle.HIGHEST_PROTOCOL))
+                for x in result.sessions
+            )
             days_seen.update(x.date for x in result.sessions)
             tz = tz or result.tz or None
             results.append(_slim(result))
@@ -876,12 +909,16 @@ def run_batch(
             min(days_seen, default=today),
             max(days_seen, default=today),
         )
-        sessions = _unspill(spill)
 
         def capacity(day: dt.date) -> int | None:
             if chairs is not None:
                 return chairs
             return centre.chairs_on(day) if centre is not None else None
+
+        def agenda_days() -> Iterator[agenda.AgendaDay]:
+            """The agenda a day at a time, from the spool (read once per use: nothing of it is
+            kept, so the parent's memory does not grow with the patients)."""
+            return agenda.stream_days((pickle.loads(row) for row in spool.rows()), capacity)
 
         def clinic_ics(out: BinaryIO) -> None:
             body.seek(0)
@@ -889,24 +926,31 @@ def run_batch(
             shutil.copyfileobj(body, out)
             out.write(tail)
 
-        days, overloads = agenda.check_capacity(sessions, capacity)
-        over = agenda.overloaded_dates(sessions, overloads)
+        overloads: list[Any] = []
+        flagged: dict[str, set[dt.date]] = defaultdict(set)
+        for day in agenda_days():
+            overloads.extend(day.overloads)
+            for x in day.over:
+                flagged[x.patient].add(x.date)
+        over = {patient: tuple(sorted(dates)) for patient, dates in sorted(flagged.items())}
         site = centre.name if centre is not None and centre.name else "lmsched batch"
         generated = resolve_now(job.now, tz) if job.now else job.clock
-        # all four are rendered (clinic.ics staged from disk) before any of them is replaced
+
+        def agenda_csv(out: BinaryIO) -> None:
+            out.writelines(agenda_export.csv_chunks(agenda_days()))
+
+        def agenda_pdf_file(out: BinaryIO) -> None:
+            agenda_pdf.write_pdf(
+                out, agenda_days, site, paper=job.paper, generated=generated, fonts=_agenda_fonts(centre, job)
+            )
+
+        # all four are rendered (the agenda and clinic.ics streamed from disk) before any of them
+        # is replaced
         write_all(
             {
                 job.out / "summary.csv": render_rows(SUMMARY_COLUMNS, summary_rows(results, over)),
-                job.out / "agenda.csv": agenda_export.render_csv(sessions, overloads, days),
-                job.out / "agenda.pdf": agenda_pdf.render_pdf(
-                    sessions,
-                    days,
-                    overloads,
-                    site,
-                    paper=job.paper,
-                    generated=generated,
-                    fonts=_agenda_fonts(centre, job),
-                ),
+                job.out / "agenda.csv": agenda_csv,
+                job.out / "agenda.pdf": agenda_pdf_file,
                 job.out / "clinic.ics": clinic_ics,
             },
             within=job.out,
@@ -922,17 +966,6 @@ def _agenda_fonts(centre: Clinic | None, job: Job) -> Any:
     return Fonts(fallbacks=tuple(dict.fromkeys(paths)), allow_missing=job.allow_missing_glyphs)
 
 
-def _unspill(spill: Any) -> list[Any]:
-    """Every session `run_batch` put on disk, in the order it came."""
-    spill.seek(0)
-    sessions: list[Any] = []
-    while True:
-        try:
-            sessions.extend(pickle.load(spill))
-        except EOFError:
-            return sessions
-
-
 def _slim(result: RowResult) -> RowResult:
     """What the summary needs of a row, once its sessions and VEVENTs are used."""
     return dataclasses.replace(result, sessions=(), vevents=())
@@ -945,7 +978,9 @@ def _report_lines(results: Sequence[RowResult], overloads: Sequence[Any], job: J
         if r.outcome != "ok":
             who = f" ({r.patient_id})" if r.patient_id else ""
             yield f"{r.where}{who}: {r.outcome}: {r.reason}"
-    counts = {k: sum(r.outcome == k for r in results) for k in ("ok", "invalid", "blocked", "error")}
+    counts = {
+        k: sum(r.outcome == k for r in results) for k in ("ok", "invalid", "blocked", "conflict", "error")
+    }
     yield (
         f"{len(results)} patients: "
         + ", ".join(f"{n} {k}" for k, n in counts.items() if n or k == "ok")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 
 __all__ = [
     "EXIT_BLOCKED",
+    "EXIT_CONFLICT",
     "EXIT_DISCREPANCY",
     "EXIT_INPUT",
     "EXIT_INTERNAL",
@@ -24,6 +25,7 @@ __all__ = [
     "EXIT_TERMINATED",
     "EXIT_WRITE",
     "BlockedError",
+    "ConflictError",
     "InputError",
     "PublishError",
     "SchedulerError",
@@ -42,6 +44,7 @@ EXIT_DISCREPANCY = 1  # done, and the result differs: diff, reconcile, batch
 EXIT_INPUT = 2  # bad input (InputError, TemplateError): nothing created or changed
 EXIT_BLOCKED = 3  # a safety rule blocks the plan (BlockedError): nothing written
 EXIT_SERVER = 4  # a calendar server failed (PublishError)
+EXIT_CONFLICT = 5  # the workspace holds a newer revision than the one read (ConflictError)
 EXIT_INTERNAL = 70  # a bug (EX_SOFTWARE): reported in one line
 EXIT_WRITE = 74  # an output could not be written (EX_IOERR: disk full, I/O error): nothing replaced
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT): says how far it got (publish, batch)
@@ -214,6 +217,13 @@ class PublishError(SchedulerError):
     The message says which events were written before the failure and which were not."""
 
     exit_code = EXIT_SERVER
+
+
+class ConflictError(SchedulerError):
+    """Another scheduler saved a revision of the same patient after this one was read (or the
+    patient is already in the workspace). Exit code 5; nothing was saved."""
+
+    exit_code = EXIT_CONFLICT
 
 
 class WriteError(SchedulerError):

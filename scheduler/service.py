@@ -24,6 +24,8 @@ from .models import Audience, Paper, PlanRequest, check_line
 from .plan import Finding, Plan
 
 if TYPE_CHECKING:
+    from typing import TypeAlias
+
     from .batch import BatchReport, Progress
     from .calendar import ClinicCalendar, LocalHolidaySource
     from .diff import Difference
@@ -33,10 +35,13 @@ if TYPE_CHECKING:
     from .models import Clinic, Template
     from .publish import PublishReport
     from .reconcile import Report
+    from .records import InWorkspace
     from .reschedule import AnyAction
     from .rules import CheckResult, OverrideRequest, Policy, Rule
     from .sitekey import SiteKey
     from .templates import Registry
+
+    PlanSource: TypeAlias = Path | InWorkspace  # a plan file, or a patient's plan in the workspace
 
 __all__ = [
     "Outputs",
@@ -354,30 +359,57 @@ def make_plan(
     policy: Path | None = None,
     now: str | None = None,
     outputs: Outputs | None = None,
+    save: Path | None = None,
 ) -> PlanResult:
     """Expand a patient's treatment onto the clinic calendar, check it and write the outputs.
 
     `fields` are the patient-file keys given directly (they override the file). Output paths are
     checked once the inputs are read (so the clinic file named in the patient file is protected
-    too) and before any plan is computed."""
+    too) and before any plan is computed. `save`: the workspace to store the plan in, as the
+    patient's first plan (before any file is written, so a conflict writes nothing)."""
     from .inputs import build_request
     from .writer import check_targets
 
     request, files = build_request(fields, patient_file)
     check_targets((outputs or Outputs()).targets, [*files, *([policy] if policy else [])])
-    moment = _now(now, request.clinic.tz)
-    result = checked_plan(request, moment, policy=_policy(policy), overrides=overrides, decided_by=decided_by)
-    return PlanResult(
-        result.plan, result.blocking, result.unused_overrides, written=write_outputs(result, outputs)
-    )
+    workspace = None
+    if save is not None:
+        from .records import open_workspace
+
+        if not request.patient_id:
+            raise InputError("a plan saved in a workspace needs a patient id", field="patient_id")
+        workspace = open_workspace(save)
+    try:
+        moment = _now(now, request.clinic.tz)
+        result = checked_plan(
+            request, moment, policy=_policy(policy), overrides=overrides, decided_by=decided_by
+        )
+        if workspace is not None and not result.blocking:
+            from .records import keyed_outputs, save_plan
+
+            outputs = keyed_outputs(workspace, outputs or Outputs(), request.clinic)
+            save_plan(
+                workspace, result.plan, action="plan", parent=None, by=decided_by, reason=None, now=moment
+            )
+        written = write_outputs(result, outputs)
+    finally:
+        if workspace is not None:
+            workspace.close()
+    return PlanResult(result.plan, result.blocking, result.unused_overrides, written=written)
 
 
-def load_saved(path: Path, accept_edited: bool = False, field: str = "PLAN") -> Plan:
-    """A plan lmsched wrote earlier. A hand-edited one is refused unless `accept_edited`; its
-    findings then describe what it said before the edit, so the rules run again on what it says
-    now, keeping the overrides it records."""
+def load_saved(path: PlanSource, accept_edited: bool = False, field: str = "PLAN") -> Plan:
+    """A plan lmsched wrote earlier: a plan file, or a patient's plan in the workspace
+    (`records.InWorkspace`, checked against its fingerprint). A hand-edited file is refused unless
+    `accept_edited`; its findings then describe what it said before the edit, so the rules run
+    again on what it says now, keeping the overrides it records."""
     from .planfile import load_plan
     from .rules import check_plan
+
+    if not isinstance(path, Path):
+        from .records import load_current
+
+        return load_current(path)
 
     plan = load_plan(path, field=field, accept_edited=accept_edited)
     if plan.edited:
@@ -386,7 +418,23 @@ def load_saved(path: Path, accept_edited: bool = False, field: str = "PLAN") -> 
     return plan
 
 
-def _warn_zone(path: Path, plan: Plan) -> None:
+def _read(source: PlanSource) -> list[Path]:
+    """The files a run reads for `source` (no output may replace them): the plan file, or the
+    workspace."""
+    return [source] if isinstance(source, Path) else [source.workspace]
+
+
+def _keyed(source: PlanSource, outputs: Outputs, plan: Plan) -> Outputs:
+    """A patient calendar of a plan in the workspace is keyed with the workspace's site key."""
+    if isinstance(source, Path) or not outputs.needs_key:
+        return outputs
+    from .records import keyed_outputs, open_workspace
+
+    with open_workspace(source.workspace) as workspace:
+        return keyed_outputs(workspace, outputs, plan.inputs.clinic)
+
+
+def _warn_zone(path: PlanSource, plan: Plan) -> None:
     """A saved plan in a fixed-offset or legacy zone (`EST`) still loads and exports exactly as
     saved; the front end shows this warning (a ZoneWarning) so the user can make it again."""
     import warnings
@@ -410,7 +458,7 @@ def _refuse_blocked(plan: Plan, done: str) -> None:
         raise refusal(blockers, done)
 
 
-def export_plan(path: Path, outputs: Outputs, accept_edited: bool = False) -> PlanResult:
+def export_plan(path: PlanSource, outputs: Outputs, accept_edited: bool = False) -> PlanResult:
     """Write outputs from a saved plan, exactly as planned (nothing is re-expanded)."""
     from .export.formats import FORMATS
     from .writer import check_targets, write_all
@@ -419,15 +467,15 @@ def export_plan(path: Path, outputs: Outputs, accept_edited: bool = False) -> Pl
         raise InputError(
             "give at least one output", field="output", options=[f"{{{f.name}}}" for f in FORMATS]
         )
-    check_targets(outputs.targets, [path])
+    check_targets(outputs.targets, _read(path))
     plan = load_saved(path, accept_edited)
     _refuse_blocked(plan, "written")
-    rendered = outputs.render(plan)
+    rendered = _keyed(path, outputs, plan).render(plan)
     write_all(rendered)
     return PlanResult(plan, written=tuple(rendered))
 
 
-def check_plan_file(path: Path) -> Plan:
+def check_plan_file(path: PlanSource) -> Plan:
     """A saved plan to publish: never an edited one, never a blocked one."""
     plan = load_saved(path)
     _refuse_blocked(plan, "published")
@@ -438,7 +486,7 @@ def check_plan_file(path: Path) -> Plan:
 
 
 def revise_plan(
-    path: Path,
+    path: PlanSource,
     action: AnyAction,
     *,
     overrides: Sequence[OverrideRequest] = (),
@@ -447,10 +495,13 @@ def revise_plan(
     now: str | None = None,
     outputs: Outputs | None = None,
     accept_edited: bool = False,
+    save: Path | None = None,
 ) -> PlanResult:
     """The next revision of a saved plan after `action`, checked again: a stop finding the parent
     overrode stays overridden; a new one needs an override. A plan that was checked with a site
-    policy needs it again."""
+    policy needs it again. `save`: the workspace to store the revision in, only while the plan it
+    was made from is still the patient's current one (else ConflictError), before any file is
+    written."""
     from .reschedule import reschedule
     from .rules import check_plan
     from .writer import check_targets
@@ -460,7 +511,12 @@ def revise_plan(
             check_line(decided_by)
         except ValueError as exc:
             raise InputError(str(exc), field="decided_by") from None
-    check_targets((outputs or Outputs()).targets, [path, *([policy] if policy else [])])
+    check_targets(
+        (outputs or Outputs()).targets,
+        [*_read(path), *([save] if save else []), *([policy] if policy else [])],
+    )
+    if save is not None and accept_edited:
+        raise InputError("an edited plan is never saved in a workspace", field="accept_edited")
     parent = load_saved(path, accept_edited)
     site_policy = _policy(policy)
     if parent.policy is not None and site_policy is None:
@@ -472,6 +528,13 @@ def revise_plan(
     moment = _now(now, parent.inputs.clinic.tz)
     revised = reschedule(parent, action, _registry(), _calendar(parent.inputs.clinic), moment, by=decided_by)
     result = check_plan(revised, site_policy, overrides, by=decided_by, at=moment, carried=parent.overrides)
+    outputs = _keyed(path, outputs or Outputs(), result.plan)
+    if save is not None and not result.blocking:
+        from .records import keyed_outputs, open_workspace, save_revision
+
+        with open_workspace(save) as workspace:
+            outputs = keyed_outputs(workspace, outputs, result.plan.inputs.clinic)
+            save_revision(workspace, result.plan, parent=parent, by=decided_by, now=moment)
     return PlanResult(
         result.plan,
         result.blocking,
@@ -503,16 +566,21 @@ class ReconcileResult:
 
 
 def reconcile_given(
-    path: Path,
+    path: PlanSource,
     given: Path,
     *,
     window: int = 2,
     as_of: dt.date | None = None,
     targets: Mapping[str, Path] | None = None,
     accept_edited: bool = False,
+    save: bool = False,
+    decided_by: str | None = None,
+    now: str | None = None,
 ) -> ReconcileResult:
     """The doses given (a CSV record) against the planned IT doses; `targets`: csv and json
-    reports. `as_of` defaults to today in the clinic's zone."""
+    reports. `as_of` defaults to today in the clinic's zone. `save` (a patient's plan in the
+    workspace): keep the records with the patient, then reconcile every record kept against the
+    current plan."""
     from zoneinfo import ZoneInfo
 
     from .export.reconcile import render_csv, render_json
@@ -521,11 +589,23 @@ def reconcile_given(
     from .writer import check_targets, write_all
 
     targets = dict(targets or {})
-    check_targets(targets, [path, given])
+    check_targets(targets, [*_read(path), given])
+    if save and isinstance(path, Path):
+        raise InputError(
+            "--save keeps the records with a patient in the workspace",
+            field="save",
+            hint="name the patient by id, with {workspace} PATH or LMSCHED_WORKSPACE",
+        )
     plan = load_saved(path, accept_edited)
     records = parse_given(read_input(given, "GIVEN", "CSV file"), source=str(given))
     tz = plan.inputs.clinic.tz
-    day = as_of or _now(None, tz).astimezone(ZoneInfo(tz)).date()
+    if save and not isinstance(path, Path):
+        from .records import keep_given
+
+        plan, records, _added = keep_given(
+            path.workspace, path.patient_id, records, source=given.name, by=decided_by, now=_now(now, tz)
+        )
+    day = as_of or _now(now, tz).astimezone(ZoneInfo(tz)).date()
     report = reconcile(plan, records, window, as_of=day)
     render = {"csv": render_csv, "json": render_json}
     rendered = {target: render[name](report) for name, target in targets.items()}
@@ -537,7 +617,7 @@ def reconcile_given(
 
 
 def publish_plan(
-    path: Path,
+    path: PlanSource,
     url: str,
     *,
     calendar: str | None = None,
@@ -566,9 +646,15 @@ def publish_plan(
 
     Connection(url)
     plan = check_plan_file(path)
+    if key is None and audience == "patient" and not isinstance(path, Path):
+        keyed = _keyed(path, Outputs({"ics": path.workspace}, site_key=site_key_file), plan)
+        key = keyed.key
+        site_key_file = keyed.site_key
     if key is None:
         key = patient_key(audience, plan.inputs.clinic, explicit=site_key_file, notice=notice)
-    language = Outputs({"ics": path}, audience, lang=lang, allow_unreviewed=allow_unreviewed).language(plan)
+    language = Outputs(
+        {"ics": Path("calendar.ics")}, audience, lang=lang, allow_unreviewed=allow_unreviewed
+    ).language(plan)
     connection = Connection(url, calendar, create, username, password(), timeout, allow_older)
     chosen = DEFAULT_ALARMS if alarms is None else alarms
     return plan, publish(plan, connection, audience, chosen, key=key, lang=language)
@@ -595,6 +681,8 @@ def run_batch(
     large_print: bool = False,
     fonts: tuple[Path, ...] = (),
     allow_missing_glyphs: bool = False,
+    save: Path | None = None,
+    decided_by: str | None = None,
 ) -> BatchReport:
     """Plan every patient of a spreadsheet (or folder of patient files) into DIR/<patient>/, and
     the centre's agenda. Everything the whole batch depends on is checked before any row runs,
@@ -630,7 +718,16 @@ def run_batch(
     if out.is_dir():  # the batch's own files can be written (agenda.pdf is no folder) before any row runs
         check_targets({name: out / name for name in sorted(batch.RESERVED)}, [], within=out)
     key = None
-    if audience == "patient" and "ics" in wanted:
+    if save is not None:  # the workspace opens (migrated if older) and serves the key used here
+        from .records import keyed_outputs, open_workspace
+
+        with open_workspace(save) as workspace:
+            probe = Outputs(
+                {"ics": out / "plan.ics"} if "ics" in wanted else {}, audience, site_key=site_key_file
+            )
+            keyed = keyed_outputs(workspace, probe, centre)
+            site_key_file, key = keyed.site_key or site_key_file, keyed.key
+    if audience == "patient" and "ics" in wanted and key is None:
         key = site_key(centre, explicit=site_key_file, notice=notice)
     job = batch.Job(
         out=out,
@@ -647,6 +744,8 @@ def run_batch(
         large_print=large_print,
         fonts=fonts,
         allow_missing_glyphs=allow_missing_glyphs,
+        save=save,
+        decided_by=decided_by,
     )
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -145,8 +145,19 @@ def entry() -> None:
     sys.exit(main())
 
 
-from . import batch, catalogue, diff, export, plan, publish, reconcile, reschedule, sitekey  # noqa: E402
+from . import (  # noqa: E402
+    batch,
+    catalogue,
+    diff,
+    export,
+    plan,
+    publish,
+    reconcile,
+    reschedule,
+    sitekey,
+    workspace,
+)
 
-for _module in (plan, export, reschedule, diff, reconcile, batch, publish, catalogue, sitekey):
+for _module in (plan, export, reschedule, diff, reconcile, batch, publish, catalogue, sitekey, workspace):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

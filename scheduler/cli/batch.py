@@ -12,6 +12,7 @@ import click
 
 from ..errors import EXIT_DISCREPANCY, EXIT_OK
 from .options import FORMAT_LIST, printing_options
+from .workspace import save_target, workspace_option
 
 T = TypeVar("T")
 
@@ -87,8 +88,23 @@ def _progress_bar(results: Iterator[T], count: int) -> AbstractContextManager[It
     help="Rows whose language catalog no qualified medical interpreter has reviewed are planned, "
     "with a notice on every page and event (else they are invalid).",
 )
+@click.option(
+    "--save",
+    is_flag=True,
+    help="Store each row's plan in the workspace as the patient's first plan (a patient already "
+    "there is a conflict on its row, nothing of it written).",
+)
+@click.option("--decided-by", metavar="NAME", help="With --save: who saves (default: the OS user).")
+@workspace_option
 @printing_options
-def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -> int:
+def batch(
+    patients: Path,
+    out_dir: Path,
+    now_text: str | None,
+    save: bool,
+    workspace_path: Path | None,
+    **options: Any,
+) -> int:
     """Plan every patient of a spreadsheet (or folder of patient files) and the centre's agenda.
 
     PATIENTS is a CSV whose header names patient-file keys (start, age or dob, route, rt, rt_start,
@@ -109,13 +125,23 @@ def batch(patients: Path, out_dir: Path, now_text: str | None, **options: Any) -
     (rerun the same batch to finish). Example:
 
         lmsched batch week.csv --out week/ --clinic clinic.toml --chairs 4
+        lmsched batch week.csv --out week/ --save --workspace clinic.lmsched
+
+    With --save the agenda of the whole centre (every plan in the workspace) is
+    `lmsched agenda --from DATE --to DATE`.
     """
     from ..service import run_batch
     from .options import font_options, site_key_notice
 
     options["fonts"] = font_options(options["fonts"])
     report = run_batch(
-        patients, out_dir, now=now_text, progress=_progress_bar, notice=site_key_notice, **options
+        patients,
+        out_dir,
+        now=now_text,
+        progress=_progress_bar,
+        notice=site_key_notice,
+        save=save_target(save, workspace_path),
+        **options,
     )
     for line in report.lines:
         click.echo(line)

@@ -49,6 +49,17 @@ else:
     _Type = click.ParamType  # generic only in newer click
 
 
+def _field_of(param: click.Parameter | None) -> str | None:
+    """The name a user typed for `param`: the option's long name (`--from` -> from), else its
+    Python name."""
+    if param is None:
+        return None
+    for opt in getattr(param, "opts", ()):
+        if opt.startswith("--"):
+            return str(opt[2:])
+    return param.name.replace("_", "-") if param.name else None
+
+
 class _Date(_Type):
     name = "date"
 
@@ -61,9 +72,7 @@ class _Date(_Type):
         try:
             return parse_start(value)  # a date a change starts from: the range leaves room after it
         except ValueError as exc:
-            raise InputError(
-                str(exc), field=param.name.replace("_", "-") if param and param.name else None
-            ) from None
+            raise InputError(str(exc), field=_field_of(param)) from None
 
 
 class _Alarm(_Type):

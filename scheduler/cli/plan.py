@@ -17,6 +17,7 @@ from .options import (
     to_stderr,
 )
 from .present import echo_lines, findings_lines, refuse_if_blocked, say_written
+from .workspace import save_target, workspace_option
 
 
 def _make(ctx: click.Context, with_outputs: bool) -> Any:
@@ -31,7 +32,13 @@ def _make(ctx: click.Context, with_outputs: bool) -> Any:
         policy=params["policy"],
         now=params["now_text"],
         outputs=outputs(ctx) if with_outputs else None,
+        save=_save_target(params) if with_outputs else None,
     )
+
+
+def _save_target(params: dict[str, Any]) -> Any:
+    """The workspace `--save` stores the plan in (--workspace, else LMSCHED_WORKSPACE)."""
+    return save_target(bool(params.get("save")), params.get("workspace_path"))
 
 
 @click.command(cls=PlanCommand)
@@ -40,6 +47,8 @@ def _make(ctx: click.Context, with_outputs: bool) -> Any:
 @output_options
 @calendar_options
 @click.option("-q", "--quiet", is_flag=True, help="Do not print the findings and event table.")
+@click.option("--save", is_flag=True, help="Store the plan in the workspace as the patient's first plan.")
+@workspace_option
 @click.pass_context
 def plan(ctx: click.Context, /, quiet: bool, **_: Any) -> None:
     """Expand a regimen (and RT, memantine, systemic therapy and their checks) into dated events on

@@ -9,7 +9,8 @@ from typing import Any
 
 import click
 
-from .options import PLAN_ARGUMENT, calendar_options, outputs
+from .options import calendar_options, outputs
+from .workspace import PLAN_OR_PATIENT, plan_source, workspace_option
 
 
 def _password(username: str | None) -> str | None:
@@ -30,7 +31,7 @@ def _password(username: str | None) -> str | None:
 
 
 @click.command()
-@PLAN_ARGUMENT
+@PLAN_OR_PATIENT
 @click.option(
     "--caldav",
     "url",
@@ -63,20 +64,25 @@ def _password(username: str | None) -> str | None:
     help="Deadline in seconds for the whole publish.",
 )
 @calendar_options
+@workspace_option
 @click.pass_context
 def publish(
     ctx: click.Context,
     /,
-    plan_file: Path,
+    plan_file: str,
     url: str,
     calendar_name: str | None,
     create: bool,
     username: str | None,
     allow_older: bool,
     timeout: float,
+    workspace_path: Path | None,
     **_: Any,
 ) -> None:
     """Put a plan's events on a CalDAV calendar; publishing again updates it in place.
+
+    PLAN.json is a plan file, or a patient id whose current plan is in the workspace
+    (--workspace PATH or LMSCHED_WORKSPACE).
 
     URL is a calendar, or (with --calendar NAME) a principal, calendar home or server root; a
     calendar is created only with --create. Same plan twice: nothing changes. A revised plan:
@@ -95,7 +101,7 @@ def publish(
 
     how = outputs(ctx)
     plan, report = publish_plan(
-        plan_file,
+        plan_source(plan_file, workspace_path),
         url,
         calendar=calendar_name,
         create=create,

@@ -8,12 +8,13 @@ from pathlib import Path
 import click
 
 from ..errors import EXIT_DISCREPANCY, EXIT_OK
-from .options import ACCEPT_EDITED, DATE, PLAN_ARGUMENT, ascii_int, output_option, to_stderr
+from .options import ACCEPT_EDITED, DATE, ascii_int, output_option, to_stderr
 from .present import echo_lines, say_written
+from .workspace import PLAN_OR_PATIENT, now_option, plan_source, workspace_option
 
 
 @click.command()
-@PLAN_ARGUMENT
+@PLAN_OR_PATIENT
 @click.argument("given_file", metavar="GIVEN.csv", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--window",
@@ -32,14 +33,26 @@ from .present import echo_lines, say_written
 @output_option("--csv", "csv_path", "Write the report, one row per planned dose and unplanned record (CSV).")
 @output_option("--json", "json_path", "Write the report (JSON).")
 @ACCEPT_EDITED
+@click.option(
+    "--save",
+    is_flag=True,
+    help="Keep the records with the patient in the workspace, then reconcile every record kept.",
+)
+@click.option("--decided-by", metavar="NAME", help="Who records them (default: the operating-system user).")
+@now_option
+@workspace_option
 def reconcile(
-    plan_file: Path,
+    plan_file: str,
     given_file: Path,
     window: int,
     as_of: dt.date | None,
     csv_path: Path | None,
     json_path: Path | None,
     accept_edited: bool,
+    save: bool,
+    decided_by: str | None,
+    now_text: str | None,
+    workspace_path: Path | None,
 ) -> int:
     """Set the doses given (GIVEN.csv) against the planned clinic doses, dose by dose.
 
@@ -53,13 +66,26 @@ def reconcile(
     Example:
 
         lmsched reconcile plan.json given.csv --as-of 2027-01-15 --csv report.csv
+
+    With a workspace, PLAN.json may be the patient id; --save keeps the records with the patient
+    (a record already kept is not kept twice) and reconciles every record kept so far:
+
+        lmsched reconcile RCC-000123 given.csv --save --workspace clinic.lmsched
     """
     from ..export.reconcile import render_lines
     from ..service import reconcile_given
 
     targets = {name: path for name, path in (("csv", csv_path), ("json", json_path)) if path}
     result = reconcile_given(
-        plan_file, given_file, window=window, as_of=as_of, targets=targets, accept_edited=accept_edited
+        plan_source(plan_file, workspace_path),
+        given_file,
+        window=window,
+        as_of=as_of,
+        targets=targets,
+        accept_edited=accept_edited,
+        save=save,
+        decided_by=decided_by,
+        now=now_text,
     )
     echo_lines(render_lines(result.report), err=to_stderr(targets))  # stderr when --csv - takes stdout
     say_written(result.written)

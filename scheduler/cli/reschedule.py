@@ -12,7 +12,6 @@ import click
 from .options import (
     ACCEPT_EDITED,
     DATE,
-    PLAN_ARGUMENT,
     Alias,
     ascii_int,
     calendar_options,
@@ -22,11 +21,12 @@ from .options import (
     to_stderr,
 )
 from .present import echo_lines, findings_lines, refuse_if_blocked, revised_calendar_hint, say_written
+from .workspace import PLAN_OR_PATIENT, plan_source, save_target, workspace_option
 
 
 @click.command()
 @deprecated_aliases(Alias("--by", "days", "--days", type=ascii_int()))
-@PLAN_ARGUMENT
+@PLAN_OR_PATIENT
 @click.option(
     "--delay", type=DATE, metavar="DATE", help="Delay the event on DATE and every later one of its course."
 )
@@ -95,11 +95,17 @@ from .present import echo_lines, findings_lines, refuse_if_blocked, revised_cale
 @calendar_options
 @ACCEPT_EDITED
 @click.option("-q", "--quiet", is_flag=True, help="Print only the changes, not the findings.")
+@click.option(
+    "--save",
+    is_flag=True,
+    help="Store the revision in the workspace (only while the plan it was made from is the current one).",
+)
+@workspace_option
 @click.pass_context
 def reschedule(
     ctx: click.Context,
     /,
-    plan_file: Path,
+    plan_file: str,
     delay: dt.date | None,
     days: int | None,
     hold_from: dt.date | None,
@@ -136,12 +142,18 @@ def reschedule(
     fingerprint and a change-log entry. Every safety rule runs again (a stop finding the parent
     overrode stays overridden; a new one needs --override RULE --override-reason TEXT); exit 3 and
     nothing written when one blocks. Prints every change as "old date -> new date". Without an
-    output option it is a dry run.
+    output option (or --save) it is a dry run.
+
+    With a workspace (--workspace PATH or LMSCHED_WORKSPACE), PLAN.json may be the patient id:
+    the revision is made from the patient's current plan, and --save stores it, unless someone
+    saved a newer revision meanwhile (exit 5, nothing stored or written).
 
     \b
     Example:
         lmsched reschedule plan.json --delay 2026-12-08 --days 7
             --reason "Platelets 40" --json plan-r1.json
+        lmsched reschedule RCC-000123 --delay 2026-12-08 --days 7 --reason "Platelets 40"
+            --save --workspace clinic.lmsched
     """
     from ..reschedule import Action
     from ..service import overrides_from, revise_plan
@@ -160,8 +172,9 @@ def reschedule(
         csf_flow=csf_flow,
     )
     wanted = outputs(ctx)
+    source = plan_source(plan_file, p["workspace_path"])
     result = revise_plan(
-        plan_file,
+        source,
         action,
         overrides=overrides_from(p["overrides"], p["override_reasons"]),
         decided_by=p["decided_by"],
@@ -169,10 +182,16 @@ def reschedule(
         now=p["now_text"],
         outputs=wanted,
         accept_edited=p["accept_edited"],
+        save=save_target(p["save"], p["workspace_path"]),
     )
     change = result.plan.changes[-1]
     err = to_stderr(wanted.targets)  # an output on stdout (`--json -`): the text goes to stderr
     click.echo(f"revision {result.plan.revision} of {plan_file}: {change.summary}", err=err)
+    if p["save"] and not result.blocking:
+        click.echo(
+            f"saved revision {result.plan.revision} of {result.plan.inputs.patient_id} in the workspace",
+            err=True,
+        )
     echo_lines((f"  {move.describe()}" for move in change.moves), err=err)
     if not p["quiet"]:
         echo_lines(("", *findings_lines(result.plan)), err=err)

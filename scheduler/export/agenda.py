@@ -17,10 +17,13 @@ places.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import io
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..agenda import (
+    AgendaDay,
     DaySummary,
     Overload,
     Session,
@@ -31,9 +34,9 @@ from ..agenda import (
     over_capacity,
 )
 from ..labels import WEEKDAY
-from .csv import render_rows
+from .csv import neutralise, render_rows
 
-__all__ = ["CSV_COLUMNS", "render_csv"]
+__all__ = ["CSV_COLUMNS", "csv_chunks", "render_csv"]
 
 CSV_COLUMNS = (
     "date",
@@ -103,3 +106,19 @@ def _row(
         "yes" if s.chair else "no",
         at_session_text(s),
     )
+
+
+def csv_chunks(days: Iterable[AgendaDay]) -> Iterator[bytes]:
+    """The same CSV as `render_csv`, written a day at a time from `agenda.stream_days` (an agenda
+    of any length, read from a workspace or a batch's spool)."""
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow(CSV_COLUMNS)
+    yield header.getvalue().encode("utf-8")
+    for day in days:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        chairs = {day.summary.date: day.summary.chairs}
+        over = set(day.over)
+        for s in day.sessions:
+            writer.writerow([neutralise(c) for c in _row(s, day.in_use, chairs, over)])
+        yield buffer.getvalue().encode("utf-8")

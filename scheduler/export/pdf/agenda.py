@@ -6,7 +6,9 @@ the same bytes, whatever order the batch's workers reported the sessions in.
 The PDF is landscape, black and white, 9 pt text or larger: a title page summary with the
 over-capacity ranges, then one table per day whose first two rows (the day's heading and the
 column headings) repeat on every page the day continues onto. Rows over capacity are bold and
-say "OVER CAPACITY" in words. ReportLab is imported inside `render_pdf` only.
+say "OVER CAPACITY" in words. ReportLab is imported inside `write_pdf` only. `write_pdf` reads the days
+twice from a source (a survey for the totals and column widths, then the layout), so an agenda
+from a workspace or a batch's on-disk spool never holds every session at once.
 
 Each row shows the patient's whole chair time (start-end and minutes): for an infusion the
 preparation, the infusion and the observation minutes, with the infusion's own times and the
@@ -22,20 +24,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ... import agenda
 from ...agenda import (
+    AgendaDay,
     DaySummary,
     Overload,
     Session,
     at_session_text,
     end_text,
     given_text,
-    in_use_at_start,
-    over_capacity,
 )
 from ...models import Paper
 from .common import cell_padding, landscape_size, long_date, stamped
@@ -43,7 +44,7 @@ from .fonts import BOLD as _BOLD
 from .fonts import DEFAULT_FONTS, REGULAR, Fonts, check, is_plain, markup, register, width
 from .fonts import ITALIC as _ITALIC
 
-__all__ = ["DISCLAIMER", "PDF_COLUMNS", "day_heading", "render_pdf"]
+__all__ = ["DISCLAIMER", "PDF_COLUMNS", "Totals", "day_heading", "render_pdf", "survey", "write_pdf"]
 
 PDF_COLUMNS = ("Chair time", "Minutes", "Patient", "Name", "Event", "Dose", "Route", "Chairs in use")
 DISCLAIMER = "A scheduling aid: verify against the signed order."
@@ -84,13 +85,33 @@ def day_heading(day: DaySummary, overloads: Iterable[Overload]) -> str:
     return text
 
 
-def _summary(
-    sessions: Sequence[Session], days: Sequence[DaySummary], overloads: Sequence[Overload]
-) -> list[str]:
+@dataclass
+class Totals:
+    """What the agenda's opening sentences and column widths need of every row: gathered in one
+    pass over the days (`survey`) before the pages are laid out in a second."""
+
+    patients: set[str] = field(default_factory=set)
+    chair: int = 0
+    checks: int = 0
+    infusions: bool = False
+    with_checks: bool = False
+    widths: list[float] = field(default_factory=list)  # widest line per column (bold), padded
+
+    def add(self, session: Session) -> None:
+        self.patients.add(session.patient)
+        if session.chair:
+            self.chair += 1
+        else:
+            self.checks += 1
+        self.infusions = self.infusions or session.kind == "infusion"
+        self.with_checks = self.with_checks or session.kind == "check" or bool(session.with_checks)
+
+
+def _summary(totals: Totals, days: Sequence[DaySummary], overloads: Sequence[Overload]) -> list[str]:
     """The sentences under the title: what the agenda covers and where it is over capacity."""
-    patients = len({s.patient for s in sessions})
-    chair = sum(1 for s in sessions if s.chair)
-    checks = len(sessions) - chair
+    patients = len(totals.patients)
+    chair = totals.chair
+    checks = totals.checks
     lines = []
     if days:
         what = _s(chair, "session") + (f" and {_s(checks, 'check')} without a chair" if checks else "")
@@ -111,13 +132,13 @@ def _summary(
     unchecked = sum(1 for d in days if d.chairs is None)
     if unchecked:
         lines.append(f"{_s(unchecked, 'day')} without a chair count: not checked against capacity.")
-    if any(s.kind == "infusion" for s in sessions):
+    if totals.infusions:
         lines.append(
             "Chair time: an IT session's length; for an infusion, preparation + infusion + observation "
             "minutes (the clinic file's prep_min and observation_min), with the infusion's own times "
             "under it. Capacity counts the whole chair time."
         )
-    if any(s.kind == "check" or s.with_checks for s in sessions):
+    if totals.with_checks:
         lines.append(
             "Checks at the clinic (blood counts, liver tests) are in italics with their times and "
             f'minutes; they take no chair ("{NO_CHAIR}") unless their template books one. A sample '
@@ -178,16 +199,21 @@ def _font_runs(fonts: Sequence[str], first: int) -> list[tuple[Any, ...]]:
     return commands
 
 
-def _widths(available: float, rows: Iterable[tuple[str, ...]], measure: Any) -> list[float]:
+def _measure_row(widths: list[float], row: tuple[str, ...], measure: Any) -> None:
+    """Widen `widths` (padded, bold) to the widest line of each cell of `row`."""
+    pad = 2 * PAD_X + 1.0
+    for i, text in enumerate(row):
+        for line in text.split("\n"):
+            w = measure(line, BOLD, BODY) + pad
+            if w > widths[i]:
+                widths[i] = w
+
+
+def _widths(available: float, measured: list[float]) -> list[float]:
     """Each column as wide as its widest line (measured bold, as over-capacity rows print). The
     Name column takes what is left; when that is too little, Patient and Event give up room down
     to a share of the page each, then every column shrinks in proportion (text then wraps)."""
-    pad = 2 * PAD_X + 1.0
-    widths = [measure(h, BOLD, BODY) + pad for h in PDF_COLUMNS]
-    for row in rows:
-        for i, text in enumerate(row):
-            for line in text.split("\n"):
-                widths[i] = max(widths[i], measure(line, BOLD, BODY) + pad)
+    widths = list(measured)
     for i in (_PATIENT, _EVENT):
         if available - (sum(widths) - widths[_NAME]) < _MIN_NAME:
             widths[i] = min(widths[i], available * _SHARE)
@@ -196,6 +222,32 @@ def _widths(available: float, rows: Iterable[tuple[str, ...]], measure: Any) -> 
     if total > available:  # only on a page far narrower than landscape letter
         widths = [w * available / total for w in widths]
     return widths
+
+
+def _day_rows(day: AgendaDay) -> Iterator[tuple[Session, tuple[str, ...]]]:
+    for s in day.sessions:
+        yield s, _row(s, day.in_use.get(s), day.summary.chairs, s in day.over)
+
+
+def survey(
+    days: Iterable[AgendaDay], site_name: str, fonts: Fonts
+) -> tuple[Totals, list[DaySummary], list[Overload]]:
+    """The first pass over the agenda's days: the totals, every day's summary and every range,
+    and each printed text checked against the fonts (refused in one line naming the field)."""
+    totals = Totals(widths=[width(h, BOLD, BODY) + 2 * PAD_X + 1.0 for h in PDF_COLUMNS])
+    summaries: list[DaySummary] = []
+    overloads: list[Overload] = []
+    check([("site_name", site_name)], fonts)
+    n = 0
+    for day in days:
+        summaries.append(day.summary)
+        overloads.extend(day.overloads)
+        for s, row in _day_rows(day):
+            totals.add(s)
+            _measure_row(totals.widths, row, width)
+            check(_row_texts(n, row), fonts)
+            n += 1
+    return totals, summaries, overloads
 
 
 def render_pdf(
@@ -210,22 +262,34 @@ def render_pdf(
 ) -> bytes:
     """The agenda as PDF bytes for the centre's staff (same inputs, same bytes: no clock is read,
     `generated` is printed as given), in the embedded font and `fonts`' fallbacks; refused
-    (InputError) when a text it prints would not print right (`fonts.check`)."""
+    (InputError) when a text it prints would not print right (`fonts.check`). `days` and
+    `overloads` are `check_capacity`'s answer for `sessions`."""
+    by_date = agenda.ordered(sessions)
+    chairs = {d.date: d.chairs for d in days}
+    streamed = list(agenda.stream_days(by_date, chairs.get))
+    buffer = io.BytesIO()
+    write_pdf(buffer, lambda: iter(streamed), site_name, paper, generated=generated, fonts=fonts)
+    return buffer.getvalue()
+
+
+def write_pdf(
+    out: Any,
+    days: Callable[[], Iterator[AgendaDay]],
+    site_name: str,
+    paper: Paper = "letter",
+    *,
+    generated: dt.datetime,
+    fonts: Fonts = DEFAULT_FONTS,
+) -> None:
+    """The agenda PDF written to the binary file `out`, from `days()` (called twice: a survey,
+    then the layout, each reading the days as they come: a workspace or a batch's spool streams
+    them, so no list of every session is ever held)."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     register(fonts)
-    ordered = agenda.ordered(sessions)
-    in_use = in_use_at_start(ordered)
-    over = over_capacity(ordered, overloads)
-    summaries = sorted(days, key=lambda d: d.date)
-    by_day: dict[dt.date, list[Session]] = defaultdict(list)
-    for s in ordered:
-        by_day[s.date].append(s)
-    chairs = {d.date: d.chairs for d in summaries}
-    rows = {s: _row(s, in_use.get(s), chairs.get(s.date), s in over) for s in ordered}
-    check(_texts(site_name, rows), fonts)
+    totals, summaries, overloads = survey(days(), site_name, fonts)
 
     page_w, height = landscape_size(paper)
     available = page_w - 2 * MARGIN
@@ -236,7 +300,7 @@ def render_pdf(
     summary = ParagraphStyle("summary", parent=body, fontSize=10, leading=13, spaceAfter=2)
     h2 = ParagraphStyle("h2", parent=body, fontName=BOLD, fontSize=11, leading=14)
     section = ParagraphStyle("section", parent=h2, spaceBefore=10, spaceAfter=4, keepWithNext=1)
-    widths = _widths(available, rows.values(), width)
+    widths = _widths(available, totals.widths)
 
     def cell(text: str, room: float, strong: bool, slanted: bool = False) -> Any:
         """A plain string where every line fits in the embedded font (drawn as is, far quicker),
@@ -271,7 +335,7 @@ def render_pdf(
     while width(running, BOLD, BODY) > room and len(running) > 20:
         running = running[: len(running) - 4] + "..."
     story: list[Any] = [Paragraph(markup(heading), title)]
-    story += [Paragraph(markup(line), summary) for line in _summary(ordered, summaries, overloads)]
+    story += [Paragraph(markup(line), summary) for line in _summary(totals, summaries, overloads)]
 
     if overloads:
         ov_widths = [available * f for f in (0.2, 0.1, 0.09, 0.07)]
@@ -298,18 +362,19 @@ def render_pdf(
 
     def day_tables() -> Iterator[Any]:
         """One table per day, made only when the layout reaches it (see `_LazyStory`)."""
-        for day in summaries:
+        for agenda_day in days():
             data: list[list[Any]] = [
-                [Paragraph(markup(day_heading(day, overloads)), h2)] + [""] * (len(PDF_COLUMNS) - 1),
+                [Paragraph(markup(day_heading(agenda_day.summary, agenda_day.overloads)), h2)]
+                + [""] * (len(PDF_COLUMNS) - 1),
                 list(PDF_COLUMNS),
             ]
             extra: list[Any] = [("SPAN", (0, 0), (-1, 0)), ("LINEBELOW", (0, 0), (-1, 0), 0.75, colors.black)]
             fonts: list[str] = []  # each row's font, set below for each run of rows alike
-            for s in by_day.get(day.date, ()):
-                strong = s in over
+            for s, texts in _day_rows(agenda_day):
+                strong = s in agenda_day.over
                 slanted = s.kind == "check" and not strong
                 fonts.append(BOLD if strong else ITALIC if slanted else FONT)
-                data.append([cell(t, w, strong, slanted) for t, w in zip(rows[s], widths, strict=True)])
+                data.append([cell(t, w, strong, slanted) for t, w in zip(texts, widths, strict=True)])
             extra += _font_runs(fonts, first=2)
             if len(data) == 2:
                 data.append(
@@ -339,9 +404,8 @@ def render_pdf(
         canvas.doForm(_PAGE_COUNT)
         canvas.restoreState()
 
-    buffer = io.BytesIO()
     doc = SimpleDocTemplate(
-        buffer,
+        out,
         pagesize=(page_w, height),
         leftMargin=MARGIN - FRAME_PAD,
         rightMargin=MARGIN - FRAME_PAD,
@@ -362,15 +426,12 @@ def render_pdf(
         onLaterPages=on_page,
         canvasmaker=stamped(_page_count_canvas(), generated),
     )
-    return buffer.getvalue()
 
 
-def _texts(site_name: str, rows: dict[Session, tuple[str, ...]]) -> Iterator[tuple[str, str]]:
-    """What the agenda prints from input, by field: the site name and each row's cells."""
-    yield "site_name", site_name
-    for n, cells in enumerate(rows.values()):
-        for column, text in zip(PDF_COLUMNS, cells, strict=True):
-            yield f"sessions[{n}].{column.lower().replace(' ', '_')}", text
+def _row_texts(n: int, cells: tuple[str, ...]) -> Iterator[tuple[str, str]]:
+    """What the agenda prints from input for row `n`, by field."""
+    for column, text in zip(PDF_COLUMNS, cells, strict=True):
+        yield f"sessions[{n}].{column.lower().replace(' ', '_')}", text
 
 
 _PAGE_COUNT = "lmschedPageCount"
