@@ -14,8 +14,12 @@ length) and a systemic IV infusion, which holds the chair for the clinic's prepa
 before the infusion, the infusion itself (90 minutes for a first T-DXd or a trastuzumab loading
 dose, then 30: the event's `duration_min`) and the observation minutes after it. The session's
 `time` and `duration_min` are the whole chair time, so the sweep counts every kind alike; its
-`prep_min` and `observation_min` say how that time divides. RT fractions (given in their own
-department) and tablets and memantine (taken at home) never take a chair.
+`prep_min` and `observation_min` say how that time divides. Tablets and memantine (taken at
+home) are not on the agenda. RT fractions are given in their own department and never take a
+chair, but they are clinic visits: each is a row (`kind == "rt-fraction"`, `chair` False) with its
+time and minutes, so the centre sees who is in the building for RT that day (an IT dose after
+the fraction, a blood count before it), counted on its day (`DaySummary.rt`), never against the
+chairs.
 
 Checks (issue 17) that are clinic visits are on the agenda too, with their time and duration: a
 blood count before an IT dose, liver tests on tucatinib. They are rows with `kind == "check"`
@@ -78,8 +82,8 @@ _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 @dataclass(frozen=True, slots=True)
 class Session:
     """One row of the agenda, what a batch keeps of a patient's plan (the plan itself is dropped):
-    a chair booking, or a clinic check that takes no chair (`chair` False: listed with its time
-    and minutes, never counted against the chairs)."""
+    a chair booking, or a clinic check or RT fraction that takes no chair (`chair` False: listed
+    with its time and minutes, never counted against the chairs)."""
 
     date: dt.date
     time: str  # "HH:MM", wall clock at the centre
@@ -100,13 +104,15 @@ class Session:
     def __post_init__(self) -> None:
         if not _CLOCK_RE.match(self.time):
             raise ValueError(f"session {self.uid}: time '{self.time}' is not HH:MM from 00:00 to 23:59")
-        if not self.chair and self.kind != "check":
+        if not self.chair and self.kind not in LISTED_KINDS:
             raise ValueError(f"session {self.uid}: a {self.kind} always books a chair")
+        if self.chair and self.kind == "rt-fraction":
+            raise ValueError(f"session {self.uid}: an RT fraction never books a chair")
         if self.duration_min < (1 if self.chair else 0):
             least = "at least 1" if self.chair else "0 or more"
             raise ValueError(f"session {self.uid}: duration_min must be {least}, not {self.duration_min}")
-        if self.kind == "check" and (self.prep_min or self.observation_min):
-            raise ValueError(f"session {self.uid}: a check has no prep or observation minutes")
+        if self.kind in LISTED_KINDS and (self.prep_min or self.observation_min):
+            raise ValueError(f"session {self.uid}: a {self.kind} has no prep or observation minutes")
         if not self.chair:
             return
         if self.prep_min < 0 or self.observation_min < 0 or self.given_min < 1:
@@ -176,12 +182,19 @@ class DaySummary:
     chairs: int | None
     over: bool
     checks: int = 0  # clinic checks on this day that take no chair (not in `peak`)
+    rt: int = 0  # RT fractions on this day (never a chair, not in `peak`)
 
 
 # --- sessions from a plan -----------------------------------------------------------------------
 
 
+# Days read either side of a range of the agenda (a volume, `lmsched agenda --from --to`), so the
+# sessions running past midnight into it or out of it are counted and flagged as in the whole.
+SPILL_DAYS = 2
+
 CHAIR_KINDS = ("it-dose", "infusion")
+LISTED_KINDS = ("check", "rt-fraction")  # rows that may take no chair
+AGENDA_KINDS = (*CHAIR_KINDS, *LISTED_KINDS)  # the plan events an agenda row can come from
 AT_SESSION = {"it-dose": "at the IT dose"}  # how a check taken at a session is said; else "at this session"
 
 
@@ -192,12 +205,13 @@ def is_clinic_check(event: Event) -> bool:
 
 def sessions_of(plan: Plan, patient: str) -> list[Session]:
     """The plan's rows on the agenda: its intrathecal doses and IV infusions that are not
-    cancelled (each books a chair), and its clinic checks that are not cancelled.
+    cancelled (each books a chair), and its clinic checks and RT fractions that are not cancelled.
 
-    Radiotherapy is given in its own department and tablets and memantine at home, so none takes
-    a chair. An infusion holds its chair from the clinic's `prep_min` before the infusion starts
-    to `observation_min` after it ends (the clinic file's values, kept in the plan's inputs): a
-    prep that starts before midnight books the day before. Tentative doses (a phase or course
+    Radiotherapy is given in its own department, so an RT fraction is listed and takes no chair;
+    tablets and memantine are taken at home and are not on the agenda. An infusion holds its
+    chair from the clinic's `prep_min` before the infusion starts to `observation_min` after it
+    ends (the clinic file's values, kept in the plan's inputs): a prep that starts before midnight
+    books the day before. Tentative doses (a phase or course
     that continues until progression, or IT doses waiting for a CSF flow study) do book a chair;
     their event text says "(tentative)" so the centre knows the booking may lapse.
 
@@ -233,6 +247,9 @@ def sessions_of(plan: Plan, patient: str) -> list[Session]:
                 continue
         if is_clinic_check(e):
             rows.append(_check_row(e, plan, patient))
+            continue
+        if e.kind == "rt-fraction":
+            rows.append(_rt_row(e, plan, patient))
             continue
         if e.kind not in CHAIR_KINDS:
             continue
@@ -274,6 +291,23 @@ def _check_row(e: Event, plan: Plan, patient: str) -> Session:
         uid=e.uid,
         kind="check",
         chair=bool(e.chair) and e.duration_min > 0,
+    )
+
+
+def _rt_row(e: Event, plan: Plan, patient: str) -> Session:
+    """An RT fraction as an agenda row: listed with its time and minutes, never a chair."""
+    return Session(
+        date=e.date,
+        time=e.time,
+        duration_min=e.duration_min,
+        patient=patient,
+        name=plan.patient.name,
+        event=event_label(e) + (" (tentative)" if e.status == "tentative" else ""),
+        dose=dose_text(e),
+        route=route_words(e.route),
+        uid=e.uid,
+        kind="rt-fraction",
+        chair=False,
     )
 
 
@@ -375,18 +409,20 @@ def check_capacity(sessions: Iterable[Session], chairs: Chairs) -> tuple[list[Da
 
     Both lists are sorted by date and time and do not depend on the order of `sessions`.
     `chairs` is asked once per day; a day without a chair count (None) is never over capacity.
-    Checks that take no chair are counted on their day (`DaySummary.checks`), never in its peak:
-    a day with only such checks is a day of the agenda with no session.
+    Checks that take no chair are counted on their day (`DaySummary.checks`), RT fractions too
+    (`DaySummary.rt`), never in its peak: a day with only such rows is a day of the agenda with no
+    session.
     """
     sessions = list(sessions)
     by_day = _by_day(sessions)
     visits: dict[dt.date, int] = defaultdict(int)
+    rt: dict[dt.date, int] = defaultdict(int)
     for s in sessions:
         if not s.chair:
-            visits[s.date] += 1
+            (rt if s.kind == "rt-fraction" else visits)[s.date] += 1
     days: list[DaySummary] = []
     overloads: list[Overload] = []
-    for day in sorted(by_day.keys() | visits.keys()):
+    for day in sorted(by_day.keys() | visits.keys() | rt.keys()):
         pieces = by_day.get(day, [])
         segments = _segments(pieces)
         n_chairs = chairs(day)
@@ -406,7 +442,9 @@ def check_capacity(sessions: Iterable[Session], chairs: Chairs) -> tuple[list[Da
             overloads.append(Overload(day, clock(start), clock(end), booked, n_chairs, tuple(patients)))
         starting = sum(1 for p in pieces if p.session.date == day)
         peak = max((count for _, _, count in segments), default=0)
-        days.append(DaySummary(day, starting, peak, n_chairs, bool(ranges), visits.get(day, 0)))
+        days.append(
+            DaySummary(day, starting, peak, n_chairs, bool(ranges), visits.get(day, 0), rt.get(day, 0))
+        )
     return days, overloads
 
 

@@ -18,6 +18,7 @@ import csv
 import dataclasses
 import datetime as dt
 import io
+import itertools
 import os
 import pickle
 import re
@@ -48,6 +49,7 @@ __all__ = [
 
 # The batch's own files at the top of DIR: no patient folder may take their names.
 RESERVED = frozenset({"summary.csv", "agenda.csv", "agenda.pdf", "clinic.ics"})
+_VOLUMES = re.compile(r"^agenda-[0-9]+\.pdf$", re.IGNORECASE)  # a long agenda's later volumes
 _DEVICES = re.compile(r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])(\..*)?$", re.IGNORECASE)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 MAX_ID = 64
@@ -140,11 +142,51 @@ def read_rows(path: Path) -> Iterator[Row]:
         return
     from .inputs import read_input
 
+    yield from _csv_rows(path, _utf8(path, read_input(path, "PATIENTS", "CSV file")))
+
+
+def _utf8(path: Path, data: bytes) -> bytes:
+    """`data`, refused unless it is UTF-8 text (checked whole, before any row is read)."""
     try:
-        text = read_input(path, "PATIENTS", "CSV file").decode("utf-8-sig")
+        data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError(f"{path} is not UTF-8 text", field="PATIENTS") from None
-    reader = _CsvRows(path, csv.reader(io.StringIO(text, newline="")))
+    return data
+
+
+class PatientRows:
+    """The batch's rows, read from PATIENTS once and given out again for each pass (the checks
+    before anything is written, then the run) without holding them all: a CSV is kept as its
+    bytes and parsed as it is read (a row is a few hundred bytes there, some 1.5 KB as a Row),
+    so the parent's memory does not grow with the patients while the workers run. A folder of
+    patient files is read once into its rows."""
+
+    def __init__(self, path: Path) -> None:
+        from .inputs import read_input
+
+        self.path = path
+        self._rows: list[Row] | None = None
+        self._data = b""
+        if path.is_dir():
+            self._rows = list(prepare_rows(read_rows(path)))
+            self._count = len(self._rows)
+        else:
+            self._data = _utf8(path, read_input(path, "PATIENTS", "CSV file"))
+            self._count = sum(1 for _ in self)  # the header and every row checked here
+
+    def __iter__(self) -> Iterator[Row]:
+        if self._rows is not None:
+            return iter(self._rows)
+        return prepare_rows(_csv_rows(self.path, self._data))
+
+    def __len__(self) -> int:
+        return self._count
+
+
+def _csv_rows(path: Path, data: bytes) -> Iterator[Row]:
+    """The rows of the CSV `data` (UTF-8, checked), decoded as they are read."""
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+    reader = _CsvRows(path, csv.reader(stream))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise InputError(f"{path} has no header row (patient-file keys)", field="PATIENTS")
@@ -258,7 +300,7 @@ def safe_id(patient_id: str, number: int) -> str:
     text = _UNSAFE.sub("_", text).strip("._-")[:MAX_ID].rstrip("._-")
     if not text:
         return f"row-{number}"
-    if _DEVICES.match(text) or text.lower() in RESERVED:
+    if _DEVICES.match(text) or text.lower() in RESERVED or _VOLUMES.match(text):
         text = f"_{text}"
     return text
 
@@ -340,8 +382,9 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     if result.blocking:
         blocked = refusal(result.blocking, done=None)
         return _outcome(row, "blocked", f"{blocked.rule}: {blocked.detail}", findings=findings, tz=tz)
+    vevents = clinic_vevents(plan)  # built once, for clinic.ics and the workspace
     if job.save is not None:
-        _saved(plan, job, now)  # before any file of the row is written: a conflict writes nothing
+        _saved(plan, job, now, vevents)  # before any file of the row is written: a conflict writes nothing
     folder = patient_folder(job.out, row.folder)
     targets = {name: folder / f"plan.{name}" for name in job.formats}
     write_outputs(
@@ -366,7 +409,7 @@ def _plan_row(row: Row, job: Job) -> RowResult:
         files=tuple(f"{row.folder}/plan.{name}" for name in job.formats),
         tz=tz,
         sessions=tuple(agenda.sessions_of(plan, row.folder)),
-        vevents=_clinic_vevents(plan),
+        vevents=tuple(text for _day, text in vevents),
         findings=findings,
     )
 
@@ -374,18 +417,16 @@ def _plan_row(row: Row, job: Job) -> RowResult:
 _WORKSPACE: Any = None  # the workspace a worker saves into, opened once per process
 
 
-def _saved(plan: Any, job: Job, now: dt.datetime) -> None:
+def _saved(plan: Any, job: Job, now: dt.datetime, vevents: list[tuple[dt.date, bytes]]) -> None:
     global _WORKSPACE
     from .records import open_workspace, save_plan
 
     if _WORKSPACE is None:
         assert job.save is not None
         _WORKSPACE = open_workspace(job.save)
-    save_plan(_WORKSPACE, plan, action="plan", parent=None, by=job.decided_by, reason=None, now=now)
-
-
-def _clinic_vevents(plan: Any) -> tuple[bytes, ...]:
-    return tuple(text for _day, text in clinic_vevents(plan))
+    save_plan(
+        _WORKSPACE, plan, action="plan", parent=None, by=job.decided_by, reason=None, now=now, vevents=vevents
+    )
 
 
 def clinic_vevents(plan: Any) -> list[tuple[dt.date, bytes]]:
@@ -394,10 +435,10 @@ def clinic_vevents(plan: Any) -> list[tuple[dt.date, bytes]]:
     flow study). CSF cytology, drawn at the IT dose, is a VEVENT of its own there, at the dose's
     time, as in the patient's staff calendar. Each VEVENT is the one the patient's staff calendar
     has."""
-    from .agenda import CHAIR_KINDS, is_clinic_check
+    from .agenda import AGENDA_KINDS, is_clinic_check
     from .export import ics
 
-    kinds = (*CHAIR_KINDS, "check")
+    kinds = AGENDA_KINDS
     events = [e for e in plan.events if e.kind in kinds and e.status != "cancelled"]  # as vevent_texts
     texts = ics.vevent_texts(plan, "staff", (), kinds=kinds)
     return [
@@ -445,7 +486,7 @@ SUMMARY_COLUMNS = (
 )
 
 
-def summary_rows(results: Sequence[RowResult], over: Mapping[str, Sequence[dt.date]]) -> list[list[object]]:
+def summary_rows(results: Iterable[RowResult], over: Mapping[str, Sequence[dt.date]]) -> list[list[object]]:
     return [
         [
             r.number,
@@ -637,6 +678,7 @@ class _Worker:
     process: Any
     conn: Any
     task: int | None = None  # the index of the row it is planning
+    row: Row | None = None  # ... and that row (the parent holds only the rows in hand)
 
 
 class _Run:
@@ -645,8 +687,8 @@ class _Run:
     the row in hand, none left behind, and DIR's temporary files removed. An interrupt then
     becomes BatchInterrupted, saying how many patients were done."""
 
-    def __init__(self, rows: Sequence[Row], job: Job, jobs: int) -> None:
-        self.rows = rows
+    def __init__(self, rows: PatientRows | Sequence[Row], job: Job, jobs: int) -> None:
+        self.rows = rows  # iterated once; its len() is the number of rows
         self.job = job
         self.jobs = min(jobs, len(rows))
         self.workers: list[_Worker] = []
@@ -671,7 +713,7 @@ class _Run:
         _warm_imports()  # forked workers start with everything imported
         methods = multiprocessing.get_all_start_methods()
         self.context = multiprocessing.get_context("fork" if "fork" in methods else None)
-        queue = iter(range(len(self.rows)))
+        queue = enumerate(self.rows)
         for _ in range(self.jobs):
             self._start(queue)
         for index in range(len(self.rows)):
@@ -688,7 +730,7 @@ class _Run:
         self.finished += 1
         self.written += result.outcome == "ok"
 
-    def _start(self, queue: Iterator[int]) -> None:
+    def _start(self, queue: Iterator[tuple[int, Row]]) -> None:
         """One more worker, given the next row. Signals are blocked while it is forked, so it
         never sees a Ctrl-C before it has set itself to ignore it."""
         import signal
@@ -715,13 +757,13 @@ class _Run:
             signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         self._give(worker, queue)
 
-    def _give(self, worker: _Worker, queue: Iterator[int]) -> None:
-        index = next(queue, None)
-        worker.task = index
+    def _give(self, worker: _Worker, queue: Iterator[tuple[int, Row]]) -> None:
+        index, row = next(queue, (None, None))
+        worker.task, worker.row = index, row
         if index is not None:
-            worker.conn.send((index, self.rows[index]))
+            worker.conn.send((index, row))
 
-    def _collect(self, worker: _Worker, queue: Iterator[int] | None) -> None:
+    def _collect(self, worker: _Worker, queue: Iterator[tuple[int, Row]] | None) -> None:
         """The result `worker` sent (then its next row, unless `queue` is None), or, when it
         died, its row as an error and a new worker in its place. Ctrl-C and SIGTERM wait while a
         result is read and counted (a message read in half, or read and not counted, would make
@@ -734,7 +776,7 @@ class _Run:
                 self._count(result)
                 # done with that row, in the same held block: an interrupt raised after it must
                 # never find the row still in hand (it would be counted again, as lost)
-                worker.task = None
+                worker.task = worker.row = None
             except (EOFError, OSError):
                 index = None
         if index is None:
@@ -743,18 +785,20 @@ class _Run:
         if queue is not None:
             self._give(worker, queue)
 
-    def _lost(self, worker: _Worker, queue: Iterator[int] | None) -> None:
+    def _lost(self, worker: _Worker, queue: Iterator[tuple[int, Row]] | None) -> None:
         worker.process.join()
         worker.conn.close()
         self.workers.remove(worker)
-        index, worker.task = worker.task, None
+        index, row = worker.task, worker.row
+        worker.task = worker.row = None
         if index is None or queue is None:
             # stopping (queue None): a worker that leaves without a result did not do its row,
             # which is then simply not done (it is counted neither as done nor as an error)
             return
         code = worker.process.exitcode
         how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        self.done[index] = _outcome(self.rows[index], "error", f"its worker process died ({how})")
+        assert row is not None
+        self.done[index] = _outcome(row, "error", f"its worker process died ({how})")
         self._count(self.done[index])
         if queue is not None:
             self._start(queue)
@@ -854,7 +898,7 @@ def _quiet(results: Iterator[RowResult], _count: int) -> Iterator[Iterable[RowRe
 
 
 def run_batch(
-    rows: Sequence[Row],
+    rows: PatientRows | Sequence[Row],
     job: Job,
     jobs: int,
     centre: Clinic | None,
@@ -869,7 +913,6 @@ def run_batch(
 
     from . import agenda
     from .export import agenda as agenda_export
-    from .export.csv import render_rows
     from .export.ics import calendar_frame
     from .export.pdf import agenda as agenda_pdf
     from .inputs import resolve_now
@@ -878,7 +921,7 @@ def run_batch(
 
     today = (resolve_now(job.now, "UTC") if job.now else job.clock).date()  # clinic.ics with no sessions
     sweep_temporaries(job.out)  # what an interrupted or killed run left behind
-    results: list[RowResult] = []
+    tally = _Tally()  # counts and the rows that failed; each row's summary waits on disk
     days_seen: set[dt.date] = set()
     tz = centre.tz if centre is not None else None
     # The agenda rows wait on disk until every row is done (the agenda needs all of them), so
@@ -890,6 +933,7 @@ def run_batch(
         _Run(rows, job, jobs) as run,
         Spool(job.out) as spool,
         tempfile.TemporaryFile(dir=job.out) as body,
+        tempfile.TemporaryFile(dir=job.out) as kept,
         (progress or _quiet)(run.results(), len(rows)) as stream,
     ):
         for result in stream:
@@ -900,7 +944,8 @@ def run_batch(
             )
             days_seen.update(x.date for x in result.sessions)
             tz = tz or result.tz or None
-            results.append(_slim(result))
+            tally.add(result)
+            pickle.dump(_slim(result), kept, protocol=pickle.HIGHEST_PROTOCOL)
         tz = tz or "UTC"
         site_name = " - " + centre.name if centre is not None and centre.name else ""
         head, tail = calendar_frame(
@@ -915,10 +960,19 @@ def run_batch(
                 return chairs
             return centre.chairs_on(day) if centre is not None else None
 
-        def agenda_days() -> Iterator[agenda.AgendaDay]:
-            """The agenda a day at a time, from the spool (read once per use: nothing of it is
-            kept, so the parent's memory does not grow with the patients)."""
-            return agenda.stream_days((pickle.loads(row) for row in spool.rows()), capacity)
+        def agenda_days(
+            first: dt.date | None = None, last: dt.date | None = None
+        ) -> Iterator[agenda.AgendaDay]:
+            """The agenda a day at a time (of the days `first` to `last`), from the spool (read
+            once per use: nothing of it is kept, so the parent's memory does not grow with the
+            patients). A range is read with a margin of days either side, so the sessions that
+            run past midnight into it or out of it are counted and flagged as in the whole."""
+            if first is None or last is None:
+                return agenda.stream_days((pickle.loads(row) for row in spool.rows()), capacity)
+            margin = dt.timedelta(days=agenda.SPILL_DAYS)
+            rows = spool.rows((first - margin).isoformat(), (last + margin).isoformat())
+            streamed = agenda.stream_days((pickle.loads(row) for row in rows), capacity)
+            return (day for day in streamed if first <= day.summary.date <= last)
 
         def clinic_ics(out: BinaryIO) -> None:
             body.seek(0)
@@ -926,36 +980,68 @@ def run_batch(
             shutil.copyfileobj(body, out)
             out.write(tail)
 
-        overloads: list[Any] = []
         flagged: dict[str, set[dt.date]] = defaultdict(set)
-        for day in agenda_days():
-            overloads.extend(day.overloads)
-            for x in day.over:
-                flagged[x.patient].add(x.date)
-        over = {patient: tuple(sorted(dates)) for patient, dates in sorted(flagged.items())}
+
+        def flagging(days: Iterator[agenda.AgendaDay]) -> Iterator[agenda.AgendaDay]:
+            for day in days:
+                for x in day.over:
+                    flagged[x.patient].add(x.date)
+                yield day
+
         site = centre.name if centre is not None and centre.name else "lmsched batch"
         generated = resolve_now(job.now, tz) if job.now else job.clock
+        fonts = _agenda_fonts(centre, job)
+        # one pass for the ranges, the patients' over-capacity dates and the PDF's totals
+        surveyed = agenda_pdf.survey(flagging(agenda_days()), site, fonts)
+        overloads = surveyed[2]
+        over = {patient: tuple(sorted(dates)) for patient, dates in sorted(flagged.items())}
 
         def agenda_csv(out: BinaryIO) -> None:
             out.writelines(agenda_export.csv_chunks(agenda_days()))
 
         def agenda_pdf_file(out: BinaryIO) -> None:
             agenda_pdf.write_pdf(
-                out, agenda_days, site, paper=job.paper, generated=generated, fonts=_agenda_fonts(centre, job)
+                out, agenda_days, site, paper=job.paper, generated=generated, fonts=fonts, surveyed=surveyed
             )
 
-        # all four are rendered (the agenda and clinic.ics streamed from disk) before any of them
-        # is replaced
+        pdfs: dict[Path, Any] = {job.out / "agenda.pdf": agenda_pdf_file}
+        volumes = agenda_pdf.volumes(surveyed[1])
+        if len(volumes) > 1:  # a long agenda: agenda.pdf, agenda-2.pdf, ... (memory stays flat)
+            names = [agenda_pdf.volume_name("agenda.pdf", v.number) for v in volumes]
+
+            def volume_file(v: Any) -> Callable[[BinaryIO], None]:
+                def write(out: BinaryIO) -> None:
+                    agenda_pdf.write_pdf(
+                        out,
+                        lambda: agenda_days(v.first, v.last),
+                        site,
+                        paper=job.paper,
+                        generated=generated,
+                        fonts=fonts,
+                        surveyed=surveyed,
+                        volume=v,
+                        volumes=volumes,
+                        names=names,
+                    )
+
+                return write
+
+            pdfs = {job.out / name: volume_file(v) for v, name in zip(volumes, names, strict=True)}
+
+        # all of them are rendered (the agenda and clinic.ics streamed from disk) before any of
+        # them is replaced
         write_all(
             {
-                job.out / "summary.csv": render_rows(SUMMARY_COLUMNS, summary_rows(results, over)),
+                job.out / "summary.csv": lambda out: _summary_csv(out, kept, over),
                 job.out / "agenda.csv": agenda_csv,
-                job.out / "agenda.pdf": agenda_pdf_file,
+                **pdfs,
                 job.out / "clinic.ics": clinic_ics,
             },
             within=job.out,
         )
-    return BatchReport(tuple(_report_lines(results, overloads, job)), all(r.outcome == "ok" for r in results))
+    return BatchReport(
+        tuple(_report_lines(tally, overloads, job, len(volumes))), tally.counts["ok"] == tally.total
+    )
 
 
 def _agenda_fonts(centre: Clinic | None, job: Job) -> Any:
@@ -971,18 +1057,54 @@ def _slim(result: RowResult) -> RowResult:
     return dataclasses.replace(result, sessions=(), vevents=())
 
 
-def _report_lines(results: Sequence[RowResult], overloads: Sequence[Any], job: Job) -> Iterator[str]:
+class _Tally:
+    """What the terminal report needs of the rows: the count of each outcome and the rows that
+    did not succeed (the others' summaries wait on disk)."""
+
+    def __init__(self) -> None:
+        self.counts = dict.fromkeys(("ok", "invalid", "blocked", "conflict", "error"), 0)
+        self.failed: list[RowResult] = []
+        self.total = 0
+
+    def add(self, result: RowResult) -> None:
+        self.total += 1
+        self.counts[result.outcome] = self.counts.get(result.outcome, 0) + 1
+        if result.outcome != "ok":
+            self.failed.append(_slim(result))
+
+
+def _summary_csv(out: BinaryIO, kept: BinaryIO, over: Mapping[str, Sequence[dt.date]]) -> None:
+    """summary.csv, from the rows' results kept on disk (pickled in row order), in chunks."""
+    from .export.csv import render_rows
+
+    def stored() -> Iterator[RowResult]:
+        kept.seek(0)
+        while True:
+            try:
+                yield pickle.load(kept)
+            except EOFError:
+                return
+
+    out.write(render_rows(SUMMARY_COLUMNS, ()))
+    for chunk in _batched(stored()):
+        text = render_rows(SUMMARY_COLUMNS, summary_rows(chunk, over))
+        out.write(text[text.index(b"\n") + 1 :])  # the rows, without the header again
+
+
+def _batched(items: Iterator[RowResult], n: int = 1000) -> Iterator[list[RowResult]]:
+    while chunk := list(itertools.islice(items, n)):
+        yield chunk
+
+
+def _report_lines(tally: _Tally, overloads: Sequence[Any], job: Job, volumes: int = 1) -> Iterator[str]:
     from . import agenda
 
-    for r in results:
-        if r.outcome != "ok":
-            who = f" ({r.patient_id})" if r.patient_id else ""
-            yield f"{r.where}{who}: {r.outcome}: {r.reason}"
-    counts = {
-        k: sum(r.outcome == k for r in results) for k in ("ok", "invalid", "blocked", "conflict", "error")
-    }
+    for r in tally.failed:
+        who = f" ({r.patient_id})" if r.patient_id else ""
+        yield f"{r.where}{who}: {r.outcome}: {r.reason}"
+    counts = tally.counts
     yield (
-        f"{len(results)} patients: "
+        f"{tally.total} patients: "
         + ", ".join(f"{n} {k}" for k, n in counts.items() if n or k == "ok")
         + f"; outputs in {job.out}/"
     )
@@ -991,4 +1113,8 @@ def _report_lines(results: Sequence[RowResult], overloads: Sequence[Any], job: J
         hidden = len(lines) - 1 - TERMINAL_OVERLOADS
         lines = [*lines[:TERMINAL_OVERLOADS], f"... and {hidden} more (see agenda.pdf)", lines[-1]]
     yield from lines
-    yield f"wrote {job.out}/summary.csv, agenda.csv, agenda.pdf and clinic.ics"
+    if volumes > 1:
+        pdfs = f"agenda.pdf to agenda-{volumes}.pdf (the agenda in {volumes} volumes)"
+        yield f"wrote {job.out}/summary.csv, agenda.csv, {pdfs} and clinic.ics"
+    else:
+        yield f"wrote {job.out}/summary.csv, agenda.csv, agenda.pdf and clinic.ics"

@@ -13,10 +13,10 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from .errors import ConflictError, InputError, quote
 
@@ -142,8 +142,10 @@ def save_plan(
     by: str | None,
     reason: str | None,
     now: dt.datetime,
+    vevents: Sequence[tuple[dt.date, bytes]] | None = None,
 ) -> Stored:
-    """Store `plan` (its JSON exactly as `plan --json` writes it) as the patient's next revision."""
+    """Store `plan` (its JSON exactly as `plan --json` writes it) as the patient's next revision.
+    `vevents`: the plan's `clinic_vevents` when the caller has them already (a batch row)."""
     from .batch import clinic_vevents
     from .plan import plan_to_json
     from .workspace import NewRevision
@@ -162,7 +164,10 @@ def save_plan(
     return workspace.save(
         NewRevision(
             sessions=tuple(_index(plan)),
-            vevents=tuple((day.isoformat(), text) for day, text in clinic_vevents(plan)),
+            vevents=tuple(
+                (day.isoformat(), text)
+                for day, text in (clinic_vevents(plan) if vevents is None else vevents)
+            ),
             zone=plan.inputs.clinic.tz,
             patient_id=plan.inputs.patient_id,
             name=plan.inputs.full_name or "",
@@ -620,52 +625,109 @@ def workspace_agenda(
             return chairs
         return centre.chairs_on(day) if centre is not None else None
 
+    tz = centre.tz if centre is not None else "UTC"
+    generated = resolve_now(now, tz)
+    site = centre.name if centre is not None and centre.name else "lmsched workspace"
     with open_workspace(path) as workspace:
 
-        def days() -> Iterator[agenda.AgendaDay]:
-            for day in agenda.stream_days(agenda_sessions(workspace, first, last), capacity):
-                if first <= day.summary.date <= last:
+        def days(a: dt.date = first, b: dt.date = last) -> Iterator[agenda.AgendaDay]:
+            for day in agenda.stream_days(agenda_sessions(workspace, a, b), capacity):
+                if a <= day.summary.date <= b:
                     yield day
 
-        summaries: list[DaySummary] = []
-        overloads: list[Overload] = []
-        rows = 0
-        for day in days():
-            summaries.append(day.summary)
-            overloads.extend(day.overloads)
-            rows += len(day.sessions)
-        tz = centre.tz if centre is not None else "UTC"
-        generated = resolve_now(now, tz)
-        site = centre.name if centre is not None and centre.name else "lmsched workspace"
         rendered: dict[Path, Any] = {}
-        if "csv" in targets:
-            from .export import agenda as agenda_csv
-
-            rendered[targets["csv"]] = b"".join(agenda_csv.csv_chunks(days()))
         if "pdf" in targets:
-            import io
-
             from .export.pdf import agenda as agenda_pdf
             from .export.pdf.fonts import Fonts
 
             fonts = Fonts(fallbacks=tuple(centre.fonts) if centre is not None else ())
-            buffer = io.BytesIO()
-            agenda_pdf.write_pdf(buffer, days, site, paper=paper, generated=generated, fonts=fonts)  # type: ignore[arg-type]
-            rendered[targets["pdf"]] = buffer.getvalue()
+            surveyed = agenda_pdf.survey(days(), site, fonts)
+            totals, summaries, overloads = surveyed
+            rows = totals.chair + totals.checks + totals.rt
+            # a long agenda in volumes: FILE.pdf, FILE-2.pdf, ... (standard output gets it whole)
+            volumes = agenda_pdf.volumes(summaries) if str(targets["pdf"]) != "-" else []
+            names = [agenda_pdf.volume_name(targets["pdf"].name, v.number) for v in volumes]
+            for v, name in zip(volumes, names, strict=True) if len(volumes) > 1 else ():
+                rendered[targets["pdf"].with_name(name)] = _agenda_volume(
+                    days, v, volumes, names, site, paper, generated, fonts, surveyed
+                )
+            more = {f"pdf volume {n}": p for n, p in enumerate(list(rendered)[1:], 2)}
+            check_targets({**targets, **more}, [path, *([clinic] if clinic else [])])
+            if len(volumes) <= 1:
+
+                def whole(out: BinaryIO) -> None:
+                    agenda_pdf.write_pdf(
+                        out,
+                        days,
+                        site,
+                        paper=paper,  # type: ignore[arg-type]
+                        generated=generated,
+                        fonts=fonts,
+                        surveyed=surveyed,
+                    )
+
+                rendered[targets["pdf"]] = whole
+        else:
+            summaries, overloads, rows = [], [], 0
+            for day in days():
+                summaries.append(day.summary)
+                overloads.extend(day.overloads)
+                rows += len(day.sessions)
+        if "csv" in targets:
+            from .export import agenda as agenda_csv
+
+            def spreadsheet(out: BinaryIO) -> None:
+                out.writelines(agenda_csv.csv_chunks(days()))
+
+            rendered[targets["csv"]] = spreadsheet
         if "ics" in targets:
             rendered[targets["ics"]] = _clinic_calendar(
                 workspace, first, last, site, centre.tz if centre else None
             )
-    write_all(rendered)
+        write_all(rendered)  # each rendered (the agenda streamed) before any file is replaced
     return AgendaResult(tuple(summaries), tuple(overloads), rows, tuple(rendered))
 
 
 def agenda_sessions(workspace: Workspace, first: dt.date, last: dt.date) -> Iterator[Session]:
-    """Every agenda row of the current plans (not those entered in error) from the day before
-    `first` (a session then may run past midnight into `first`) to `last`, in day order, read
-    through the day index."""
-    for text in workspace.agenda_rows((first - dt.timedelta(days=1)).isoformat(), last.isoformat()):
+    """Every agenda row of the current plans (not those entered in error) from `first` to
+    `last`, with `agenda.SPILL_DAYS` either side (a session may run past midnight into the range
+    or out of it), in day order, read through the day index."""
+    from .agenda import SPILL_DAYS
+
+    margin = dt.timedelta(days=SPILL_DAYS)
+    for text in workspace.agenda_rows((first - margin).isoformat(), (last + margin).isoformat()):
         yield session_from_row(text)
+
+
+def _agenda_volume(
+    days: Any,
+    volume: Any,
+    volumes: Sequence[Any],
+    names: Sequence[str],
+    site: str,
+    paper: str,
+    generated: dt.datetime,
+    fonts: Any,
+    surveyed: Any,
+) -> Any:
+    """A writer of one volume of a long agenda PDF (`export.pdf.agenda.volumes`)."""
+    from .export.pdf import agenda as agenda_pdf
+
+    def write(out: BinaryIO) -> None:
+        agenda_pdf.write_pdf(
+            out,
+            lambda: days(volume.first, volume.last),
+            site,
+            paper=paper,  # type: ignore[arg-type]
+            generated=generated,
+            fonts=fonts,
+            surveyed=surveyed,
+            volume=volume,
+            volumes=volumes,
+            names=names,
+        )
+
+    return write
 
 
 def _clinic_calendar(workspace: Workspace, first: dt.date, last: dt.date, site: str, tz: str | None) -> bytes:

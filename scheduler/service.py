@@ -698,23 +698,19 @@ def run_batch(
     if now:
         resolve_now(now, "UTC")  # refused here, before any work, when it is not a date-time
     centre = read_clinic(clinic) if clinic else None
-    rows = list(batch.prepare_rows(batch.read_rows(patients)))
+    rows = batch.PatientRows(patients)  # read once, parsed again for each pass
     # no input (the spreadsheet, a patient file, a clinic file) is a file the batch will write,
     # and no patient folder is a planted symbolic link: checked before anything is written
     inputs: dict[str, Path | None] = {"PATIENTS": patients, "clinic": clinic, "site_key": site_key_file}
     if patients.is_dir():
         inputs.update({f"PATIENTS ({p.name})": p for p in patients.glob("*.toml")})
+    targets = [out / name for name in sorted(batch.RESERVED)]
     for row in rows:
         if isinstance(row.fields.get("clinic"), str):
             inputs[f"clinic ({row.where})"] = Path(row.fields["clinic"])
-    check_tree(
-        out,
-        [
-            *(out / name for name in sorted(batch.RESERVED)),
-            *(out / row.folder / f"plan.{fmt}" for row in rows for fmt in wanted),
-        ],
-        inputs,
-    )
+        targets.extend(out / row.folder / f"plan.{fmt}" for fmt in wanted)
+    check_tree(out, targets, inputs)
+    del targets
     if out.is_dir():  # the batch's own files can be written (agenda.pdf is no folder) before any row runs
         check_targets({name: out / name for name in sorted(batch.RESERVED)}, [], within=out)
     key = None

@@ -667,13 +667,15 @@ class Spool:
     def add(self, rows: Iterable[tuple[str, str, bytes]]) -> None:
         self._db.executemany("INSERT INTO rows (day, sort, row) VALUES (?, ?, ?)", rows)
 
-    def rows(self) -> Iterator[bytes]:
-        """Every row, by day and sort key (may be read again)."""
+    def rows(self, first: str = "", last: str = "\uffff") -> Iterator[bytes]:
+        """Every row (of the days `first` to `last`, ISO dates), by day and sort key (may be
+        read again)."""
         if not self._sorted:
             self._db.execute("COMMIT")
             self._db.execute("CREATE INDEX rows_in_order ON rows (day, sort)")
             self._sorted = True
-        for (row,) in self._db.execute("SELECT row FROM rows ORDER BY day, sort"):
+        query = "SELECT row FROM rows WHERE day BETWEEN ? AND ? ORDER BY day, sort"
+        for (row,) in self._db.execute(query, (first, last)):
             yield bytes(row)
 
     def close(self) -> None:

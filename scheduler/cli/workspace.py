@@ -432,9 +432,18 @@ def agenda(
     for day in result.days:
         of = f" of {day.chairs} chairs" if day.chairs is not None else ""
         flag = "  OVER CAPACITY" if day.over else ""
+        others = "".join(
+            f", {n} {one if n == 1 else many}"
+            for n, one, many in (
+                (day.checks, "check without a chair", "checks without a chair"),
+                (day.rt, "RT fraction", "RT fractions"),
+            )
+            if n
+        )
+        plural = "" if day.sessions == 1 else "s"
         lines.append(
-            f"{day.date:%a %Y-%m-%d}: {day.sessions} chair session(s), at most {day.peak} at once{of}, "
-            f"{day.checks} check(s){flag}"
+            f"{day.date:%a %Y-%m-%d}: {day.sessions} chair session{plural}, at most {day.peak} at once{of}"
+            f"{others}{flag}"
         )
     if not result.sessions:
         lines.append(f"no sessions from {first} to {last}")

@@ -11,8 +11,9 @@ and `minutes`; `books_chair` says whether it takes a chair (only when its templa
 that does not has `chair_min` 0 and blank `chairs_in_use` and `over_capacity`, and its prep,
 given and observation cells are blank (they describe a dose). `minutes` is every row's length
 (for a dose, its chair time). A check taken at a session (CSF cytology at the IT dose) is named in
-that session's `checks_at_session`. The three columns come last, so the earlier ones keep their
-places.
+that session's `checks_at_session`. An RT fraction (kind `rt-fraction`) is such a row too, given
+in the radiotherapy department: never a chair. The three columns come last, so the earlier ones
+keep their places.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import io
 from collections.abc import Iterable, Iterator, Sequence
 
 from ..agenda import (
+    LISTED_KINDS,
     AgendaDay,
     DaySummary,
     Overload,
@@ -83,7 +85,7 @@ def _row(
     s: Session, in_use: dict[Session, int], chairs: dict[dt.date, int | None], over: set[Session]
 ) -> tuple[object, ...]:
     dose_parts: tuple[object, ...] = (
-        ("", "", "") if s.kind == "check" else (s.prep_min, s.given_min, s.observation_min)
+        ("", "", "") if s.kind in LISTED_KINDS else (s.prep_min, s.given_min, s.observation_min)
     )
     return (
         s.date.isoformat(),

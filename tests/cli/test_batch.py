@@ -108,11 +108,15 @@ def test_all_good_rows_exit_0_and_clinic_calendar(run, tmp_path: Path) -> None: 
         or str(e["SUMMARY"]).split(": ", 1)[-1].startswith("Intrathecal")
     )
     agenda = list(csv.DictReader(io.StringIO((out / "agenda.csv").read_text())))
-    # clinic.ics is what the agenda shows: its IT sessions, its clinic checks (blood counts) and
-    # the CSF cytology drawn at an IT dose (a row's checks_at_session, its own VEVENT there)
+    # clinic.ics is what the agenda shows: its IT sessions, its clinic checks (blood counts), the
+    # RT fractions (no chair) and the CSF cytology drawn at an IT dose (a row's checks_at_session,
+    # its own VEVENT there)
     assert sum(r["kind"] == "it-dose" for r in agenda) == it_counts > 0
     at_session = sum(bool(r["checks_at_session"]) for r in agenda)
-    assert {r["kind"] for r in agenda} == {"it-dose", "check"} and at_session > 0
+    assert {r["kind"] for r in agenda} == {"it-dose", "check", "rt-fraction"} and at_session > 0
+    assert all(
+        r["books_chair"] == "no" and not r["chairs_in_use"] for r in agenda if r["kind"] == "rt-fraction"
+    )
     assert len(events) == len(agenda) + at_session
     assert calendar.walk("VTIMEZONE") and all(not e.walk("VALARM") for e in events)
     # each VEVENT is the patient's own (staff) one; checks done elsewhere stay in the patient's
@@ -275,6 +279,8 @@ def test_out_must_be_a_folder_and_patients_must_exist(run, tmp_path: Path) -> No
         ("CON", "_CON"),
         ("lpt1.txt", "_lpt1.txt"),
         ("agenda.pdf", "_agenda.pdf"),
+        ("Agenda-12.pdf", "_Agenda-12.pdf"),  # a long agenda's volume 12
+        ("agenda-x.pdf", "agenda-x.pdf"),
         ("Søren Ø", "S_ren"),
         ("José", "Jose"),
         ("a" * 100, "a" * 64),

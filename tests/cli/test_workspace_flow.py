@@ -144,6 +144,36 @@ def test_the_agenda_follows_reschedules_across_patients(run, ws: Path, tmp_path:
     assert days and all("2026-11-30" <= d <= "2026-12-06" for d in days)
 
 
+def test_a_long_workspace_agenda_is_in_volumes(run, ws: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from scheduler.export.pdf import agenda as agenda_pdf
+
+    batch = run(
+        "batch",
+        str(EXAMPLES / "week.csv"),
+        "--out",
+        str(tmp_path / "w"),
+        "--formats",
+        "json",
+        "--now",
+        NOW,
+        "--save",
+    )
+    assert batch.code == 0, batch.out
+    month = ("--from", "2026-11-23", "--to", "2026-12-31", "--chairs", "3", "--now", NOW)
+    whole = run("agenda", *month, "--pdf", str(tmp_path / "whole.pdf"), "--csv", str(tmp_path / "whole.csv"))
+    monkeypatch.setattr(agenda_pdf, "VOLUME_ROWS", 40)
+    cut = run("agenda", *month, "--pdf", str(tmp_path / "month.pdf"), "--csv", str(tmp_path / "month.csv"))
+    assert cut.code == whole.code == 1, cut.err
+    files = sorted(tmp_path.glob("month*.pdf"), key=lambda p: int(p.stem.partition("-")[2] or 1))
+    assert len(files) >= 3 and all(f"wrote {p}" in cut.err for p in files)
+    assert (tmp_path / "month.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    texts = ["".join(page.extract_text() for page in PdfReader(p).pages) for p in files]
+    whole_text = "".join(page.extract_text() for page in PdfReader(tmp_path / "whole.pdf").pages)
+    assert "This agenda is in" in texts[0] and "month-2.pdf" in texts[0] and "(volume 1 of" in texts[0]
+    count = sum(t.count("IT methotrexate") for t in texts)
+    assert count == whole_text.count("IT methotrexate") > 0
+
+
 def test_agenda_bad_input(run, ws: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     _one_line(run("agenda", "--from", "2026-12-07", "--to", "2026-12-01"), 2, "to:", "before --from")
     _one_line(run("agenda", "--from", "2026-01-01", "--to", "2028-01-01"), 2, "more than a year")

@@ -318,7 +318,8 @@ def test_sessions_of_takes_the_it_doses_that_are_not_cancelled(registry: Registr
         csf_flow="normal",
     )
     kinds = {e.kind for e in plan.events}
-    # RT and memantine to leave out; checks (tests/core/test_agenda_checks.py) beside the doses
+    # memantine to leave out; RT fractions listed without a chair; checks
+    # (tests/core/test_agenda_checks.py) beside the doses
     assert kinds == {"it-dose", "rt-fraction", "medication", "check"}
     its = [e for e in plan.events if e.kind == "it-dose"]
     cancelled = its[2]
@@ -326,8 +327,18 @@ def test_sessions_of_takes_the_it_doses_that_are_not_cancelled(registry: Registr
     plan = plan.model_copy(update={"events": events})
 
     rows = sessions_of(plan, "rcc-1")
-    sessions = [s for s in rows if s.kind != "check"]
-    assert all(s.chair for s in sessions) and not any(s.chair for s in rows if s.kind == "check")
+    sessions = [s for s in rows if s.kind == "it-dose"]
+    assert all(s.chair for s in sessions) and not any(s.chair for s in rows if s.kind != "it-dose")
+    rt = [e for e in plan.events if e.kind == "rt-fraction"]
+    listed = [s for s in rows if s.kind == "rt-fraction"]
+    assert [s.uid for s in listed] == [e.uid for e in rt] and len(rt) == 10
+    assert (listed[0].date, listed[0].time, listed[0].duration_min) == (
+        rt[0].date,
+        rt[0].time,
+        rt[0].duration_min,
+    )
+    assert listed[0].event.startswith("RT 1/10") and listed[0].dose == "3 Gy"
+    assert {s.kind for s in rows} == {"it-dose", "rt-fraction", "check"}  # memantine is taken at home
     assert [s.uid for s in sessions] == [e.uid for e in its if e is not cancelled]
     first = sessions[0]
     assert (first.date, first.time, first.duration_min) == (its[0].date, its[0].time, its[0].duration_min)
@@ -481,7 +492,8 @@ def test_pdf_shows_every_day_patient_and_the_overload(
     assert text.count("Wednesday 2 December 2026: 60 sessions") >= 2
     runs = text_runs(data)
     assert min(size for _, _, size in runs) >= 9
-    fonts = {text: font for text, font, _ in runs}
+    # a row's cells are one line of text to a reader (one text object per page): by word
+    fonts = {word: font for text, font, _ in runs for word in text.split()}
     assert [fonts[f"A-00{i}"] for i in range(1, 8)] == [BOLD] * 5 + [REGULAR] * 2
 
 

@@ -90,7 +90,7 @@ def test_trastuzumab_loading_dose_takes_90_minutes_then_30(registry: Registry) -
     assert all(s.event.startswith("Trastuzumab IV C") for s in sessions)
 
 
-def test_tablets_memantine_and_rt_are_never_on_the_agenda(registry: Registry) -> None:
+def test_tablets_and_memantine_are_never_on_the_agenda_and_rt_never_takes_a_chair(registry: Registry) -> None:
     plan = infusion_plan(
         registry,
         "H",
@@ -105,8 +105,13 @@ def test_tablets_memantine_and_rt_are_never_on_the_agenda(registry: Registry) ->
     sessions = sessions_of(plan, "h")
     assert {s.uid for s in sessions if s.chair} == chair
     assert {s.kind for s in sessions if s.chair} == {"it-dose", "infusion"}
-    # the rest are clinic checks (a blood count, liver tests on tucatinib), none with a chair
-    assert {s.kind for s in sessions if not s.chair} == {"check"}
+    # the rest are clinic checks (a blood count, liver tests on tucatinib) and the RT fractions
+    # (given in their own department), none with a chair; tablets and memantine are taken at home
+    assert {s.kind for s in sessions if not s.chair} == {"check", "rt-fraction"}
+    rt = {e.uid for e in plan.events if e.kind == "rt-fraction"}
+    assert {s.uid for s in sessions if s.kind == "rt-fraction"} == rt
+    at_home = {e.uid for e in plan.events if e.kind in {"tablet", "medication"}}
+    assert not at_home & {s.uid for s in sessions}
 
 
 def test_a_cancelled_infusion_frees_its_chair(tdxd: Plan) -> None:

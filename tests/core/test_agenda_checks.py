@@ -27,7 +27,7 @@ from scheduler.agenda import (
     sessions_of,
 )
 from scheduler.export.agenda import CSV_COLUMNS, render_csv
-from scheduler.export.pdf.agenda import NO_CHAIR, day_heading, render_pdf
+from scheduler.export.pdf.agenda import NO_CHAIR, NO_CHAIR_RT, day_heading, render_pdf
 from scheduler.export.pdf.fonts import ITALIC
 from scheduler.labels import event_name
 from scheduler.plan import Event, Plan
@@ -325,8 +325,22 @@ def test_the_pdf_shows_check_rows_read_back_with_pypdf(plan: Plan, unknown_flow:
                 fonts.setdefault(t.strip(), set()).add(registered(str(font.get("/BaseFont", ""))))
 
         page.extract_text(visitor_text=visit)
-    assert fonts["Blood count before IT dose 1 of 18"] == {ITALIC}
-    assert fonts[NO_CHAIR] == {ITALIC}
+    # a row's cells read as one line (one text object per page)
+    row = next(t for t in fonts if "Blood count before IT dose 1 of 18" in t and t.endswith(NO_CHAIR))
+    assert fonts[row] == {ITALIC}
+
+
+def test_rt_fractions_are_listed_in_the_pdf_without_a_chair(registry: Registry) -> None:
+    rt = make_plan(registry, rt="wbrt-30gy-10fx", rt_start="2026-11-30", csf_flow="normal")
+    rows = sessions_of(rt, "a")
+    days, overloads = check_capacity(rows, lambda _: 1)
+    text = pdf_text(render_pdf(rows, days, overloads, "Riverside", generated=NOW_DT))
+    flat = " ".join(text.split())
+    assert "RT 1/10 whole brain 3 Gy" in flat
+    assert text.count(NO_CHAIR_RT) == 10 + 1 and "10 RT fractions" in flat  # each row, and the key
+    assert "RT fractions are given in the radiotherapy department" in flat
+    monday = next(d for d in days if d.date == dt.date(2026, 11, 30))
+    assert monday.rt == 1 and "peak 0 at once, 1 RT fraction" in day_heading(monday, overloads)
 
 
 def test_the_pdf_of_checks_only_and_its_order(plan: Plan) -> None:
@@ -338,17 +352,19 @@ def test_the_pdf_of_checks_only_and_its_order(plan: Plan) -> None:
     assert f"0 sessions and {len(only)} checks without a chair" in text and "No day is over capacity." in text
 
 
-# --- property: checks without a chair never change the capacity ------------------------------------
+# --- property: checks and RT fractions (no chair) never change the capacity -------------------------
 
 BASE = dt.date(2026, 12, 7)
 
 
 @st.composite
 def mixed(draw: st.DrawFn) -> tuple[list[Session], list[Session]]:
-    """Chair sessions and checks without a chair (0 to 120 minutes), over three days."""
+    """Chair sessions, and checks and RT fractions without a chair (0 to 120 minutes), over three
+    days."""
 
     def one(i: int, chair: bool) -> Session:
         day = BASE + dt.timedelta(days=draw(st.integers(0, 2)))
+        kind = "it-dose" if chair else draw(st.sampled_from(["check", "rt-fraction"]))
         return Session(
             date=day,
             time=clock(draw(st.integers(0, 24 * 60 - 1))),
@@ -359,7 +375,7 @@ def mixed(draw: st.DrawFn) -> tuple[list[Session], list[Session]]:
             dose="50 mg" if chair else "",
             route="lumbar" if chair else "",
             uid=f"{i}-{chair}@lmsched",
-            kind="it-dose" if chair else "check",
+            kind=kind,
             chair=chair,
         )
 
@@ -378,11 +394,17 @@ def test_checks_without_a_chair_never_change_capacity(
     bare_days, bare_overloads = check_capacity(sessions, lambda _: n)
     assert overloads == bare_overloads
     assert [d for d in days if d.sessions or d.peak] == [
-        dataclasses.replace(d, checks=sum(1 for v in visits if v.date == d.date)) for d in bare_days
+        dataclasses.replace(
+            d,
+            checks=sum(1 for v in visits if v.date == d.date and v.kind == "check"),
+            rt=sum(1 for v in visits if v.date == d.date and v.kind == "rt-fraction"),
+        )
+        for d in bare_days
     ]
-    assert sum(d.checks for d in days) == len(visits)
+    assert sum(d.checks + d.rt for d in days) == len(visits)
+    assert sum(d.rt for d in days) == sum(1 for v in visits if v.kind == "rt-fraction")
     assert in_use_at_start(sessions + visits) == in_use_at_start(sessions)
     assert over_capacity(sessions + visits, overloads) == over_capacity(sessions, overloads)
     rows = list(csv.DictReader(io.StringIO(render_csv(visits + sessions, overloads, days).decode())))
     assert len(rows) == len(sessions) + len(visits)
-    assert {r["books_chair"] for r in rows if r["kind"] == "check"} <= {"no"}
+    assert {r["books_chair"] for r in rows if r["kind"] in ("check", "rt-fraction")} <= {"no"}

@@ -22,14 +22,17 @@ named on that session's row. Checks done elsewhere are not on the agenda (`sched
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import io
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ... import agenda
 from ...agenda import (
+    LISTED_KINDS,
     AgendaDay,
     DaySummary,
     Overload,
@@ -44,12 +47,26 @@ from .fonts import BOLD as _BOLD
 from .fonts import DEFAULT_FONTS, REGULAR, Fonts, check, is_plain, markup, register, width
 from .fonts import ITALIC as _ITALIC
 
-__all__ = ["DISCLAIMER", "PDF_COLUMNS", "Totals", "day_heading", "render_pdf", "survey", "write_pdf"]
+__all__ = [
+    "DISCLAIMER",
+    "PDF_COLUMNS",
+    "VOLUME_ROWS",
+    "Survey",
+    "Totals",
+    "Volume",
+    "day_heading",
+    "render_pdf",
+    "survey",
+    "volume_name",
+    "volumes",
+    "write_pdf",
+]
 
 PDF_COLUMNS = ("Chair time", "Minutes", "Patient", "Name", "Event", "Dose", "Route", "Chairs in use")
 DISCLAIMER = "A scheduling aid: verify against the signed order."
 OVER = "OVER CAPACITY"
 NO_CHAIR = "no chair (check)"
+NO_CHAIR_RT = "no chair (RT)"
 
 FONT, BOLD, ITALIC = REGULAR, _BOLD, _ITALIC
 BODY = 9.0  # the smallest text anywhere in the document
@@ -79,6 +96,8 @@ def day_heading(day: DaySummary, overloads: Iterable[Overload]) -> str:
     text = f"{long_date(day.date)}: {_s(day.sessions, 'session')}, {chairs}, peak {day.peak} at once"
     if day.checks:
         text += f", {_s(day.checks, 'check')} without a chair"
+    if day.rt:
+        text += f", {_s(day.rt, 'RT fraction')}"
     ranges = [f"{o.start}-{o.end}" for o in overloads if o.date == day.date]
     if ranges:
         text += f": {OVER} " + ", ".join(ranges)
@@ -93,6 +112,7 @@ class Totals:
     patients: set[str] = field(default_factory=set)
     chair: int = 0
     checks: int = 0
+    rt: int = 0
     infusions: bool = False
     with_checks: bool = False
     widths: list[float] = field(default_factory=list)  # widest line per column (bold), padded
@@ -101,10 +121,86 @@ class Totals:
         self.patients.add(session.patient)
         if session.chair:
             self.chair += 1
+        elif session.kind == "rt-fraction":
+            self.rt += 1
         else:
             self.checks += 1
         self.infusions = self.infusions or session.kind == "infusion"
         self.with_checks = self.with_checks or session.kind == "check" or bool(session.with_checks)
+
+
+Survey = tuple[Totals, list[DaySummary], list[Overload]]  # what `survey` gathers of a whole agenda
+
+# An agenda longer than this many rows is printed in volumes, each a PDF of whole days: ReportLab
+# keeps every page of a document in memory until it is saved, so one document of a 20,000-patient
+# batch's whole horizon (some 740,000 rows) would take about 1 GB. A volume of 10,000 rows is
+# about 450 pages and 15 MB while it is made, whatever the size of the agenda.
+VOLUME_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class Volume:
+    """One PDF of a long agenda: volume `number` of `of`, the days `first` to `last`."""
+
+    number: int
+    of: int
+    first: dt.date
+    last: dt.date
+    rows: int
+
+
+def day_rows(day: DaySummary) -> int:
+    """The rows a day prints: every session, check and RT fraction starting on it (a day of none
+    prints one line saying so)."""
+    return max(1, day.sessions + day.checks + day.rt)
+
+
+def volumes(days: Sequence[DaySummary], limit: int | None = None) -> list[Volume]:
+    """The agenda's days in volumes of consecutive whole days of at most `limit` rows
+    (`VOLUME_ROWS`; a day of more rows is a volume of its own). One volume, or none for an empty
+    agenda: print it whole."""
+    limit = VOLUME_ROWS if limit is None else limit
+    groups: list[list[DaySummary]] = []
+    rows = 0
+    for day in days:
+        n = day_rows(day)
+        if not groups or rows + n > limit:
+            groups.append([])
+            rows = 0
+        groups[-1].append(day)
+        rows += n
+    return [
+        Volume(i, len(groups), group[0].date, group[-1].date, sum(map(day_rows, group)))
+        for i, group in enumerate(groups, 1)
+    ]
+
+
+def volume_name(name: str, number: int) -> str:
+    """Volume `number`'s file name: the agenda's own name for the first ('agenda.pdf'), then
+    'agenda-2.pdf', 'agenda-3.pdf', ..."""
+    if number == 1:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    return f"{stem}-{number}.{suffix}" if dot and stem else f"{name}-{number}"
+
+
+def _volume_lines(this: Volume | None, all_: Sequence[Volume], names: Sequence[str]) -> list[str]:
+    """What the first volume says of the others, and what every later one says of itself."""
+    if this is None or not all_:
+        return []
+    where = [
+        f"{name} ({v.first.isoformat()} to {v.last.isoformat()})" for v, name in zip(all_, names, strict=True)
+    ]
+    if this.number == 1:
+        return [
+            f"This agenda is in {len(all_)} volumes of whole days, at most {VOLUME_ROWS:,} rows each: "
+            + ", ".join(where)
+            + ". Each volume's pages are numbered on their own."
+        ]
+    return [
+        f"Volume {this.number} of {this.of}: {long_date(this.first)} to {long_date(this.last)}, "
+        f"{_s(this.rows, 'row')}. The summary and every over-capacity range are in volume 1 ({names[0]})."
+    ]
 
 
 def _summary(totals: Totals, days: Sequence[DaySummary], overloads: Sequence[Overload]) -> list[str]:
@@ -114,7 +210,11 @@ def _summary(totals: Totals, days: Sequence[DaySummary], overloads: Sequence[Ove
     checks = totals.checks
     lines = []
     if days:
-        what = _s(chair, "session") + (f" and {_s(checks, 'check')} without a chair" if checks else "")
+        others = [f"{_s(checks, 'check')} without a chair"] if checks else []
+        others += [_s(totals.rt, "RT fraction")] if totals.rt else []
+        what = _s(chair, "session") + "".join(
+            f"{', ' if i < len(others) - 1 else ' and '}{o}" for i, o in enumerate(others)
+        )
         lines.append(
             f"{what} for {_s(patients, 'patient')} on {_s(len(days), 'day')}, "
             f"{days[0].date.isoformat()} to {days[-1].date.isoformat()}. Times are the centre's wall clock."
@@ -146,6 +246,12 @@ def _summary(totals: Totals, days: Sequence[DaySummary], overloads: Sequence[Ove
             "Checks done elsewhere (MRI, echocardiogram, CSF flow study) are not on this agenda: "
             "each patient's staff sheet lists them."
         )
+    if totals.rt:
+        lines.append(
+            "RT fractions are given in the radiotherapy department: they are listed, in italics "
+            f'with their times and minutes ("{NO_CHAIR_RT}"), so the centre sees who is also in '
+            "the building that day, and never count against the chairs."
+        )
     lines.append(
         "Chairs in use: the sessions holding a chair when the row's session starts, itself included."
     )
@@ -153,8 +259,9 @@ def _summary(totals: Totals, days: Sequence[DaySummary], overloads: Sequence[Ove
 
 
 def _row(session: Session, in_use: int | None, chairs: int | None, over: bool) -> tuple[str, ...]:
-    # in_use None: a check that takes no chair
-    use = NO_CHAIR if in_use is None else str(in_use) if chairs is None else f"{in_use} of {chairs}"
+    # in_use None: a check or an RT fraction, which takes no chair
+    no_chair = NO_CHAIR_RT if session.kind == "rt-fraction" else NO_CHAIR
+    use = no_chair if in_use is None else str(in_use) if chairs is None else f"{in_use} of {chairs}"
     if over:
         use += f": {OVER}"
     when = f"{session.time}-{end_text(session)}"
@@ -280,16 +387,26 @@ def write_pdf(
     *,
     generated: dt.datetime,
     fonts: Fonts = DEFAULT_FONTS,
+    surveyed: Survey | None = None,
+    volume: Volume | None = None,
+    volumes: Sequence[Volume] = (),
+    names: Sequence[str] = (),
 ) -> None:
     """The agenda PDF written to the binary file `out`, from `days()` (called twice: a survey,
     then the layout, each reading the days as they come: a workspace or a batch's spool streams
-    them, so no list of every session is ever held)."""
+    them, so no list of every session is ever held).
+
+    A long agenda is written in `volumes` (see `volumes`), one call each: `surveyed` is the
+    survey of the whole agenda (its totals and column widths, so every volume reads alike),
+    `days()` gives this `volume`'s days only, `names` every volume's file name. The first volume
+    has the summary and the over-capacity ranges and lists the others."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
     register(fonts)
-    totals, summaries, overloads = survey(days(), site_name, fonts)
+    totals, summaries, overloads = surveyed if surveyed is not None else survey(days(), site_name, fonts)
+    front = volume is None or volume.number == 1  # the summary and the ranges
 
     page_w, height = landscape_size(paper)
     available = page_w - 2 * MARGIN
@@ -328,6 +445,8 @@ def write_pdf(
 
     site = site_name.strip()
     heading = f"Infusion agenda: {site}" if site else "Infusion agenda"
+    if volume is not None:
+        heading += f" (volume {volume.number} of {volume.of})"
     stamp = generated.strftime("%Y-%m-%d %H:%M %Z").strip()
     made = f"Generated {stamp}" if stamp else ""
     running = heading  # the running header: shortened if a long site name would meet the stamp
@@ -335,9 +454,11 @@ def write_pdf(
     while width(running, BOLD, BODY) > room and len(running) > 20:
         running = running[: len(running) - 4] + "..."
     story: list[Any] = [Paragraph(markup(heading), title)]
-    story += [Paragraph(markup(line), summary) for line in _summary(totals, summaries, overloads)]
+    if front:
+        story += [Paragraph(markup(line), summary) for line in _summary(totals, summaries, overloads)]
+    story += [Paragraph(markup(line), summary) for line in _volume_lines(volume, volumes, names)]
 
-    if overloads:
+    if overloads and front:
         ov_widths = [available * f for f in (0.2, 0.1, 0.09, 0.07)]
         ov_widths.append(available - sum(ov_widths))
         data: list[list[Any]] = [[OVER + ": time ranges"] + [""] * 4]
@@ -372,17 +493,18 @@ def write_pdf(
             fonts: list[str] = []  # each row's font, set below for each run of rows alike
             for s, texts in _day_rows(agenda_day):
                 strong = s in agenda_day.over
-                slanted = s.kind == "check" and not strong
+                slanted = s.kind in LISTED_KINDS and not strong
                 fonts.append(BOLD if strong else ITALIC if slanted else FONT)
                 data.append([cell(t, w, strong, slanted) for t, w in zip(texts, widths, strict=True)])
-            extra += _font_runs(fonts, first=2)
             if len(data) == 2:
                 data.append(
                     ["No session starts on this day; sessions from the day before continue"]
                     + [""] * (len(PDF_COLUMNS) - 1)
                 )
                 extra.append(("SPAN", (0, 2), (-1, 2)))
-            yield table(data, widths, 2, extra)
+                yield table(data, widths, 2, extra)
+            else:
+                yield _paged(table(data[:2], widths, 2, extra), data[2:], fonts, widths)
             yield Spacer(1, 10)
 
     def on_page(canvas: Any, doc: Any) -> None:
@@ -452,6 +574,103 @@ def _page_count_canvas() -> Any:
             super().save()
 
     return _PageCountCanvas
+
+
+def _paged(heads: Any, rows: list[list[Any]], fonts: Sequence[str], widths: Sequence[float]) -> Any:
+    """A day's table, drawn on the canvas a page at a time in time linear in its rows: `heads`
+    (a platypus Table of the day's heading and the column headings, repeated on every page),
+    then `rows` (each a list of cells, plain strings or Paragraphs) in `fonts`, at `widths`.
+
+    It looks as the platypus Table of the same rows did (the same padding, top-aligned text,
+    grey grid, black box, bold or italic rows), but a Table splitting over pages builds the rest
+    of itself again at each page (quadratic in a day's rows: 2 s for a day of 2,000 sessions)
+    and draws each cell as a text object of its own; here every row is measured once and each
+    page's rows are one text object, a third of the time and of the page's content."""
+    from reportlab.lib import colors
+    from reportlab.platypus import Flowable
+
+    heads.wrap(sum(widths), float("inf"))
+    head = heads._height
+    lefts = list(itertools.accumulate(widths, initial=0.0))
+    total_w = lefts[-1]
+    pad_top, pad_bottom = PAD_Y, PAD_Y + 1
+
+    def row_height(cells: list[Any]) -> float:
+        h = 0.0
+        for cell, w in zip(cells, widths, strict=True):
+            if isinstance(cell, str):
+                t = LEADING * (cell.count("\n") + 1)
+            else:
+                t = cell.wrap(w - 2 * PAD_X, float("inf"))[1]
+            h = max(h, t + pad_top + pad_bottom)
+        return h
+
+    heights = [row_height(r) for r in rows]
+    ends = list(itertools.accumulate(heights, initial=0.0))  # ends[i]: rows 0..i-1's height
+
+    class _Block(Flowable):
+        """Rows first..last-1 under the headings."""
+
+        def __init__(self, first: int, last: int) -> None:
+            super().__init__()
+            self.first, self.last = first, last
+
+        def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+            self.width, self.height = total_w, head + ends[self.last] - ends[self.first]
+            return self.width, self.height
+
+        def split(self, aw: float, ah: float) -> list[Any]:
+            # the most rows from `first` whose height fits under the headings (a little slack, as
+            # a table's own split allows for rounding)
+            room = ah - head + 1e-6
+            last = min(self.last, bisect.bisect_right(ends, ends[self.first] + room) - 1)
+            if last <= self.first:
+                return []  # not even one row: the frame moves on to the next page
+            return [_Block(self.first, last), _Block(last, self.last)]
+
+        def draw(self) -> None:
+            canv = self.canv
+            top = self.height - head
+            heads.drawOn(canv, 0, top)
+            text = canv.beginText()
+            y = top
+            font = None
+            for i in range(self.first, self.last):
+                if fonts[i] != font:
+                    font = fonts[i]
+                    text.setFont(font, BODY, LEADING)
+                for j, cell in enumerate(rows[i]):
+                    x = lefts[j]
+                    if isinstance(cell, str):
+                        line_y = y - pad_top - BODY
+                        for line in cell.split("\n"):
+                            if line:
+                                text.setTextOrigin(x + PAD_X, line_y)
+                                text.textOut(line)
+                            line_y -= LEADING
+                    else:
+                        _w, h = cell.wrap(widths[j] - 2 * PAD_X, float("inf"))
+                        cell.drawOn(canv, x + PAD_X, y - pad_top - h)
+                y -= heights[i]
+            canv.drawText(text)
+            canv.saveState()
+            canv.setLineCap(1)
+            canv.setLineJoin(1)
+            canv.setStrokeColor(colors.grey)
+            canv.setLineWidth(0.5)
+            lines: list[tuple[float, float, float, float]] = []
+            y = top
+            for i in range(self.first, self.last):
+                y -= heights[i]
+                lines.append((0, y, total_w, y))
+            lines += [(x, top, x, 0) for x in lefts]
+            canv.lines(lines)
+            canv.setStrokeColor(colors.black)
+            canv.setLineWidth(0.75)
+            canv.lines([(0, top, 0, 0), (total_w, top, total_w, 0), (0, 0, total_w, 0)])
+            canv.restoreState()
+
+    return _Block(0, len(rows))
 
 
 class _LazyStory(list[Any]):
