@@ -345,14 +345,19 @@ def survey(
     summaries: list[DaySummary] = []
     overloads: list[Overload] = []
     check([("site_name", site_name)], fonts)
+    seen: set[str] = set()  # texts measured and checked already: most cells repeat
     n = 0
     for day in days:
         summaries.append(day.summary)
         overloads.extend(day.overloads)
         for s, row in _day_rows(day):
             totals.add(s)
-            _measure_row(totals.widths, row, width)
-            check(_row_texts(n, row), fonts)
+            new = tuple(t if t not in seen else "" for t in row)
+            _measure_row(totals.widths, new, width)
+            check(_row_texts(n, new), fonts)
+            if len(seen) > 50_000:  # bounded: a large centre's names and ids would grow it
+                seen.clear()
+            seen.update(row)
             n += 1
     return totals, summaries, overloads
 
@@ -419,13 +424,20 @@ def write_pdf(
     section = ParagraphStyle("section", parent=h2, spaceBefore=10, spaceAfter=4, keepWithNext=1)
     widths = _widths(available, totals.widths)
 
+    plain: dict[tuple[str, float, str], bool] = {}  # most cells repeat: decided once each
+
     def cell(text: str, room: float, strong: bool, slanted: bool = False) -> Any:
         """A plain string where every line fits in the embedded font (drawn as is, far quicker),
         else a paragraph; either way input text is never parsed as markup."""
         font = BOLD if strong else ITALIC if slanted else FONT
-        if all(
-            is_plain(line, font) and width(line, font, BODY) <= room - 2 * PAD_X for line in text.split("\n")
-        ):
+        key = (text, room, font)
+        fits = plain.get(key)
+        if fits is None:
+            fits = plain[key] = all(
+                is_plain(line, font) and width(line, font, BODY) <= room - 2 * PAD_X
+                for line in text.split("\n")
+            )
+        if fits:
             return text
         style = bold if strong else italic if slanted else body
         return Paragraph(markup(text).replace("\n", "<br/>"), style)
