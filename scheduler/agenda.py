@@ -279,35 +279,28 @@ def sessions_of(plan: Plan, patient: str) -> list[Session]:
 def _check_row(e: Event, plan: Plan, patient: str) -> Session:
     """A clinic check as an agenda row: a chair only when its template books one (and it has
     minutes to book)."""
-    return Session(
-        date=e.date,
-        time=e.time,
-        duration_min=e.duration_min,
-        patient=patient,
-        name=plan.patient.name,
-        event=event_name(e) + (" (tentative)" if e.status == "tentative" else ""),
-        dose="",
-        route="",
-        uid=e.uid,
-        kind="check",
-        chair=bool(e.chair) and e.duration_min > 0,
-    )
+    return _listed(e, plan, patient, event_name(e), "", "", chair=bool(e.chair) and e.duration_min > 0)
 
 
 def _rt_row(e: Event, plan: Plan, patient: str) -> Session:
     """An RT fraction as an agenda row: listed with its time and minutes, never a chair."""
+    return _listed(e, plan, patient, event_label(e), dose_text(e), route_words(e.route), chair=False)
+
+
+def _listed(e: Event, plan: Plan, patient: str, event: str, dose: str, route: str, *, chair: bool) -> Session:
+    """A row of the agenda at the event's own time and minutes (a check, an RT fraction)."""
     return Session(
         date=e.date,
         time=e.time,
         duration_min=e.duration_min,
         patient=patient,
         name=plan.patient.name,
-        event=event_label(e) + (" (tentative)" if e.status == "tentative" else ""),
-        dose=dose_text(e),
-        route=route_words(e.route),
+        event=event + (" (tentative)" if e.status == "tentative" else ""),
+        dose=dose,
+        route=route,
         uid=e.uid,
-        kind="rt-fraction",
-        chair=False,
+        kind="check" if e.kind == "check" else "rt-fraction",
+        chair=chair,
     )
 
 

@@ -22,6 +22,7 @@ import itertools
 import os
 import pickle
 import re
+import stat
 import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -142,7 +143,7 @@ def read_rows(path: Path) -> Iterator[Row]:
         return
     from .inputs import read_input
 
-    yield from _csv_rows(path, _utf8(path, read_input(path, "PATIENTS", "CSV file")))
+    yield from _csv_rows(path, io.BytesIO(_utf8(path, read_input(path, "PATIENTS", "CSV file"))))
 
 
 def _utf8(path: Path, data: bytes) -> bytes:
@@ -155,37 +156,64 @@ def _utf8(path: Path, data: bytes) -> bytes:
 
 
 class PatientRows:
-    """The batch's rows, read from PATIENTS once and given out again for each pass (the checks
-    before anything is written, then the run) without holding them all: a CSV is kept as its
-    bytes and parsed as it is read (a row is a few hundred bytes there, some 1.5 KB as a Row),
-    so the parent's memory does not grow with the patients while the workers run. A folder of
-    patient files is read once into its rows."""
+    """The batch's rows, given out again for each pass (the checks before anything is written,
+    then the run) without holding them all, so the parent's memory (and the forked workers',
+    which share its pages) does not grow with the patients: a CSV that is a regular file is read
+    whole once (checked: UTF-8, its header, every row), then read again from the file for each
+    pass, refused if it changed in between; a pipe's bytes are kept. A folder of patient files
+    is read once into its rows."""
 
     def __init__(self, path: Path) -> None:
         from .inputs import read_input
 
         self.path = path
         self._rows: list[Row] | None = None
-        self._data = b""
+        self._data: bytes | None = None
+        self._signature: tuple[int, ...] = ()
         if path.is_dir():
             self._rows = list(prepare_rows(read_rows(path)))
             self._count = len(self._rows)
+            return
+        data = _utf8(path, read_input(path, "PATIENTS", "CSV file"))
+        self._count = sum(1 for _ in prepare_rows(_csv_rows(path, io.BytesIO(data))))  # every row checked
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode) and info.st_size == len(data):
+            self._signature = _signature(info)  # read again from the file for each pass
         else:
-            self._data = _utf8(path, read_input(path, "PATIENTS", "CSV file"))
-            self._count = sum(1 for _ in self)  # the header and every row checked here
+            self._data = data
 
     def __iter__(self) -> Iterator[Row]:
         if self._rows is not None:
             return iter(self._rows)
-        return prepare_rows(_csv_rows(self.path, self._data))
+        if self._data is not None:
+            return prepare_rows(_csv_rows(self.path, io.BytesIO(self._data)))
+        try:
+            fh = self.path.open("rb")
+        except OSError as exc:
+            raise InputError(f"cannot read {self.path} again ({exc.strerror})", field="PATIENTS") from None
+        if _signature(os.fstat(fh.fileno())) != self._signature:
+            fh.close()
+            raise InputError(
+                f"{self.path} changed while the batch was reading it", field="PATIENTS", hint="run it again"
+            )
+        return prepare_rows(_closing_rows(self.path, fh))
 
     def __len__(self) -> int:
         return self._count
 
 
-def _csv_rows(path: Path, data: bytes) -> Iterator[Row]:
-    """The rows of the CSV `data` (UTF-8, checked), decoded as they are read."""
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+def _signature(info: os.stat_result) -> tuple[int, ...]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def _closing_rows(path: Path, fh: BinaryIO) -> Iterator[Row]:
+    with fh:
+        yield from _csv_rows(path, fh)
+
+
+def _csv_rows(path: Path, data: BinaryIO) -> Iterator[Row]:
+    """The rows of the CSV in `data` (UTF-8, checked), decoded as they are read."""
+    stream = io.TextIOWrapper(data, encoding="utf-8-sig", newline="")
     reader = _CsvRows(path, csv.reader(stream))
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):

@@ -348,3 +348,29 @@ def test_a_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert b"Planning" in shown and b"100%" in shown
     assert b"Planning" not in out
+
+
+def test_patient_rows_are_read_again_for_each_pass_and_a_changed_file_is_refused(tmp_path: Path) -> None:
+    from scheduler.batch import PatientRows
+    from scheduler.errors import InputError
+
+    patients = write_csv(tmp_path / "p.csv", "A-1,,2026-12-01,45,ommaya,,,", "A-2,,2026-12-02,50,lumbar,,,")
+    rows = PatientRows(patients)
+    assert len(rows) == 2
+    first = [(r.number, r.folder, r.fields) for r in rows]
+    assert first == [(r.number, r.folder, r.fields) for r in rows]  # the same rows, pass after pass
+    assert first[1][1] == "A-2"
+    with patients.open("a", encoding="utf-8") as fh:
+        fh.write("A-3,,2026-12-03,60,ommaya,,,\n")
+    with pytest.raises(InputError, match="changed while the batch was reading it"):
+        iter(rows)
+    # a pipe cannot be read twice: its bytes are kept
+    fifo = tmp_path / "fifo.csv"
+    os.mkfifo(fifo)
+    import threading
+
+    writer = threading.Thread(target=lambda: fifo.write_bytes(patients.read_bytes()))
+    writer.start()
+    piped = PatientRows(fifo)
+    writer.join()
+    assert len(piped) == 3 and [r.folder for r in piped] == ["A-1", "A-2", "A-3"] == [r.folder for r in piped]

@@ -58,6 +58,14 @@ def _delay(run, patient: str, day: str, *extra: str):  # type: ignore[no-untyped
     )
 
 
+def _saved_week(run, out: Path) -> None:  # type: ignore[no-untyped-def]
+    """The batch example's seven patients, planned into the workspace."""
+    batch = run(
+        "batch", str(EXAMPLES / "week.csv"), "--out", str(out), "--formats", "json", "--now", NOW, "--save"
+    )
+    assert batch.code == 0, batch.out
+
+
 def _one_line(result, code: int, *words: str) -> None:  # type: ignore[no-untyped-def]
     assert result.code == code, (result.out, result.err)
     assert result.err.count("\n") == 1 and "Traceback" not in result.err, result.err
@@ -107,18 +115,7 @@ def test_the_agenda_follows_reschedules_across_patients(run, ws: Path, tmp_path:
     """The batch example's over-capacity day 2026-12-04 (5 IT sessions at 09:00, 3 chairs) is no
     longer over capacity once two of its patients are delayed; their sessions move to the days
     the delay chose."""
-    batch = run(
-        "batch",
-        str(EXAMPLES / "week.csv"),
-        "--out",
-        str(tmp_path / "week"),
-        "--formats",
-        "json",
-        "--now",
-        NOW,
-        "--save",
-    )
-    assert batch.code == 0, batch.out
+    _saved_week(run, tmp_path / "week")
     week = ("--from", "2026-11-30", "--to", "2026-12-06", "--chairs", "3", "--now", NOW)
     before = run("agenda", *week, "--csv", str(tmp_path / "before.csv"))
     assert before.code == 1 and "2026-12-04 09:00-10:00: 5 sessions at once, 3 chairs" in before.out
@@ -147,18 +144,7 @@ def test_the_agenda_follows_reschedules_across_patients(run, ws: Path, tmp_path:
 def test_a_long_workspace_agenda_is_in_volumes(run, ws: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from scheduler.export.pdf import agenda as agenda_pdf
 
-    batch = run(
-        "batch",
-        str(EXAMPLES / "week.csv"),
-        "--out",
-        str(tmp_path / "w"),
-        "--formats",
-        "json",
-        "--now",
-        NOW,
-        "--save",
-    )
-    assert batch.code == 0, batch.out
+    _saved_week(run, tmp_path / "w")
     month = ("--from", "2026-11-23", "--to", "2026-12-31", "--chairs", "3", "--now", NOW)
     whole = run("agenda", *month, "--pdf", str(tmp_path / "whole.pdf"), "--csv", str(tmp_path / "whole.csv"))
     monkeypatch.setattr(agenda_pdf, "VOLUME_ROWS", 40)
