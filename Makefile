@@ -80,7 +80,7 @@ bench: $(VENV)/.dev ## Measure start-up, one plan, the embedded font, a 1,000-pa
 		$(BIN)/python benchmarks/bench_batch.py; batch=$$?; $(BIN)/python benchmarks/bench_workspace.py; ws=$$?; \
 		[ $$cli -eq 0 ] && [ $$fonts -eq 0 ] && [ $$batch -eq 0 ] && [ $$ws -eq 0 ]  # all run; fails when a target is missed
 
-bench-large: $(VENV)/.dev ## The workspace benchmark at 1,000 and 20,000 patients (about 40 minutes; not for CI)
+bench-large: $(VENV)/.dev ## The workspace benchmark at 1,000 and 20,000 patients (about 10 minutes; not for CI)
 	$(BIN)/python benchmarks/bench_workspace.py --large
 
 fonts: $(VENV)/.dev ## Regenerate scheduler/fonts/ (static Noto Sans subsets, OFL) from fontpkg-noto-sans
@@ -101,6 +101,7 @@ screenshots: demo ## Render the example PDFs to PNG for the README (needs pdftop
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/staff-sheet.pdf docs/img/staff-sheet-admin
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-child.pdf docs/img/patient-calendar-child-month
 	pdftoppm -r 70 -png -singlefile -f 2 -l 2 $(OUT)/week/agenda.pdf docs/img/agenda
+	pdftoppm -r 70 -png -singlefile -f 2 -l 2 $(OUT)/agenda-week.pdf docs/img/agenda-week
 	pdftoppm -r 70 -png -singlefile -f 3 -l 3 $(OUT)/patient-calendar-her2.pdf docs/img/patient-calendar-her2-month
 	pdftoppm -r 70 -png -singlefile -f 1 -l 1 $(OUT)/patient-calendar-es-large.pdf docs/img/patient-calendar-es-large-cover
 	pdftoppm -r 70 -png -singlefile -f 6 -l 6 $(OUT)/patient-calendar-es-large.pdf docs/img/patient-calendar-es-large-month

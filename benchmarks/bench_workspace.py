@@ -2,7 +2,7 @@
 
 Run with `.venv/bin/python benchmarks/bench_workspace.py` (`make bench`: 1,000 patients, 1-2
 minutes on 2 cores) or with `--large` (`make bench-large`: 1,000 and then 20,000 patients, about
-40 minutes on 2 cores, most of it the 20,000-patient batch's agenda phase; never in CI). The
+10 minutes on 2 cores, most of it the 20,000-patient batch; never in CI). The
 patients come from benchmarks/synthetic.py (fixed seed; every row plans without a blocking
 finding, starts spread over 2027). Subprocesses get LMSCHED_SITE_KEY_FILE=examples/demo-site-key
 and a holiday cache in a temporary folder, warmed (with the disk cache) by an untimed
