@@ -962,6 +962,7 @@ def run_batch(
         Spool(job.out) as spool,
         tempfile.TemporaryFile(dir=job.out) as body,
         tempfile.TemporaryFile(dir=job.out) as kept,
+        tempfile.TemporaryFile(dir=job.out) as sheet,
         (progress or _quiet)(run.results(), len(rows)) as stream,
     ):
         for result in stream:
@@ -1011,21 +1012,26 @@ def run_batch(
         flagged: dict[str, set[dt.date]] = defaultdict(set)
 
         def flagging(days: Iterator[agenda.AgendaDay]) -> Iterator[agenda.AgendaDay]:
+            """The days as the survey reads them, each flagging its patients' dates and writing
+            its lines of agenda.csv on the way (one pass of the spool for both)."""
+            sheet.write(agenda_export.csv_header())
             for day in days:
                 for x in day.over:
                     flagged[x.patient].add(x.date)
+                sheet.write(agenda_export.csv_day(day))
                 yield day
 
         site = centre.name if centre is not None and centre.name else "lmsched batch"
         generated = resolve_now(job.now, tz) if job.now else job.clock
         fonts = _agenda_fonts(centre, job)
-        # one pass for the ranges, the patients' over-capacity dates and the PDF's totals
+        # one pass for the ranges, the patients' over-capacity dates, agenda.csv and the PDF's totals
         surveyed = agenda_pdf.survey(flagging(agenda_days()), site, fonts)
         overloads = surveyed[2]
         over = {patient: tuple(sorted(dates)) for patient, dates in sorted(flagged.items())}
 
         def agenda_csv(out: BinaryIO) -> None:
-            out.writelines(agenda_export.csv_chunks(agenda_days()))
+            sheet.seek(0)
+            shutil.copyfileobj(sheet, out)
 
         def agenda_pdf_file(out: BinaryIO) -> None:
             agenda_pdf.write_pdf(

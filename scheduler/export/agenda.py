@@ -38,7 +38,7 @@ from ..agenda import (
 from ..labels import WEEKDAY
 from .csv import neutralise, render_rows
 
-__all__ = ["CSV_COLUMNS", "csv_chunks", "render_csv"]
+__all__ = ["CSV_COLUMNS", "csv_chunks", "csv_day", "csv_header", "render_csv"]
 
 CSV_COLUMNS = (
     "date",
@@ -113,14 +113,24 @@ def _row(
 def csv_chunks(days: Iterable[AgendaDay]) -> Iterator[bytes]:
     """The same CSV as `render_csv`, written a day at a time from `agenda.stream_days` (an agenda
     of any length, read from a workspace or a batch's spool)."""
+    yield csv_header()
+    for day in days:
+        yield csv_day(day)
+
+
+def csv_header() -> bytes:
+    """The agenda CSV's header line."""
     header = io.StringIO()
     csv.writer(header, lineterminator="\n").writerow(CSV_COLUMNS)
-    yield header.getvalue().encode("utf-8")
-    for day in days:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        chairs = {day.summary.date: day.summary.chairs}
-        over = set(day.over)
-        for s in day.sessions:
-            writer.writerow([neutralise(c) for c in _row(s, day.in_use, chairs, over)])
-        yield buffer.getvalue().encode("utf-8")
+    return header.getvalue().encode("utf-8")
+
+
+def csv_day(day: AgendaDay) -> bytes:
+    """One day's lines of the agenda CSV (`csv_chunks`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    chairs = {day.summary.date: day.summary.chairs}
+    over = set(day.over)
+    for s in day.sessions:
+        writer.writerow([neutralise(c) for c in _row(s, day.in_use, chairs, over)])
+    return buffer.getvalue().encode("utf-8")
