@@ -479,8 +479,6 @@ def clinic_vevents(plan: Any) -> list[tuple[dt.date, bytes]]:
 def patient_folder(out: Path, folder: str) -> Path:
     """DIR/<folder>, made here without following a link: a symbolic link (or a file) already at
     that name is refused for this row, so a planted link never sends a patient's files outside DIR."""
-    import stat
-
     path = out / folder
     try:
         os.mkdir(path)
@@ -565,8 +563,6 @@ def sweep_temporaries(out: Path) -> int:
     regular files only) from DIR and its patient folders, where a batch writes (never through a
     symbolic link, never deeper): what an interrupted or killed run left. Nothing else is
     removed. Returns how many were removed."""
-    import stat
-
     from .writer import is_temp_name
 
     removed = 0
@@ -1109,7 +1105,7 @@ class _Tally:
 
 def _summary_csv(out: BinaryIO, kept: BinaryIO, over: Mapping[str, Sequence[dt.date]]) -> None:
     """summary.csv, from the rows' results kept on disk (pickled in row order), in chunks."""
-    from .export.csv import render_rows
+    from .export.csv import render_lines, render_rows
 
     def stored() -> Iterator[RowResult]:
         kept.seek(0)
@@ -1121,8 +1117,7 @@ def _summary_csv(out: BinaryIO, kept: BinaryIO, over: Mapping[str, Sequence[dt.d
 
     out.write(render_rows(SUMMARY_COLUMNS, ()))
     for chunk in _batched(stored()):
-        text = render_rows(SUMMARY_COLUMNS, summary_rows(chunk, over))
-        out.write(text[text.index(b"\n") + 1 :])  # the rows, without the header again
+        out.write(render_lines(summary_rows(chunk, over)))
 
 
 def _batched(items: Iterator[RowResult], n: int = 1000) -> Iterator[list[RowResult]]:

@@ -528,13 +528,15 @@ def revise_plan(
     moment = _now(now, parent.inputs.clinic.tz)
     revised = reschedule(parent, action, _registry(), _calendar(parent.inputs.clinic), moment, by=decided_by)
     result = check_plan(revised, site_policy, overrides, by=decided_by, at=moment, carried=parent.overrides)
-    outputs = _keyed(path, outputs or Outputs(), result.plan)
-    if save is not None and not result.blocking:
+    outputs = outputs or Outputs()
+    if save is not None and not result.blocking:  # keyed with the workspace it is saved in
         from .records import keyed_outputs, open_workspace, save_revision
 
         with open_workspace(save) as workspace:
             outputs = keyed_outputs(workspace, outputs, result.plan.inputs.clinic)
             save_revision(workspace, result.plan, parent=parent, by=decided_by, now=moment)
+    else:
+        outputs = _keyed(path, outputs, result.plan)
     return PlanResult(
         result.plan,
         result.blocking,

@@ -24,6 +24,20 @@ from .xandikos_server import xandikos  # noqa: F401 (a second CalDAV server)
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 NOW = "2026-11-23T09:00:00-05:00"
+# a plan from flags alone (no patient file, so no clinic and no site key of its own)
+FLAG_PLAN = (
+    "plan",
+    "--start",
+    "2026-12-14",
+    "--age",
+    "45",
+    "--route",
+    "ommaya",
+    "--csf-flow",
+    "normal",
+    "--now",
+    NOW,
+)
 NOW_DT = dt.datetime.fromisoformat(NOW)
 
 

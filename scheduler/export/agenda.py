@@ -18,9 +18,7 @@ keep their places.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Iterator, Sequence
 
 from ..agenda import (
@@ -36,7 +34,7 @@ from ..agenda import (
     over_capacity,
 )
 from ..labels import WEEKDAY
-from .csv import neutralise, render_rows
+from .csv import render_lines, render_rows
 
 __all__ = ["CSV_COLUMNS", "csv_chunks", "csv_day", "csv_header", "render_csv"]
 
@@ -120,17 +118,11 @@ def csv_chunks(days: Iterable[AgendaDay]) -> Iterator[bytes]:
 
 def csv_header() -> bytes:
     """The agenda CSV's header line."""
-    header = io.StringIO()
-    csv.writer(header, lineterminator="\n").writerow(CSV_COLUMNS)
-    return header.getvalue().encode("utf-8")
+    return render_rows(CSV_COLUMNS, ())
 
 
 def csv_day(day: AgendaDay) -> bytes:
     """One day's lines of the agenda CSV (`csv_chunks`)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
     chairs = {day.summary.date: day.summary.chairs}
     over = set(day.over)
-    for s in day.sessions:
-        writer.writerow([neutralise(c) for c in _row(s, day.in_use, chairs, over)])
-    return buffer.getvalue().encode("utf-8")
+    return render_lines(_row(s, day.in_use, chairs, over) for s in day.sessions)

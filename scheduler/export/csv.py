@@ -49,9 +49,16 @@ def neutralise(cell: object) -> str:
 
 
 def render_rows(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
+    """A CSV: the header line, then `rows` (`render_lines`)."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(header)
+    return buffer.getvalue().encode("utf-8") + render_lines(rows)
+
+
+def render_lines(rows: Iterable[Sequence[object]]) -> bytes:
+    """CSV lines without a header, each cell neutralised: a CSV written a part at a time."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
     for row in rows:
         writer.writerow([neutralise(c) for c in row])
     return buffer.getvalue().encode("utf-8")

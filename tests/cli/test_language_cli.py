@@ -12,21 +12,9 @@ import pytest
 
 from scheduler.plan import plan_from_json
 
-from ..conftest import NOW
+from ..conftest import FLAG_PLAN, NOW
 
-BASE = (
-    "plan",
-    "--start",
-    "2026-12-14",
-    "--age",
-    "45",
-    "--route",
-    "ommaya",
-    "--csf-flow",
-    "normal",
-    "--now",
-    NOW,
-)
+BASE = FLAG_PLAN
 
 
 def _one_line(result, *words: str) -> None:  # type: ignore[no-untyped-def]

@@ -11,24 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from ..conftest import NOW
+from ..conftest import FLAG_PLAN, NOW
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 KEY = EXAMPLES / "demo-site-key"
-# a plan from flags alone (no patient file, so no clinic and no site key of its own)
-BARE = (
-    "plan",
-    "--start",
-    "2026-12-14",
-    "--age",
-    "45",
-    "--route",
-    "ommaya",
-    "--csf-flow",
-    "normal",
-    "--now",
-    NOW,
-)
+BARE = FLAG_PLAN  # no patient file, so no clinic and no site key of its own
 
 
 def _one_line(result, code: int, *words: str) -> None:  # type: ignore[no-untyped-def]

@@ -290,22 +290,6 @@ def _row(session: Session, in_use: int | None, chairs: int | None, over: bool) -
 # --- PDF layout -----------------------------------------------------------------------------------
 
 
-def _font_runs(fonts: Sequence[str], first: int) -> list[tuple[Any, ...]]:
-    """One FONT command per run of consecutive rows in the same font other than the body's
-    (rows from `first`): a table re-applies every command each time it splits over a page, so a
-    command per row would make a long day quadratic (the check rows come in runs, by time)."""
-    commands: list[tuple[Any, ...]] = []
-    start = 0
-    for i in range(1, len(fonts) + 1):
-        if i == len(fonts) or fonts[i] != fonts[start]:
-            if fonts[start] != FONT:
-                commands.append(
-                    ("FONT", (0, first + start), (-1, first + i - 1), fonts[start], BODY, LEADING)
-                )
-            start = i
-    return commands
-
-
 def _measure_row(widths: list[float], row: tuple[str, ...], measure: Any) -> None:
     """Widen `widths` (padded, bold) to the widest line of each cell of `row`."""
     pad = 2 * PAD_X + 1.0
