@@ -39,7 +39,7 @@ import datetime as dt
 import re
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -537,16 +537,16 @@ def stream_days(sessions: Iterable[Session], chairs: Chairs) -> Iterator[AgendaD
     held: list[tuple[DaySummary, list[Session], list[Overload], dict[Session, int], dt.date]] = []
     ranges: dict[dt.date, list[Overload]] = {}
     for day, own in _days(sessions, running):
-        reaching = [s for s in running if _reach(s) >= day]
+        reaching = [s for s in running if reach(s) >= day]
         window = [*reaching, *own]
         summaries, overloads = check_capacity(window, chairs)
         ranges[day] = [o for o in overloads if o.date == day]
         summary = next(d for d in summaries if d.date == day)
         use = in_use_at_start(window)
         mine = ordered(own)
-        reach = max(map(_reach, mine), default=day)
-        held.append((summary, mine, ranges[day], {s: use[s] for s in mine if s in use}, reach))
-        running[:] = [*reaching, *(s for s in own if _reach(s) > day)]  # read by `_days`
+        furthest = max(map(reach, mine), default=day)
+        held.append((summary, mine, ranges[day], {s: use[s] for s in mine if s in use}, furthest))
+        running[:] = [*reaching, *(s for s in own if reach(s) > day)]  # read by `_days`
         while held and held[0][4] <= day:
             yield _released(held.pop(0), ranges)
         keep = held[0][0].date if held else day
@@ -556,7 +556,18 @@ def stream_days(sessions: Iterable[Session], chairs: Chairs) -> Iterator[AgendaD
         yield _released(held.pop(0), ranges)
 
 
-def _reach(session: Session) -> dt.date:
+def read_range(first: dt.date, last: dt.date, spills: Mapping[dt.date, dt.date]) -> tuple[dt.date, dt.date]:
+    """The days to read so that the agenda of `first` to `last` says what the whole agenda says
+    of those days: `SPILL_DAYS` before them when a session runs past midnight into them, after
+    them when one of theirs runs out of them, else only their own. `spills`: each day on which a
+    session runs past midnight, with the last day such a session reaches (`reach`)."""
+    margin = dt.timedelta(days=SPILL_DAYS)
+    into = any(first - margin <= day < first <= end for day, end in spills.items())
+    out_of = any(day <= last < end for day, end in spills.items())
+    return (first - margin if into else first, last + margin if out_of else last)
+
+
+def reach(session: Session) -> dt.date:
     """The last day on which `session` holds a chair (its own, or a later one past midnight); a
     check that takes no chair counts on its own day only."""
     if not session.chair:
@@ -590,7 +601,7 @@ def _spill_days(
     after: dt.date, before: dt.date | None, running: list[Session]
 ) -> Iterator[tuple[dt.date, list[Session]]]:
     """The days after `after` (and before `before`) that only sessions from earlier days reach."""
-    last = max((_reach(s) for s in running), default=after)
+    last = max((reach(s) for s in running), default=after)
     day = after + dt.timedelta(days=1)
     while day <= last and (before is None or day < before):
         yield day, []

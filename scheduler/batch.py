@@ -628,7 +628,19 @@ def _worker_main(conn: Any, job: Job, parent: int, inherited: Sequence[int]) -> 
             if task is None:
                 break
             index, row = task
-            result = run_row(row, job)
+            if isinstance(row, Row):
+                result: Any = run_row(row, job)
+            else:  # a piece of the batch's own files (`_Run.farm`): nothing of a patient's is
+                state["waiting"] = True  # in hand, so SIGTERM may end it at once
+                if state["stopping"]:  # one that came since the task was read
+                    break
+                try:
+                    result = row.run()
+                except Exception:  # the parent does it again itself, and reports what it says
+                    result = None
+                conn.send((index, result))
+                state["waiting"] = False
+                continue
             conn.send((index, result))
     except (_Stop, EOFError, OSError):  # stopped, or the parent is gone (EOF, broken pipe)
         pass
@@ -748,7 +760,73 @@ class _Run:
                     if worker.conn in ready or worker.process.sentinel in ready:
                         self._collect(worker, queue)
             yield self.done.pop(index)
-        self._close()
+        # the rows are done: one worker leaves, and this process takes its place for the batch's
+        # own files (`farm`), so the process tree is no bigger than while the rows ran
+        if self.workers:
+            self._retire(self.workers[-1])
+
+    def farm(self, tasks: Iterator[Any]) -> Iterator[tuple[int, Any]]:
+        """Once every row is done: `tasks` (objects with a `run()` method, taken one at a time,
+        so only those in hand exist) done by this process and the workers still there (all but
+        one: `results` lets the last leave once the rows are done, and this process takes its
+        place, so the process tree is no bigger than while the rows ran, for as many tasks at
+        once). (number, answer) as each comes; the
+        answer is None when the task failed or its worker died (the caller then does it again
+        itself, which reports what went wrong). Ctrl-C or SIGTERM stops the workers as during
+        the rows (`__exit__`)."""
+        from multiprocessing.connection import wait
+
+        numbered = enumerate(tasks)
+        busy: dict[int, tuple[_Worker, int]] = {}  # id(worker): the worker and its task's number
+
+        def give(worker: _Worker) -> None:
+            number, task = next(numbered, (None, None))
+            if number is not None:
+                with _signals_held():
+                    worker.conn.send((number, task))
+                    busy[id(worker)] = (worker, number)
+
+        for worker in list(self.workers):
+            give(worker)
+        while True:
+            number, task = next(numbered, (None, None))  # this process's own share
+            if number is not None:
+                try:
+                    answer = task.run()  # type: ignore[union-attr]
+                except Exception:  # done again when its file is written, which reports it
+                    answer = None
+                yield number, answer
+            elif not busy:
+                return
+            if not busy:
+                continue
+            # while tasks are left, only the workers done by now: this process takes another
+            handles = [h for w, _ in busy.values() for h in (w.conn, w.process.sentinel)]
+            ready = set(wait(handles, timeout=0 if number is not None else None))
+            for worker, held in [b for b in busy.values() if {b[0].conn, b[0].process.sentinel} & ready]:
+                del busy[id(worker)]
+                try:
+                    with _signals_held():
+                        _number, answer = worker.conn.recv()
+                except (EOFError, OSError):  # it died: gone from the pool, its task not done
+                    worker.process.join()
+                    worker.conn.close()
+                    self.workers.remove(worker)
+                    yield held, None
+                    continue
+                give(worker)
+                yield held, answer
+
+    def _retire(self, worker: _Worker) -> None:
+        """An idle worker told to leave, and waited for."""
+        with suppress(OSError):
+            worker.conn.send(None)
+        worker.process.join(STOP_GRACE)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.conn.close()
+        self.workers.remove(worker)
 
     def _count(self, result: RowResult) -> None:
         self.finished += 1
@@ -932,6 +1010,7 @@ def run_batch(
     """Plan every row, stream each patient's sessions into clinic.ics, then write the summary and
     the agenda. Returns the lines for the terminal. `progress` (a front end's progress bar) wraps
     the results as they come."""
+    import gc
     import shutil
     import tempfile
 
@@ -959,6 +1038,7 @@ def run_batch(
         tempfile.TemporaryFile(dir=job.out) as body,
         tempfile.TemporaryFile(dir=job.out) as kept,
         tempfile.TemporaryFile(dir=job.out) as sheet,
+        tempfile.TemporaryFile(dir=job.out) as pages,
         (progress or _quiet)(run.results(), len(rows)) as stream,
     ):
         for result in stream:
@@ -985,19 +1065,10 @@ def run_batch(
                 return chairs
             return centre.chairs_on(day) if centre is not None else None
 
-        def agenda_days(
-            first: dt.date | None = None, last: dt.date | None = None
-        ) -> Iterator[agenda.AgendaDay]:
-            """The agenda a day at a time (of the days `first` to `last`), from the spool (read
-            once per use: nothing of it is kept, so the parent's memory does not grow with the
-            patients). A range is read with a margin of days either side, so the sessions that
-            run past midnight into it or out of it are counted and flagged as in the whole."""
-            if first is None or last is None:
-                return agenda.stream_days((pickle.loads(row) for row in spool.rows()), capacity)
-            margin = dt.timedelta(days=agenda.SPILL_DAYS)
-            rows = spool.rows((first - margin).isoformat(), (last + margin).isoformat())
-            streamed = agenda.stream_days((pickle.loads(row) for row in rows), capacity)
-            return (day for day in streamed if first <= day.summary.date <= last)
+        def agenda_days() -> Iterator[agenda.AgendaDay]:
+            """The agenda a day at a time, from the spool (nothing of it is kept, so the parent's
+            memory does not grow with the patients)."""
+            return agenda.stream_days((pickle.loads(row) for row in spool.rows()), capacity)
 
         def clinic_ics(out: BinaryIO) -> None:
             body.seek(0)
@@ -1006,6 +1077,7 @@ def run_batch(
             out.write(tail)
 
         flagged: dict[str, set[dt.date]] = defaultdict(set)
+        spills: dict[dt.date, dt.date] = {}  # a day whose sessions run past midnight: the last day reached
 
         def flagging(days: Iterator[agenda.AgendaDay]) -> Iterator[agenda.AgendaDay]:
             """The days as the survey reads them, each flagging its patients' dates and writing
@@ -1014,6 +1086,10 @@ def run_batch(
             for day in days:
                 for x in day.over:
                     flagged[x.patient].add(x.date)
+                for x in day.sessions:
+                    end = agenda.reach(x)
+                    if end > x.date:  # past midnight: the volumes either side read each other's days
+                        spills[x.date] = max(end, spills.get(x.date, end))
                 sheet.write(agenda_export.csv_day(day))
                 yield day
 
@@ -1022,6 +1098,8 @@ def run_batch(
         fonts = _agenda_fonts(centre, job)
         # one pass for the ranges, the patients' over-capacity dates, agenda.csv and the PDF's totals
         surveyed = agenda_pdf.survey(flagging(agenda_days()), site, fonts)
+        gc.collect()  # what the pass left (each day's sessions) goes back before the volumes
+        _trim()
         overloads = surveyed[2]
         over = {patient: tuple(sorted(dates)) for patient, dates in sorted(flagged.items())}
 
@@ -1029,34 +1107,62 @@ def run_batch(
             sheet.seek(0)
             shutil.copyfileobj(sheet, out)
 
-        def agenda_pdf_file(out: BinaryIO) -> None:
-            agenda_pdf.write_pdf(
-                out, agenda_days, site, paper=job.paper, generated=generated, fonts=fonts, surveyed=surveyed
+        volumes = agenda_pdf.volumes(surveyed[1])
+        many = len(volumes) > 1  # a long agenda: agenda.pdf, agenda-2.pdf, ... (memory stays flat)
+        names = [agenda_pdf.volume_name("agenda.pdf", v.number) for v in volumes] if many else ["agenda.pdf"]
+        # what a later volume needs of the survey: the column widths (the summary is volume 1's)
+        later: Any = (agenda_pdf.Totals(widths=list(surveyed[0].widths)), [], [])
+
+        def volume_task(i: int) -> _AgendaVolume:
+            """Volume i's PDF as a task: its days' rows (with the margin `agenda_days` reads)."""
+            v = volumes[i] if many else None
+            if v is None:
+                rows = tuple(spool.rows())
+            else:
+                # the days either side only when a session runs past midnight into the volume or
+                # out of it (else they change nothing in it: at 20,000 patients they would be a
+                # third more rows)
+                first, last = agenda.read_range(v.first, v.last, spills)
+                rows = tuple(spool.rows(first.isoformat(), last.isoformat()))
+            return _AgendaVolume(
+                rows,
+                chairs,
+                centre,
+                site,
+                job.paper,
+                generated,
+                fonts,
+                surveyed if v is None or v.number == 1 else later,
+                v,
+                tuple(volumes) if many else (),
+                tuple(names) if many else (),
             )
 
-        pdfs: dict[Path, Any] = {job.out / "agenda.pdf": agenda_pdf_file}
-        volumes = agenda_pdf.volumes(surveyed[1])
-        if len(volumes) > 1:  # a long agenda: agenda.pdf, agenda-2.pdf, ... (memory stays flat)
-            names = [agenda_pdf.volume_name("agenda.pdf", v.number) for v in volumes]
+        # The volumes are rendered by the workers (free now the rows are done), a volume each at
+        # a time, into `pages`; one a worker could not do is rendered when it is written.
+        done: dict[int, tuple[int, int]] = {}  # volume index: its bytes' offset and length in pages
+        for i, answer in run.farm(volume_task(i) for i in range(len(names))):
+            if answer is not None:
+                done[i] = (pages.tell(), len(answer))
+                pages.write(answer)
 
-            def volume_file(v: Any) -> Callable[[BinaryIO], None]:
-                def write(out: BinaryIO) -> None:
-                    agenda_pdf.write_pdf(
-                        out,
-                        lambda: agenda_days(v.first, v.last),
-                        site,
-                        paper=job.paper,
-                        generated=generated,
-                        fonts=fonts,
-                        surveyed=surveyed,
-                        volume=v,
-                        volumes=volumes,
-                        names=names,
-                    )
+        def volume_file(i: int) -> Callable[[BinaryIO], None]:
+            def write(out: BinaryIO) -> None:
+                if i not in done:
+                    volume_task(i).write(out)
+                    return
+                offset, length = done[i]
+                pages.seek(offset)
+                while length > 0:
+                    chunk = pages.read(min(length, 1 << 20))
+                    if not chunk:
+                        raise OSError(f"{job.out}: a rendered agenda volume was cut short")
+                    out.write(chunk)
+                    length -= len(chunk)
 
-                return write
+            return write
 
-            pdfs = {job.out / name: volume_file(v) for v, name in zip(volumes, names, strict=True)}
+        pdfs = {job.out / name: volume_file(i) for i, name in enumerate(names)}
 
         # all of them are rendered (the agenda and clinic.ics streamed from disk) before any of
         # them is replaced
@@ -1072,6 +1178,76 @@ def run_batch(
     return BatchReport(
         tuple(_report_lines(tally, overloads, job, len(volumes))), tally.counts["ok"] == tally.total
     )
+
+
+@dataclass(frozen=True)
+class _AgendaVolume:
+    """One PDF of the batch's agenda (`export.pdf.agenda.write_pdf`), made from its days' rows of
+    the spool (pickled `agenda.Session`s, in day order): a task a worker can do (`_Run.farm`)
+    with what it is sent, or the parent itself. Either gives the same bytes."""
+
+    rows: tuple[bytes, ...]
+    chairs: int | None  # --chairs, else the clinic file's per day, else none
+    centre: Clinic | None
+    site: str
+    paper: Paper
+    generated: dt.datetime
+    fonts: Any
+    surveyed: Any  # the survey of the whole agenda (later volumes: only its column widths)
+    volume: Any  # export.pdf.agenda.Volume, or None: the agenda whole
+    volumes: tuple[Any, ...]
+    names: tuple[str, ...]
+
+    def capacity(self, day: dt.date) -> int | None:
+        if self.chairs is not None:
+            return self.chairs
+        return self.centre.chairs_on(day) if self.centre is not None else None
+
+    def days(self) -> Iterator[Any]:
+        from . import agenda
+
+        streamed = agenda.stream_days((pickle.loads(row) for row in self.rows), self.capacity)
+        if self.volume is None:
+            return streamed
+        first, last = self.volume.first, self.volume.last
+        return (day for day in streamed if first <= day.summary.date <= last)
+
+    def write(self, out: BinaryIO) -> None:
+        from .export.pdf import agenda as agenda_pdf
+
+        agenda_pdf.write_pdf(
+            out,
+            self.days,
+            self.site,
+            paper=self.paper,
+            generated=self.generated,
+            fonts=self.fonts,
+            surveyed=self.surveyed,
+            volume=self.volume,
+            volumes=self.volumes,
+            names=self.names,
+        )
+
+    def run(self) -> bytes:
+        import gc
+
+        buffer = io.BytesIO()
+        self.write(buffer)
+        # a ReportLab document is a web of cycles: its pages (some 10 MB) would wait for the
+        # collector while the next volume is made; what is freed goes back to the system
+        gc.collect()
+        _trim()
+        return buffer.getvalue()
+
+
+def _trim() -> None:
+    """Give the C heap's free memory back to the system (glibc's malloc_trim; elsewhere nothing)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _agenda_fonts(centre: Clinic | None, job: Job) -> Any:

@@ -673,6 +673,9 @@ class Spool:
         if not self._sorted:
             self._db.execute("COMMIT")
             self._db.execute("CREATE INDEX rows_in_order ON rows (day, sort)")
+            # read in order from now on: a small cache does (what sorting took goes back)
+            self._db.execute("PRAGMA cache_size = -1024")
+            self._db.execute("PRAGMA shrink_memory")
             self._sorted = True
         query = "SELECT row FROM rows WHERE day BETWEEN ? AND ? ORDER BY day, sort"
         for (row,) in self._db.execute(query, (first, last)):

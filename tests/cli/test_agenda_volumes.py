@@ -37,12 +37,17 @@ def test_a_long_batch_agenda_is_in_volumes_of_whole_days(run, tmp_path: Path, mo
 
     monkeypatch.setattr(agenda_pdf, "VOLUME_ROWS", 60)
     out = tmp_path / "volumes"
-    cut = run(*args, "--out", str(out))
+    cut = run(*args, "--out", str(out), "--jobs", "2")
     assert cut.code == 0, cut.err
     files = sorted(out.glob("agenda*.pdf"), key=lambda p: int(p.stem.partition("-")[2] or 1))
     n = len(files)
     assert n >= 4 and [p.name for p in files] == ["agenda.pdf", *(f"agenda-{i}.pdf" for i in range(2, n + 1))]
     assert f"agenda.pdf to agenda-{n}.pdf (the agenda in {n} volumes)" in cut.out
+    # the workers render the volumes (`_Run.farm`); one process alone renders the same bytes
+    alone = run(*args, "--out", str(tmp_path / "alone"), "--jobs", "1")
+    assert alone.code == 0, alone.err
+    for p in files:
+        assert (tmp_path / "alone" / p.name).read_bytes() == p.read_bytes(), p.name
     # the rest is what the whole agenda says
     for name in ("agenda.csv", "summary.csv", "clinic.ics"):
         assert (out / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name

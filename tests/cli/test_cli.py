@@ -620,6 +620,22 @@ def test_subprocess_plan_writes_files(tmp_path: Path) -> None:
     assert not tmp_leftovers(tmp_path)
 
 
+def test_the_console_command_ends_without_teardown_and_loses_nothing(tmp_path: Path) -> None:
+    """`entry` ends the process with os._exit once its streams are flushed: the whole plan JSON
+    reaches the pipe, the exit codes are main's, the error line is there; and the same with the
+    normal exit (LMSCHED_TEARDOWN=1)."""
+    for env in ({}, {"LMSCHED_TEARDOWN": "1"}):
+        whole = run_subprocess(
+            "plan", str(EXAMPLES / "patient-adult.toml"), "--now", NOW, "--json", "-", env=env
+        )
+        assert whole.code == 0, whole.err
+        assert json.loads(whole.out)["patient"]["id"] == "RCC-000123"
+        bad = run_subprocess(
+            "plan", str(EXAMPLES / "patient-adult.toml"), "--now", NOW, "--route", "spinal", env=env
+        )
+        assert bad.code == 2 and bad.err.count("\n") == 1 and "--route" in bad.err, bad.err
+
+
 def test_subprocess_source_date_epoch(tmp_path: Path) -> None:
     json_path = tmp_path / "plan.json"
     result = run_subprocess(

@@ -92,3 +92,25 @@ def test_the_spool_gives_rows_back_in_day_order_and_leaves_no_file(tmp_path) -> 
         spool.add([("2026-12-02", "08:00", b"x")])
         assert list(spool.rows()) == [b"a", b"b", b"x", b"c"]
         assert list(spool.rows()) == [b"a", b"b", b"x", b"c"]  # read again
+
+
+@settings(max_examples=300, deadline=None)
+@given(sessions(), st.integers(0, 6), st.integers(0, 6))
+def test_a_range_read_with_its_spill_margin_says_what_the_whole_agenda_says(
+    items: list[Session], a: int, b: int
+) -> None:
+    # a volume of the batch's agenda reads the days either side only where a session crosses
+    # midnight into the range or out of it (`agenda.read_range`)
+    first, last = DAY0 + dt.timedelta(days=min(a, b)), DAY0 + dt.timedelta(days=max(a, b))
+    ordered = sorted(items, key=lambda s: s.date)
+    spills: dict[dt.date, dt.date] = {}
+    for s in items:
+        if agenda.reach(s) > s.date:
+            spills[s.date] = max(agenda.reach(s), spills.get(s.date, s.date))
+    lo, hi = agenda.read_range(first, last, spills)
+    assert lo in (first, first - dt.timedelta(days=agenda.SPILL_DAYS))
+    assert hi in (last, last + dt.timedelta(days=agenda.SPILL_DAYS))
+    whole = [d for d in agenda.stream_days(ordered, _chairs) if first <= d.summary.date <= last]
+    read = [s for s in ordered if lo <= s.date <= hi]
+    part = [d for d in agenda.stream_days(read, _chairs) if first <= d.summary.date <= last]
+    assert part == whole

@@ -22,10 +22,8 @@ named on that session's row. Checks done elsewhere are not on the agenda (`sched
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import io
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +44,7 @@ from .common import cell_padding, landscape_size, long_date, stamped
 from .fonts import BOLD as _BOLD
 from .fonts import DEFAULT_FONTS, REGULAR, Fonts, check, is_plain, markup, register, width
 from .fonts import ITALIC as _ITALIC
+from .table import paged_rows
 
 __all__ = [
     "DISCLAIMER",
@@ -80,6 +79,7 @@ _PATIENT, _NAME, _EVENT = 2, 3, 4
 _MIN_NAME = 120.0  # the name takes what the other columns leave, at least this
 _SHARE = 0.22  # the most Patient or Event may take of the page while the name is short of room
 _OVERVIEW_PATIENTS = 12  # patients named per range in the overview; the day tables show all
+_CACHED = 5000  # cell texts whose fit is kept (most repeat; a large centre's ids and names do not)
 
 
 def _s(n: int, word: str) -> str:
@@ -290,16 +290,6 @@ def _row(session: Session, in_use: int | None, chairs: int | None, over: bool) -
 # --- PDF layout -----------------------------------------------------------------------------------
 
 
-def _measure_row(widths: list[float], row: tuple[str, ...], measure: Any) -> None:
-    """Widen `widths` (padded, bold) to the widest line of each cell of `row`."""
-    pad = 2 * PAD_X + 1.0
-    for i, text in enumerate(row):
-        for line in text.split("\n"):
-            w = measure(line, BOLD, BODY) + pad
-            if w > widths[i]:
-                widths[i] = w
-
-
 def _widths(available: float, measured: list[float]) -> list[float]:
     """Each column as wide as its widest line (measured bold, as over-capacity rows print). The
     Name column takes what is left; when that is too little, Patient and Event give up room down
@@ -329,19 +319,31 @@ def survey(
     summaries: list[DaySummary] = []
     overloads: list[Overload] = []
     check([("site_name", site_name)], fonts)
-    seen: set[str] = set()  # texts measured and checked already: most cells repeat
+    fields = [column.lower().replace(" ", "_") for column in PDF_COLUMNS]
+    widest = totals.widths
+    pad = 2 * PAD_X + 1.0
+    # each column's texts measured and checked already: most cells repeat (bounded: a large
+    # centre's names and ids would grow it)
+    seen: list[set[str]] = [set() for _ in PDF_COLUMNS]
     n = 0
     for day in days:
         summaries.append(day.summary)
         overloads.extend(day.overloads)
         for s, row in _day_rows(day):
             totals.add(s)
-            new = tuple(t if t not in seen else "" for t in row)
-            _measure_row(totals.widths, new, width)
-            check(_row_texts(n, new), fonts)
-            if len(seen) > 50_000:  # bounded: a large centre's names and ids would grow it
-                seen.clear()
-            seen.update(row)
+            for i, text in enumerate(row):
+                known = seen[i]
+                if text in known:
+                    continue
+                if len(known) > 50_000:
+                    known.clear()
+                known.add(text)
+                if not text.isascii():  # an ASCII text always prints (`fonts.check`)
+                    check([(f"sessions[{n}].{fields[i]}", text)], fonts)
+                for line in text.split("\n") if text else ():
+                    w = width(line, BOLD, BODY) + pad  # measured bold, as over-capacity rows print
+                    if w > widest[i]:
+                        widest[i] = w
             n += 1
     return totals, summaries, overloads
 
@@ -417,6 +419,8 @@ def write_pdf(
         key = (text, room, font)
         fits = plain.get(key)
         if fits is None:
+            if len(plain) > _CACHED:  # a large centre's ids and names: bounded
+                plain.clear()
             fits = plain[key] = all(
                 is_plain(line, font) and width(line, font, BODY) <= room - 2 * PAD_X
                 for line in text.split("\n")
@@ -479,7 +483,7 @@ def write_pdf(
 
     def day_tables() -> Iterator[Any]:
         """One table per day, made only when the layout reaches it (see `_LazyStory`)."""
-        for agenda_day in days():
+        for number, agenda_day in enumerate(days(), 1):
             data: list[list[Any]] = [
                 [Paragraph(markup(day_heading(agenda_day.summary, agenda_day.overloads)), h2)]
                 + [""] * (len(PDF_COLUMNS) - 1),
@@ -500,7 +504,19 @@ def write_pdf(
                 extra.append(("SPAN", (0, 2), (-1, 2)))
                 yield table(data, widths, 2, extra)
             else:
-                yield _paged(table(data[:2], widths, 2, extra), data[2:], fonts, widths)
+                heads = table(data[:2], widths, 2, extra)
+                yield paged_rows(
+                    heads,
+                    data[2:],
+                    fonts,
+                    widths,
+                    f"lmschedDay{number}",
+                    size=BODY,
+                    leading=LEADING,
+                    pad_x=PAD_X,
+                    pad_top=PAD_Y,
+                    pad_bottom=PAD_Y + 1,
+                )
             yield Spacer(1, 10)
 
     def on_page(canvas: Any, doc: Any) -> None:
@@ -546,12 +562,6 @@ def write_pdf(
     )
 
 
-def _row_texts(n: int, cells: tuple[str, ...]) -> Iterator[tuple[str, str]]:
-    """What the agenda prints from input for row `n`, by field."""
-    for column, text in zip(PDF_COLUMNS, cells, strict=True):
-        yield f"sessions[{n}].{column.lower().replace(' ', '_')}", text
-
-
 _PAGE_COUNT = "lmschedPageCount"
 COUNT_W = 24.0  # room for the page count after "Page X of " (up to 4 digits at 9 pt)
 
@@ -570,103 +580,6 @@ def _page_count_canvas() -> Any:
             super().save()
 
     return _PageCountCanvas
-
-
-def _paged(heads: Any, rows: list[list[Any]], fonts: Sequence[str], widths: Sequence[float]) -> Any:
-    """A day's table, drawn on the canvas a page at a time in time linear in its rows: `heads`
-    (a platypus Table of the day's heading and the column headings, repeated on every page),
-    then `rows` (each a list of cells, plain strings or Paragraphs) in `fonts`, at `widths`.
-
-    It looks as the platypus Table of the same rows did (the same padding, top-aligned text,
-    grey grid, black box, bold or italic rows), but a Table splitting over pages builds the rest
-    of itself again at each page (quadratic in a day's rows: 2 s for a day of 2,000 sessions)
-    and draws each cell as a text object of its own; here every row is measured once and each
-    page's rows are one text object, a third of the time and of the page's content."""
-    from reportlab.lib import colors
-    from reportlab.platypus import Flowable
-
-    heads.wrap(sum(widths), float("inf"))
-    head = heads._height
-    lefts = list(itertools.accumulate(widths, initial=0.0))
-    total_w = lefts[-1]
-    pad_top, pad_bottom = PAD_Y, PAD_Y + 1
-
-    def row_height(cells: list[Any]) -> float:
-        h = 0.0
-        for cell, w in zip(cells, widths, strict=True):
-            if isinstance(cell, str):
-                t = LEADING * (cell.count("\n") + 1)
-            else:
-                t = cell.wrap(w - 2 * PAD_X, float("inf"))[1]
-            h = max(h, t + pad_top + pad_bottom)
-        return h
-
-    heights = [row_height(r) for r in rows]
-    ends = list(itertools.accumulate(heights, initial=0.0))  # ends[i]: rows 0..i-1's height
-
-    class _Block(Flowable):
-        """Rows first..last-1 under the headings."""
-
-        def __init__(self, first: int, last: int) -> None:
-            super().__init__()
-            self.first, self.last = first, last
-
-        def wrap(self, aw: float, ah: float) -> tuple[float, float]:
-            self.width, self.height = total_w, head + ends[self.last] - ends[self.first]
-            return self.width, self.height
-
-        def split(self, aw: float, ah: float) -> list[Any]:
-            # the most rows from `first` whose height fits under the headings (a little slack, as
-            # a table's own split allows for rounding)
-            room = ah - head + 1e-6
-            last = min(self.last, bisect.bisect_right(ends, ends[self.first] + room) - 1)
-            if last <= self.first:
-                return []  # not even one row: the frame moves on to the next page
-            return [_Block(self.first, last), _Block(last, self.last)]
-
-        def draw(self) -> None:
-            canv = self.canv
-            top = self.height - head
-            heads.drawOn(canv, 0, top)
-            text = canv.beginText()
-            y = top
-            font = None
-            for i in range(self.first, self.last):
-                if fonts[i] != font:
-                    font = fonts[i]
-                    text.setFont(font, BODY, LEADING)
-                for j, cell in enumerate(rows[i]):
-                    x = lefts[j]
-                    if isinstance(cell, str):
-                        line_y = y - pad_top - BODY
-                        for line in cell.split("\n"):
-                            if line:
-                                text.setTextOrigin(x + PAD_X, line_y)
-                                text.textOut(line)
-                            line_y -= LEADING
-                    else:
-                        _w, h = cell.wrap(widths[j] - 2 * PAD_X, float("inf"))
-                        cell.drawOn(canv, x + PAD_X, y - pad_top - h)
-                y -= heights[i]
-            canv.drawText(text)
-            canv.saveState()
-            canv.setLineCap(1)
-            canv.setLineJoin(1)
-            canv.setStrokeColor(colors.grey)
-            canv.setLineWidth(0.5)
-            lines: list[tuple[float, float, float, float]] = []
-            y = top
-            for i in range(self.first, self.last):
-                y -= heights[i]
-                lines.append((0, y, total_w, y))
-            lines += [(x, top, x, 0) for x in lefts]
-            canv.lines(lines)
-            canv.setStrokeColor(colors.black)
-            canv.setLineWidth(0.75)
-            canv.lines([(0, top, 0, 0), (total_w, top, total_w, 0), (0, 0, total_w, 0)])
-            canv.restoreState()
-
-    return _Block(0, len(rows))
 
 
 class _LazyStory(list[Any]):

@@ -40,6 +40,7 @@ from .common import (
 )
 from .fonts import BOLD as _BOLD
 from .fonts import DEFAULT_FONTS, REGULAR, Fonts, check, draw, is_plain, markup, plan_texts, register, width
+from .table import paged_rows
 
 __all__ = ["COLUMNS", "CheckCount", "LayoutError", "Total", "check_counts", "render", "totals"]
 
@@ -654,12 +655,11 @@ def render(plan: Plan, paper: Paper = "letter", fonts: Fonts = DEFAULT_FONTS) ->
         for n, e in enumerate(plan.events, start=1)
     ]
     # a check's row spans the dose and route columns, and the administration record's
-    spans: list[Any] = [
-        cmd
-        for n, e in enumerate(plan.events, start=1)
+    spans = {
+        i: ((_DOSE, _DOSE + 1), (_RECORD, len(COLUMNS) - 1))
+        for i, e in enumerate(plan.events)
         if e.kind == "check"
-        for cmd in (("SPAN", (_DOSE, n), (_DOSE + 1, n)), ("SPAN", (_RECORD, n), (len(COLUMNS) - 1, n)))
-    ]
+    }
     if events:
         widths = _widths(available, ([p for _, p in row] for row in events), width)
 
@@ -674,9 +674,25 @@ def render(plan: Plan, paper: Paper = "letter", fonts: Fonts = DEFAULT_FONTS) ->
                 return plain
             return para(marked or markup(plain).replace("\n", "<br/>"), head if bold else body)
 
-        rows = [[cell(None, c, w, bold=True) for c, w in zip(COLUMNS, widths, strict=True)]]
-        rows += [[cell(m, p, w) for (m, p), w in zip(row, widths, strict=True)] for row in events]
-        story.append(grid(rows, widths, repeatRows=1, extra=spans))
+        heading = [[cell(None, c, w, bold=True) for c, w in zip(COLUMNS, widths, strict=True)]]
+        rows = [[cell(m, p, w) for (m, p), w in zip(row, widths, strict=True)] for row in events]
+        # drawn on the canvas a page at a time, the heading row repeated (`table.paged_rows`)
+        story.append(
+            paged_rows(
+                grid(heading, widths),
+                rows,
+                [FONT] * len(rows),
+                widths,
+                None,  # the heading row drawn on each page (its places are tested)
+                size=BODY,
+                leading=LEADING,
+                pad_x=PAD_X,
+                pad_top=PAD_TOP,
+                pad_bottom=PAD_BOTTOM,
+                spans=spans,
+                cell_objects=True,  # read back cell by cell, as the table was
+            )
+        )
     else:
         story.append(para("No events are planned."))
 
