@@ -81,6 +81,7 @@ _EVENT_SHARE = (0.35, 0.75)
 # write-in minimum widths: headings wrap onto a second line at their words
 _WRITE_IN = {6: 80.0, 7: 36.0, 8: 44.0, 9: 40.0, 10: 36.0, 11: 36.0, 12: 36.0}
 IT_BANNER = "FOR INTRATHECAL USE ONLY"  # on every IT row (S11)
+_PAGE_HEADER = "lmschedPageHeader"  # the page header's form
 TICK_BOX = "[  ]"  # a box to tick by hand
 
 
@@ -618,16 +619,24 @@ def render(plan: Plan, paper: Paper = "letter", fonts: Fonts = DEFAULT_FONTS) ->
         raise LayoutError(f"the page header is {header_h:.0f} pt tall")
 
     def on_page(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
+        # the header's text is the same on every page: drawn once, in page coordinates, as a
+        # form each page shows; its rule on the page itself
         y = height - MARGIN
-        header_title.drawOn(canvas, MARGIN, y - title_h)
-        y -= title_h + 3
-        header_grid.drawOn(canvas, MARGIN, y - grid_h)
-        y -= grid_h + 3
+        if not header_formed:
+            canvas.beginForm(_PAGE_HEADER)
+            header_title.drawOn(canvas, MARGIN, y - title_h)
+            header_grid.drawOn(canvas, MARGIN, y - title_h - 3 - grid_h)
+            canvas.endForm()
+            header_formed.append(True)
+        canvas.doForm(_PAGE_HEADER)
+        y -= title_h + 3 + grid_h + 3
+        canvas.saveState()
         canvas.setStrokeColor(colors.black)
         canvas.setLineWidth(1)
         canvas.line(MARGIN, y, page_w - MARGIN, y)
         canvas.restoreState()
+
+    header_formed: list[bool] = []
 
     def footer(canvas: Any, page: int, pages: int) -> None:
         canvas.saveState()
