@@ -770,10 +770,9 @@ class _Run:
         so only those in hand exist) done by this process and the workers still there (all but
         one: `results` lets the last leave once the rows are done, and this process takes its
         place, so the process tree is no bigger than while the rows ran, for as many tasks at
-        once). (number, answer) as each comes; the
-        answer is None when the task failed or its worker died (the caller then does it again
-        itself, which reports what went wrong). Ctrl-C or SIGTERM stops the workers as during
-        the rows (`__exit__`)."""
+        once). (number, answer) as each comes; the answer is None when the task failed or its
+        worker died (the caller then does it again itself, which reports what went wrong).
+        Ctrl-C or SIGTERM stops the workers as during the rows (`__exit__`)."""
         from multiprocessing.connection import wait
 
         numbered = enumerate(tasks)
