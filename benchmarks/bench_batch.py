@@ -7,7 +7,11 @@ case runs as a fresh process tree, the way a user runs it:
 - `lmsched batch PATIENTS.csv --out DIR --formats ics,pdf --audience staff --now ...` with the
   default --jobs (the machine's cores) and a holiday cache warmed by an untimed run first;
 - the floor, benchmarks/floor_batch.py: one process, the same regimen expanded with dateutil, an
-  `icalendar` file and a one-table ReportLab PDF per patient, no validation or rules.
+  `icalendar` file and a one-table ReportLab PDF per patient, no validation or rules;
+- the rendering floor (issue 20), benchmarks/floor_render.py: one process that reads the plan JSON
+  lmsched wrote for the same 1,000 patients (an untimed `batch --formats json`) and writes each
+  staff sheet with platypus (the same columns, totals, findings and sign-off) and each calendar
+  with icalendar (the same alarms, a VTIMEZONE): lmsched's event mix, rendered the obvious way.
 
 Measured per case: wall time (median of BENCH_BATCH_REPEAT runs, default 3), and the peak memory
 of the whole process tree (the parent and its worker processes): a thread samples VmRSS of every
@@ -16,7 +20,8 @@ counts once per process, so the sum overstates real use; PSS (shared pages split
 processes) is sampled beside it for that reason, and ru_maxrss from wait4 (the largest single
 process) as a cross-check. The PDF pages written per patient are counted to give time per page.
 
-Targets (issue 8): lmsched wall / floor wall <= 1.0 at 1,000 patients; peak RSS (tree sum) under
+Targets (issue 8): lmsched wall / floor wall <= 1.0 at 1,000 patients (issue 20: <= 0.6 of the
+rendering floor's); peak RSS (tree sum) under
 250 MB at 100 and at 1,000 patients, and at 1,000 no more than 10% above 100. Results go to
 benchmarks/results/batch.json and batch.md; the exit code is 1 when a target is missed.
 """
@@ -47,6 +52,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 PY = sys.executable
 LMSCHED = str(Path(PY).parent / "lmsched")
 FLOOR = str(ROOT / "benchmarks" / "floor_batch.py")
+RENDER_FLOOR = str(ROOT / "benchmarks" / "floor_render.py")
 NOW = "2026-11-23T09:00:00-05:00"
 SIZES = (100, 1000)
 REPEAT = int(os.environ.get("BENCH_BATCH_REPEAT", "3"))
@@ -55,6 +61,7 @@ PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")  # a page, not the /Pages tree node
 MB = 1024 * 1024
 TARGET_RATIO, TARGET_RSS_MB, TARGET_GROWTH = 1.0, 250.0, 0.10
+TARGET_RENDER_RATIO = 0.6  # issue 20: lmsched's wall against the rendering floor's, at 1,000 patients
 Row = dict[str, Any]  # one case's (or target's) figures, as written to batch.json
 
 
@@ -230,6 +237,17 @@ def run_all(tmp: Path) -> dict[str, Row]:
         )
     for n in SIZES:
         rows[f"floor, {n:,}"] = measure(f"floor, {n:,}", [*floor, str(csvs[n])], tmp / f"floor-{n}", env, n)
+    # the rendering floor (issue 20) reads the plans lmsched made of the same patients (untimed)
+    n = SIZES[1]
+    plans = tmp / f"plans-{n}"
+    run_tree(
+        [LMSCHED, "batch", str(csvs[n]), "--formats", "json", "--now", NOW, "--out", str(plans)],
+        env,
+        tmp / "plans.log",
+    )
+    rows[f"rendering floor, {n:,}"] = measure(
+        f"rendering floor, {n:,}", [PY, RENDER_FLOOR, str(plans)], tmp / f"render-{n}", env, n
+    )
     return rows
 
 
@@ -237,8 +255,14 @@ def targets(rows: dict[str, Row]) -> dict[str, Row]:
     small, large = rows[f"lmsched batch, {SIZES[0]:,}"], rows[f"lmsched batch, {SIZES[1]:,}"]
     ratio = large["wall_s"] / rows[f"floor, {SIZES[1]:,}"]["wall_s"]
     growth = large["peak_rss_mb"] / small["peak_rss_mb"] - 1
+    render = large["wall_s"] / rows[f"rendering floor, {SIZES[1]:,}"]["wall_s"]
     found = {
         "ratio_to_floor_at_1000": (round(ratio, 2), TARGET_RATIO, ratio <= TARGET_RATIO),
+        "ratio_to_rendering_floor_at_1000": (
+            round(render, 2),
+            TARGET_RENDER_RATIO,
+            render <= TARGET_RENDER_RATIO,
+        ),
         "peak_rss_mb_at_100": (small["peak_rss_mb"], TARGET_RSS_MB, small["peak_rss_mb"] < TARGET_RSS_MB),
         "peak_rss_mb_at_1000": (large["peak_rss_mb"], TARGET_RSS_MB, large["peak_rss_mb"] < TARGET_RSS_MB),
         "rss_growth_100_to_1000": (round(growth, 3), TARGET_GROWTH, growth <= TARGET_GROWTH),
@@ -269,6 +293,10 @@ def render_md(machine: dict[str, object], rows: dict[str, Row], found: dict[str,
         f"- lmsched / floor at {SIZES[1]:,} patients: {found['ratio_to_floor_at_1000']['value']:.2f}x "
         f"({lmsched['wall_s']:.1f} s vs {floor['wall_s']:.1f} s; target <= {TARGET_RATIO:.1f}): "
         f"{verdict('ratio_to_floor_at_1000')}",
+        f"- lmsched / rendering floor at {SIZES[1]:,} patients: "
+        f"{found['ratio_to_rendering_floor_at_1000']['value']:.2f}x ({lmsched['wall_s']:.1f} s vs "
+        f"{rows[f'rendering floor, {SIZES[1]:,}']['wall_s']:.1f} s; target <= {TARGET_RENDER_RATIO:.1f}): "
+        f"{verdict('ratio_to_rendering_floor_at_1000')}",
         f"- peak RSS at {SIZES[0]:,} patients: {found['peak_rss_mb_at_100']['value']:.0f} MB "
         f"(target < {TARGET_RSS_MB:.0f} MB): {verdict('peak_rss_mb_at_100')}",
         f"- peak RSS at {SIZES[1]:,} patients: {found['peak_rss_mb_at_1000']['value']:.0f} MB "
