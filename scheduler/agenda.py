@@ -42,14 +42,19 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TYPE_CHECKING
 
 from .labels import cycle_text, dose_text, event_label, event_name, route_words
 from .plan import Event, Plan
+
+if TYPE_CHECKING:
+    from .models import Clinic
 
 __all__ = [
     "AT_SESSION",
     "CHAIR_KINDS",
     "AgendaDay",
+    "ChairCount",
     "Chairs",
     "DaySummary",
     "Overload",
@@ -75,6 +80,21 @@ PATIENTS_SHOWN = 6  # per terminal line; the CSV and the PDF list every patient
 
 Chairs = Callable[[dt.date], "int | None"]
 """Chairs on a day (`Clinic.chairs_on`, or a constant from --chairs); None: unknown, nothing flagged."""
+
+
+@dataclass(frozen=True)
+class ChairCount:
+    """A `Chairs`: `chairs` on every day (--chairs), else the clinic file's for the day, else
+    unknown. A value, not a closure, so a batch worker is sent it with its task."""
+
+    chairs: int | None = None
+    clinic: Clinic | None = None
+
+    def __call__(self, day: dt.date) -> int | None:
+        if self.chairs is not None:
+            return self.chairs
+        return self.clinic.chairs_on(day) if self.clinic is not None else None
+
 
 _CLOCK_RE = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 

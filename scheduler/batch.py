@@ -1059,10 +1059,7 @@ def run_batch(
             max(days_seen, default=today),
         )
 
-        def capacity(day: dt.date) -> int | None:
-            if chairs is not None:
-                return chairs
-            return centre.chairs_on(day) if centre is not None else None
+        capacity = agenda.ChairCount(chairs, centre)
 
         def agenda_days() -> Iterator[agenda.AgendaDay]:
             """The agenda a day at a time, from the spool (nothing of it is kept, so the parent's
@@ -1113,7 +1110,7 @@ def run_batch(
         later: Any = (agenda_pdf.Totals(widths=list(surveyed[0].widths)), [], [])
 
         def volume_task(i: int) -> _AgendaVolume:
-            """Volume i's PDF as a task: its days' rows (with the margin `agenda_days` reads)."""
+            """Volume i's PDF as a task: its days' rows of the spool (`agenda.read_range`)."""
             v = volumes[i] if many else None
             if v is None:
                 rows = tuple(spool.rows())
@@ -1125,8 +1122,7 @@ def run_batch(
                 rows = tuple(spool.rows(first.isoformat(), last.isoformat()))
             return _AgendaVolume(
                 rows,
-                chairs,
-                centre,
+                capacity,
                 site,
                 job.paper,
                 generated,
@@ -1137,8 +1133,8 @@ def run_batch(
                 tuple(names) if many else (),
             )
 
-        # The volumes are rendered by the workers (free now the rows are done), a volume each at
-        # a time, into `pages`; one a worker could not do is rendered when it is written.
+        # The volumes are rendered by this process and the workers left (`_Run.farm`), a volume
+        # each at a time, into `pages`; one that failed is rendered again when it is written.
         done: dict[int, tuple[int, int]] = {}  # volume index: its bytes' offset and length in pages
         for i, answer in run.farm(volume_task(i) for i in range(len(names))):
             if answer is not None:
@@ -1186,8 +1182,7 @@ class _AgendaVolume:
     with what it is sent, or the parent itself. Either gives the same bytes."""
 
     rows: tuple[bytes, ...]
-    chairs: int | None  # --chairs, else the clinic file's per day, else none
-    centre: Clinic | None
+    capacity: Any  # agenda.ChairCount
     site: str
     paper: Paper
     generated: dt.datetime
@@ -1196,11 +1191,6 @@ class _AgendaVolume:
     volume: Any  # export.pdf.agenda.Volume, or None: the agenda whole
     volumes: tuple[Any, ...]
     names: tuple[str, ...]
-
-    def capacity(self, day: dt.date) -> int | None:
-        if self.chairs is not None:
-            return self.chairs
-        return self.centre.chairs_on(day) if self.centre is not None else None
 
     def days(self) -> Iterator[Any]:
         from . import agenda

@@ -620,10 +620,7 @@ def workspace_agenda(
     check_targets(targets, [path, *([clinic] if clinic else [])])
     centre = read_clinic(clinic) if clinic else None
 
-    def capacity(day: dt.date) -> int | None:
-        if chairs is not None:
-            return chairs
-        return centre.chairs_on(day) if centre is not None else None
+    capacity = agenda.ChairCount(chairs, centre)
 
     tz = centre.tz if centre is not None else "UTC"
     generated = resolve_now(now, tz)

@@ -11,7 +11,8 @@ rows' numbers, its detail (the CSF sample volume) and "local convention" for an 
 verified source. After the table: the total planned dose per drug (checks have none), the checks
 planned, the safety findings, the overrides, the plan's notes and a sign-off block.
 
-Built with ReportLab platypus, imported inside `render` only (start-up time matters). Every piece
+Built with ReportLab platypus, imported inside `render` only (start-up time matters); the events
+table is drawn on the canvas a page at a time (`table.paged_rows`). Every piece
 of text that came from input goes through `markup` before it reaches paragraph markup (escaped,
 with its runs in a clinic's fallback font marked); every text is measured and drawn run by run
 in the embedded Noto Sans or the font that has it (`fonts`).

@@ -1,5 +1,5 @@
 """Many short plain strings on a ReportLab canvas, written as one text object: the fast path of
-the tables drawn on the canvas (the agenda's day tables).
+the tables drawn on the canvas (`table.paged_rows`: the agenda's days, the staff sheet's events).
 
 `textobject.textOut` works out, for every string it draws, the subsets of the embedded font its
 characters fall in (`TTFont.splitString`), escapes them, measures the string to move its cursor
