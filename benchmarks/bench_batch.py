@@ -20,8 +20,8 @@ counts once per process, so the sum overstates real use; PSS (shared pages split
 processes) is sampled beside it for that reason, and ru_maxrss from wait4 (the largest single
 process) as a cross-check. The PDF pages written per patient are counted to give time per page.
 
-Targets (issue 8): lmsched wall / floor wall <= 1.0 at 1,000 patients (issue 20: <= 0.6 of the
-rendering floor's); peak RSS (tree sum) under
+Targets: lmsched wall / floor wall <= 2.5 at 1,000 patients (issue 20; issue 8 asked for 1.0), and
+<= 0.6 of the rendering floor's (issue 20); peak RSS (tree sum) under
 250 MB at 100 and at 1,000 patients, and at 1,000 no more than 10% above 100. Results go to
 benchmarks/results/batch.json and batch.md; the exit code is 1 when a target is missed.
 """
@@ -60,7 +60,7 @@ SAMPLE_S = 0.020  # one sample costs about 0.6 ms of CPU (a /proc walk)
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 PAGE_OBJECT = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")  # a page, not the /Pages tree node
 MB = 1024 * 1024
-TARGET_RATIO, TARGET_RSS_MB, TARGET_GROWTH = 1.0, 250.0, 0.10
+TARGET_RATIO, TARGET_RSS_MB, TARGET_GROWTH = 2.5, 250.0, 0.10  # issue 20: <= 2.5x the minimal floor
 TARGET_RENDER_RATIO = 0.6  # issue 20: lmsched's wall against the rendering floor's, at 1,000 patients
 Row = dict[str, Any]  # one case's (or target's) figures, as written to batch.json
 
@@ -74,6 +74,7 @@ class Run:
     peak_pss_mb: float  # largest sum of PSS over the tree (shared pages counted once)
     max_single_rss_mb: float  # ru_maxrss from wait4: the largest single process in the tree
     max_processes: int
+    cpu_s: float = 0.0  # user + system CPU of the whole tree (wait4: the child and its waited-for children)
 
 
 def _children_map() -> dict[int, list[int]]:
@@ -157,6 +158,7 @@ def run_tree(argv: list[str], env: dict[str, str], log: Path) -> Run:
         peak_pss_mb=round(sampler.peak_pss / MB, 1),
         max_single_rss_mb=round(usage.ru_maxrss / 1024, 1),  # ru_maxrss is in KiB on Linux
         max_processes=sampler.max_processes,
+        cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
     )
 
 
@@ -193,6 +195,7 @@ def measure(name: str, argv: list[str], out: Path, env: dict[str, str], n: int) 
         "patients": n,
         "wall_s": round(wall, 2),
         "per_patient_ms": round(wall * 1000 / n, 1),
+        "cpu_per_patient_ms": round(statistics.median(r.cpu_s for r in runs) * 1000 / n, 1),
         "peak_rss_mb": max(r.peak_rss_mb for r in runs),
         "peak_pss_mb": max(r.peak_pss_mb for r in runs),
         "max_single_rss_mb": max(r.max_single_rss_mb for r in runs),
@@ -280,11 +283,12 @@ def render_md(machine: dict[str, object], rows: dict[str, Row], found: dict[str,
         f"`lmsched batch --formats ics,pdf --audience staff`, default --jobs ({machine['cpus_usable']}), "
         f"warm holiday cache; median of {REPEAT} run(s) each; peak memory of the whole process tree.",
         "",
-        "| case | wall | per patient | peak RSS (sum) | peak PSS (sum) | largest process "
+        "| case | wall | per patient | CPU per patient | peak RSS (sum) | peak PSS (sum) | largest process "
         "| patient PDF pages | per page |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(
-            f"| {name} | {r['wall_s']:.2f} s | {r['per_patient_ms']:.1f} ms | {r['peak_rss_mb']:.0f} MB "
+            f"| {name} | {r['wall_s']:.2f} s | {r['per_patient_ms']:.1f} ms "
+            f"| {r['cpu_per_patient_ms']:.1f} ms | {r['peak_rss_mb']:.0f} MB "
             f"| {r['peak_pss_mb']:.0f} MB | {r['max_single_rss_mb']:.0f} MB | {r['patient_pdf_pages']:,} "
             f"| {r['per_page_ms']:.2f} ms |"
             for name, r in rows.items()

@@ -410,7 +410,7 @@ def _plan_row(row: Row, job: Job) -> RowResult:
     if result.blocking:
         blocked = refusal(result.blocking, done=None)
         return _outcome(row, "blocked", f"{blocked.rule}: {blocked.detail}", findings=findings, tz=tz)
-    vevents = clinic_vevents(plan)  # built once, for clinic.ics and the workspace
+    rendered, vevents = clinic_vevents(plan, "ics" in job.formats and job.audience == "staff")
     if job.save is not None:
         _saved(plan, job, now, vevents)  # before any file of the row is written: a conflict writes nothing
     folder = patient_folder(job.out, row.folder)
@@ -428,6 +428,7 @@ def _plan_row(row: Row, job: Job) -> RowResult:
             large_print=job.large_print,
             fonts=job.fonts,
             allow_missing_glyphs=job.allow_missing_glyphs,
+            rendered=rendered,
         ),
     )
     return _outcome(
@@ -457,23 +458,32 @@ def _saved(plan: Any, job: Job, now: dt.datetime, vevents: list[tuple[dt.date, b
     )
 
 
-def clinic_vevents(plan: Any) -> list[tuple[dt.date, bytes]]:
+def clinic_vevents(
+    plan: Any, with_calendar: bool = False
+) -> tuple[dict[str, bytes], list[tuple[dt.date, bytes]]]:
     """The plan's staff VEVENTs for clinic.ics, each with its day: what the agenda shows, its
     chair sessions and its clinic checks, not the checks done elsewhere (MRI, echocardiogram, CSF
     flow study). CSF cytology, drawn at the IT dose, is a VEVENT of its own there, at the dose's
     time, as in the patient's staff calendar. Each VEVENT is the one the patient's staff calendar
-    has."""
+    has, without its reminders. Built once, for clinic.ics and the workspace; `with_calendar`:
+    with the patient's staff calendar (the "ics" format) made from the same VEVENTs, returned
+    as {"ics": bytes} for `Outputs.rendered` (else {})."""
     from .agenda import AGENDA_KINDS, is_clinic_check
     from .export import ics
 
     kinds = AGENDA_KINDS
     events = [e for e in plan.events if e.kind in kinds and e.status != "cancelled"]  # as vevent_texts
-    texts = ics.vevent_texts(plan, "staff", (), kinds=kinds)
-    return [
+    rendered: dict[str, bytes] = {}
+    if with_calendar:
+        rendered["ics"], texts = ics.render_with_vevents(plan, "staff", ics.DEFAULT_ALARMS, kinds=kinds)
+    else:
+        texts = ics.vevent_texts(plan, "staff", (), kinds=kinds)
+    chosen = [
         (e.date, text)
         for e, text in zip(events, texts, strict=True)
         if e.kind != "check" or is_clinic_check(e)
     ]
+    return rendered, chosen
 
 
 def patient_folder(out: Path, folder: str) -> Path:

@@ -547,8 +547,12 @@ def publish(
                     new_seq = max(_sequence(vevent), old.sequence + 1)
                     vevent.pop("SEQUENCE")
                     vevent.add("sequence", new_seq)
-                    # raw_data: stored as written (caldav would otherwise bump SEQUENCE once more)
-                    old.obj.save(raw_data=cal.to_ical(), no_create=True)
+                    # raw_data: stored as written (caldav would otherwise bump SEQUENCE once more).
+                    # A PUT to the object's own URL, just listed: no `no_create`, with which
+                    # caldav first searches the whole calendar for the UID (a REPORT per event,
+                    # which made a publish into a shared calendar of three patients miss its
+                    # 30 s deadline on Radicale).
+                    old.obj.save(raw_data=cal.to_ical())
                     report.updated.append(uid)
                 else:
                     calendar.add_event(cal.to_ical().decode("utf-8"), increase_seqno=False)

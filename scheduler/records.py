@@ -166,7 +166,7 @@ def save_plan(
             sessions=tuple(_index(plan)),
             vevents=tuple(
                 (day.isoformat(), text)
-                for day, text in (clinic_vevents(plan) if vevents is None else vevents)
+                for day, text in (clinic_vevents(plan)[1] if vevents is None else vevents)
             ),
             zone=plan.inputs.clinic.tz,
             patient_id=plan.inputs.patient_id,

@@ -95,6 +95,9 @@ class Outputs:
     large_print: bool = False
     fonts: tuple[Path, ...] = ()
     allow_missing_glyphs: bool = False
+    # Formats the caller has already rendered from the same plan (format name -> bytes): a
+    # batch's staff calendar, built with clinic.ics's VEVENTs (ics.render_with_vevents).
+    rendered: Mapping[str, bytes] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def needs_key(self) -> bool:
@@ -149,7 +152,10 @@ class Outputs:
             fonts=self.printing(plan) if pdfs else None,
             holidays=_cached_holidays() if "pdf" in self.targets and self.audience == "patient" else None,
         )
-        return {path: render[name](plan) for name, path in self.targets.items()}
+        return {
+            path: self.rendered[name] if name in self.rendered else render[name](plan)
+            for name, path in self.targets.items()
+        }
 
 
 def site_key(

@@ -21,6 +21,7 @@ in the embedded Noto Sans or the font that has it (`fonts`).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -41,11 +42,13 @@ from .common import (
 )
 from .fonts import BOLD as _BOLD
 from .fonts import DEFAULT_FONTS, REGULAR, Fonts, check, draw, is_plain, markup, plan_texts, register, width
-from .table import paged_rows
+from .fonts import ITALIC as _ITALIC
+from .table import paged_rows, rich
 
 __all__ = ["COLUMNS", "CheckCount", "LayoutError", "Total", "check_counts", "render", "totals"]
 
 FONT, BOLD = REGULAR, _BOLD
+FACES = {(False, False): FONT, (True, False): BOLD, (False, True): _ITALIC}  # <b>, <i> (not both)
 BODY = 9.0  # the smallest text anywhere on the sheet
 LEADING = 11.0
 MARGIN = 24.0
@@ -659,6 +662,46 @@ def render(plan: Plan, paper: Paper = "letter", fonts: Fonts = DEFAULT_FONTS) ->
         # the clinic's own criteria (no verified default): printed as given, above the table
         story.append(para(f"<b>Criteria to treat (clinic):</b> {markup(clinic.criteria_to_treat)}"))
         story.append(Spacer(1, 4))
+    measured = functools.lru_cache(maxsize=4096)(width)  # a sheet's words repeat
+
+    def cell(marked: str | None, plain: str, room: float, bold: bool = False) -> Any:
+        """A plain string where the text has no markup, fits its lines and the embedded
+        font draws all of it (drawn as is). Else, in the body, a `Rich` cell: its markup
+        (bold labels, italic notes) wrapped to the cell as a paragraph wraps it, drawn as
+        runs. Else (the heading row, a struck-through cancelled row, characters a fallback
+        font or shaping draws, a word wider than the cell) a paragraph."""
+        room -= 2 * PAD_X
+        font = BOLD if bold else FONT
+        if marked is None and all(
+            is_plain(line, font) and measured(line, font, BODY) <= room for line in plain.split("\n")
+        ):
+            return plain
+        source = marked or markup(plain).replace("\n", "<br/>")
+        if not bold:
+            runs = rich(source, room, BODY, FACES, is_plain, measured)
+            if runs is not None:
+                return runs
+        return para(source, head if bold else body)
+
+    def listing(headings: Sequence[str], body: list[list[str]], fractions: Sequence[float]) -> Any:
+        """A short table of markup cells under a bold heading row, on the canvas as the events are."""
+        w = [available * f for f in fractions]
+        heads = grid([[cell(None, h, x, bold=True) for h, x in zip(headings, w, strict=True)]], w)
+        cells = [[cell(m, "", x) for m, x in zip(row, w, strict=True)] for row in body]
+        return paged_rows(
+            heads,
+            cells,
+            [FONT] * len(cells),
+            w,
+            None,
+            size=BODY,
+            leading=LEADING,
+            pad_x=PAD_X,
+            pad_top=PAD_TOP,
+            pad_bottom=PAD_BOTTOM,
+            cell_objects=True,
+        )
+
     rows_of = {e.uid: n for n, e in enumerate(plan.events, start=1)}
     events = [
         _check_cells(e, n, rows_of) if e.kind == "check" else _event_cells(e, n)
@@ -673,19 +716,18 @@ def render(plan: Plan, paper: Paper = "letter", fonts: Fonts = DEFAULT_FONTS) ->
     if events:
         widths = _widths(available, ([p for _, p in row] for row in events), width)
 
-        def cell(marked: str | None, plain: str, room: float, bold: bool = False) -> Any:
-            """A plain string where it fits and the embedded font draws all of it (drawn as is,
-            and far quicker), else a paragraph."""
-            room -= 2 * PAD_X
-            font = BOLD if bold else FONT
-            if marked is None and all(
-                is_plain(line, font) and width(line, font, BODY) <= room for line in plain.split("\n")
-            ):
-                return plain
-            return para(marked or markup(plain).replace("\n", "<br/>"), head if bold else body)
-
         heading = [[cell(None, c, w, bold=True) for c, w in zip(COLUMNS, widths, strict=True)]]
-        rows = [[cell(m, p, w) for (m, p), w in zip(row, widths, strict=True)] for row in events]
+
+        def room(i: int) -> list[float]:
+            """Row i's cell widths: a spanned cell as wide as its columns (wrapped at that width)."""
+            out = list(widths)
+            for first, last in spans.get(i, ()):
+                out[first] = sum(widths[first : last + 1])
+            return out
+
+        rows = [
+            [cell(m, p, w) for (m, p), w in zip(row, room(i), strict=True)] for i, row in enumerate(events)
+        ]
         # drawn on the canvas a page at a time, the heading row repeated (`table.paged_rows`)
         story.append(
             paged_rows(
@@ -710,57 +752,71 @@ def render(plan: Plan, paper: Paper = "letter", fonts: Fonts = DEFAULT_FONTS) ->
     story.append(para("Total planned dose", h2))
     total_rows = totals(plan)
     if total_rows:
-        w = [available * f for f in (0.42, 0.16, 0.14, 0.28)]
-        table = [[para(h, head) for h in ("Drug or course", "Route", "Events", "Total planned")]]
-        table += [[para(markup(c)) for c in (t.what, t.route, t.count, t.total)] for t in total_rows]
-        story.append(grid(table, w, repeatRows=1))
+        story.append(
+            listing(
+                ("Drug or course", "Route", "Events", "Total planned"),
+                [[markup(c) for c in (t.what, t.route, t.count, t.total)] for t in total_rows],
+                (0.42, 0.16, 0.14, 0.28),
+            )
+        )
     else:
         story.append(para("none"))
 
     checks = check_counts(plan)
     if checks:
         story.append(para("Checks planned", h2))
-        w = [available * f for f in (0.42, 0.12, 0.12, 0.2, 0.14)]
-        table = [[para(h, head) for h in ("Check", "Where", "How many", "Dates", "Interval")]]
-        table += [[para(markup(c)) for c in (k.check, k.where, k.count, k.dates, k.interval)] for k in checks]
-        story.append(grid(table, w, repeatRows=1))
+        story.append(
+            listing(
+                ("Check", "Where", "How many", "Dates", "Interval"),
+                [[markup(c) for c in (k.check, k.where, k.count, k.dates, k.interval)] for k in checks],
+                (0.42, 0.12, 0.12, 0.2, 0.14),
+            )
+        )
 
     story.append(para("Safety findings", h2))
     if plan.findings:
-        w = [available * f for f in (0.09, 0.17, 0.46, 0.08, 0.2)]
-        table = [[para(h, head) for h in ("Severity", "Rule", "Message (staff)", "Sources", "Rows")]]
+        found = []
         for f in plan.findings:
             severity = f"<b>{markup(f.severity.upper())}</b>"
             if f.overridden:
                 severity += "<br/>overridden (see Overrides)"
             numbers = [rows_of[u] for u in f.event_uids if u in rows_of]
-            table.append(
+            found.append(
                 [
-                    para(severity),
-                    para(markup(f.rule)),
-                    para(markup(f.message)),
-                    para(markup(", ".join(f.sources)) or "none"),
-                    para(_ranges(numbers) if numbers else "none" if f.event_uids else "whole plan"),
+                    severity,
+                    markup(f.rule),
+                    markup(f.message),
+                    markup(", ".join(f.sources)) or "none",
+                    _ranges(numbers) if numbers else "none" if f.event_uids else "whole plan",
                 ]
             )
-        story.append(grid(table, w, repeatRows=1))
+        story.append(
+            listing(
+                ("Severity", "Rule", "Message (staff)", "Sources", "Rows"),
+                found,
+                (0.09, 0.17, 0.46, 0.08, 0.2),
+            )
+        )
     else:
         story.append(para("none"))
 
     story.append(para("Overrides", h2))
     if plan.overrides:
-        w = [available * f for f in (0.17, 0.5, 0.15, 0.18)]
-        table = [[para(h, head) for h in ("Rule", "Reason", "By", "At")]]
-        for o in plan.overrides:
-            table.append(
+        story.append(
+            listing(
+                ("Rule", "Reason", "By", "At"),
                 [
-                    para(markup(o.rule)),
-                    para(markup(o.reason)),
-                    para(markup(o.by) if o.by else "not recorded"),
-                    para(markup(_local(o.at, clinic.tz))),
-                ]
+                    [
+                        markup(o.rule),
+                        markup(o.reason),
+                        markup(o.by) if o.by else "not recorded",
+                        markup(_local(o.at, clinic.tz)),
+                    ]
+                    for o in plan.overrides
+                ],
+                (0.17, 0.5, 0.15, 0.18),
             )
-        story.append(grid(table, w, repeatRows=1))
+        )
     else:
         story.append(para("none"))
 

@@ -15,10 +15,121 @@ from __future__ import annotations
 
 import bisect
 import itertools
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["paged_rows"]
+__all__ = ["Rich", "paged_rows", "rich"]
+
+_TAG = re.compile(r"<(/?)([a-z]+)\s*(/?)>")
+
+
+class Rich(tuple):  # type: ignore[type-arg]
+    """A cell of lines of runs in several faces (bold labels, italic notes), each run placed at
+    its offset: `((x, font, text), ...)` per line. Drawn as plain text is (no paragraph)."""
+
+    __slots__ = ()
+
+
+def rich(
+    marked: str,
+    room: float,
+    size: float,
+    faces: Mapping[tuple[bool, bool], str],
+    plain: Any,
+    measure: Any,
+) -> Rich | None:
+    """Paragraph markup of the simple kind a table cell has (`<b>`, `<i>`, `<br/>` and escaped
+    text) as a `Rich` cell wrapped to `room` points as a paragraph wraps it: at spaces, greedily,
+    a run of spaces one space, no space at a line's ends. `faces`: (bold, italic) -> font;
+    `plain(text, font)`: whether the font alone draws the text; `measure(text, font, size)`.
+
+    None (the caller makes a paragraph) for anything else: other tags (a struck-through
+    cancelled row, a fallback font's run), a face `faces` lacks, text a face cannot draw alone
+    (shaping, another script), or a word wider than the line (a paragraph breaks it)."""
+    import html
+
+    bold = italic = False
+    lines: list[list[tuple[str, str]]] = [[]]  # each line's runs, unwrapped
+    at = 0
+    for tag in _TAG.finditer(marked):
+        if tag.start() > at:
+            if "<" in marked[at : tag.start()]:  # a tag the pattern does not read
+                return None
+            lines[-1].append((faces.get((bold, italic), ""), html.unescape(marked[at : tag.start()])))
+        at = tag.end()
+        closing, name, empty = tag.groups()
+        if name == "br" and empty and not closing:
+            lines.append([])
+        elif name in ("b", "i") and not empty:
+            bold, italic = (not closing, italic) if name == "b" else (bold, not closing)
+        else:
+            return None
+    if at < len(marked):
+        if "<" in marked[at:]:
+            return None
+        lines[-1].append((faces.get((bold, italic), ""), html.unescape(marked[at:])))
+    out: list[tuple[tuple[float, str, str], ...]] = []
+    for runs in lines:
+        # words: the pieces of text between spaces, each piece in its run's face
+        words: list[list[tuple[str, str]]] = [[]]
+        for font, text in runs:
+            if not font or not plain(text, font):
+                return None
+            for n, part in enumerate(re.split(r"[ \t\n]+", text)):
+                if n:
+                    words.append([])
+                if part:
+                    words[-1].append((font, part))
+        # as a paragraph breaks lines: a word goes on the line while the line stays within the
+        # room plus what its spaces may shrink (ReportLab's spaceShrinkage: 5% of a space each)
+        line: list[tuple[list[tuple[str, str]], float]] = []
+        current = 0.0
+        broken: list[list[tuple[list[tuple[str, str]], float]]] = []
+        for word in (w for w in words if w):
+            width = sum(measure(t, f, size) for f, t in word)
+            if width > room:
+                return None  # a paragraph splits a word wider than the line
+            space = measure(" ", word[0][0], size) if line else 0.0
+            if line and current + space + width > room + SHRINK * space * len(line):
+                broken.append(line)
+                line, current, space = [], 0.0, 0.0
+            line.append((word, width))
+            current += space + width
+        broken.append(line)
+        out += [_placed(placed, room, size, measure) for placed in broken]
+    return Rich(out)
+
+
+SHRINK = 0.05  # reportlab.rl_config.spaceShrinkage, the paragraph style's default
+
+
+def _placed(
+    line: Sequence[tuple[Sequence[tuple[str, str]], float]], room: float, size: float, measure: Any
+) -> tuple[tuple[float, str, str], ...]:
+    """A line's words as runs at their offsets: a word after a space starts with it, the runs of
+    one face joined; a line wider than `room` has its spaces shrunk to fit, as a paragraph draws
+    it (word spacing), each word then a run of its own."""
+    spaces = [measure(" ", word[0][0], size) for word, _w in line[1:]]
+    over = sum(w for _word, w in line) + sum(spaces) - room
+    shrink = over / len(spaces) if over > 1e-8 and spaces else 0.0
+    runs: list[tuple[float, str, str]] = []
+    x = 0.0
+    for n, (word, _width) in enumerate(line):
+        for k, (font, text) in enumerate(word):
+            step = measure(text, font, size)
+            if k == 0 and n:  # the space before the word starts its run (text reads with it)
+                text, step = f" {text}", step + spaces[n - 1] - shrink
+                if shrink:  # drawn from `shrink` before the previous word's end: the word lands
+                    x -= shrink  # where the paragraph's narrower space puts it
+                    step += shrink
+            if runs and runs[-1][1] == font and not (shrink and k == 0):
+                start, _font, before = runs[-1]
+                runs[-1] = (start, font, before + text)
+            else:
+                runs.append((x, font, text))
+            x += step
+    return tuple(runs)
 
 
 def paged_rows(
@@ -39,8 +150,9 @@ def paged_rows(
     """A platypus flowable: `heads` (a platypus Table of the heading rows, repeated at the top of
     every page the table continues onto: drawn once as the document's form `form`, a name of
     this table's own, or on every page when it is None), then `rows` (each a list of cells:
-    plain strings, drawn line by line in the row's font of `fonts` at `size` on `leading`, or
-    paragraphs, drawn as they wrap) at `widths`.
+    plain strings, drawn line by line in the row's font of `fonts` at `size` on `leading`;
+    `Rich` cells, lines of runs in several faces (`rich`), drawn the same way; or paragraphs,
+    drawn as they wrap) at `widths`.
 
     `spans`: for a row's index, the (first, last) columns that are one cell there, its text in
     the first (as a platypus SPAN): no rule between them on that row.
@@ -82,6 +194,8 @@ def paged_rows(
             cell = cells[j]
             if isinstance(cell, str):
                 t = leading * (cell.count("\n") + 1)
+            elif isinstance(cell, Rich):
+                t = leading * len(cell)
             else:
                 t = wrapped[i, j] = cell.wrap(w - 2 * pad_x, float("inf"))[1]
             h = max(h, t + pad_top + pad_bottom)
@@ -142,6 +256,16 @@ def paged_rows(
                         for line in cell.split("\n"):
                             if line:
                                 text.put(x + pad_x, line_y, line, font, cell_objects)
+                            line_y -= leading
+                        if cell_objects:
+                            text.close()
+                    elif isinstance(cell, Rich):  # each run at its place on its line
+                        line_y = y - pad_top - size
+                        for runs in cell:
+                            for n, (dx, face, piece) in enumerate(runs):
+                                text.put(
+                                    x + pad_x + dx, line_y, piece, face, cell_objects and n == len(runs) - 1
+                                )
                             line_y -= leading
                         if cell_objects:
                             text.close()
