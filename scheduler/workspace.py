@@ -30,12 +30,12 @@ import sqlite3
 import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import ConflictError, InputError, quote
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x4C4D5357  # "LMSW": PRAGMA application_id, so another SQLite file is told apart
 
 _SCHEMA_1 = """
@@ -128,6 +128,20 @@ BEGIN
 END;
 """
 
+# Schema 2 (issue 21): the people who use the workspace through the web front end, each with one
+# role and a slow password hash (`scheduler.accounts`); a disabled user stays, so the names in the
+# history keep meaning who they were.
+_SCHEMA_2 = """
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    password TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    changed_at TEXT NOT NULL,
+    disabled_at TEXT
+) STRICT;
+"""
+
 Migration = Callable[[sqlite3.Connection], None]
 
 
@@ -153,7 +167,20 @@ def _statements(sql: str) -> Iterator[str]:
 
 
 # schema version -> the step that makes it from the version before (1: from nothing)
-MIGRATIONS: dict[int, Migration] = {1: _script(_SCHEMA_1)}
+MIGRATIONS: dict[int, Migration] = {1: _script(_SCHEMA_1), 2: _script(_SCHEMA_2)}
+
+
+@dataclass(frozen=True)
+class User:
+    """A user of the workspace: name, role, password hash (`scheduler.accounts`), when added,
+    when last changed, and when disabled (None: may log in)."""
+
+    name: str
+    role: str
+    password: str = field(repr=False)
+    created_at: str
+    changed_at: str
+    disabled_at: str | None
 
 
 @dataclass(frozen=True)
@@ -359,6 +386,55 @@ class Workspace:
 
     def schema_version(self) -> int:
         return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    # -- users (issue 21) ----------------------------------------------------------------------
+
+    def users(self) -> list[User]:
+        rows = self._db.execute(
+            "SELECT name, role, password, created_at, changed_at, disabled_at FROM users ORDER BY name"
+        ).fetchall()
+        return [User(*row) for row in rows]
+
+    def user(self, name: str) -> User | None:
+        row = self._db.execute(
+            "SELECT name, role, password, created_at, changed_at, disabled_at FROM users WHERE name = ?",
+            (name,),
+        ).fetchone()
+        return None if row is None else User(*row)
+
+    def add_user(self, name: str, role: str, password: str, now: dt.datetime) -> None:
+        """A new user; a name already there (disabled or not) is refused and nothing changes."""
+        try:
+            with _transaction(self._db):
+                self._db.execute(
+                    "INSERT INTO users (name, role, password, created_at, changed_at) VALUES (?, ?, ?, ?, ?)",
+                    (name, role, password, now.isoformat(), now.isoformat()),
+                )
+        except sqlite3.IntegrityError:
+            raise InputError(
+                f"a user {quote(name)} already exists in {self.path}", field="NAME", hint="pick another name"
+            ) from None
+
+    def change_user(
+        self, name: str, now: dt.datetime, *, password: str | None = None, disabled: bool | None = None
+    ) -> User:
+        """Set a user's password hash and/or disable (or enable) the user; an unknown name is refused."""
+        with _transaction(self._db):
+            if self.user(name) is None:
+                raise InputError(f"no user {quote(name)} in {self.path}", field="NAME")
+            if password is not None:
+                self._db.execute(
+                    "UPDATE users SET password = ?, changed_at = ? WHERE name = ?",
+                    (password, now.isoformat(), name),
+                )
+            if disabled is not None:
+                self._db.execute(
+                    "UPDATE users SET disabled_at = ?, changed_at = ? WHERE name = ?",
+                    (now.isoformat() if disabled else None, now.isoformat(), name),
+                )
+        user = self.user(name)
+        assert user is not None
+        return user
 
     def latest(self, patient_id: str, *, document: bool = False) -> Stored | None:
         blob = ", r.document" if document else ""

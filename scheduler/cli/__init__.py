@@ -169,9 +169,22 @@ from . import (  # noqa: E402
     reconcile,
     reschedule,
     sitekey,
+    users,
     workspace,
 )
 
-for _module in (plan, export, reschedule, diff, reconcile, batch, publish, catalogue, sitekey, workspace):
+for _module in (
+    plan,
+    export,
+    reschedule,
+    diff,
+    reconcile,
+    batch,
+    publish,
+    catalogue,
+    sitekey,
+    workspace,
+    users,
+):
     for _command in _module.COMMANDS:
         cli.add_command(_command)

@@ -165,13 +165,16 @@ def test_other_files_and_newer_schemas_are_refused(tmp_path: Path) -> None:
         Workspace.open(path)
 
 
-def _schema_2(db: sqlite3.Connection) -> None:
-    """A test-only migration: a column every later revision may fill."""
+NEXT = SCHEMA_VERSION + 1
+
+
+def _schema_next(db: sqlite3.Connection) -> None:
+    """A test-only migration past the current schema: a column every later revision may fill."""
     db.execute("ALTER TABLE patients ADD COLUMN ward TEXT")
     db.execute("UPDATE patients SET ward = 'B'")
 
 
-def test_a_schema_1_workspace_migrates_after_a_backup(tmp_path: Path, base: Plan) -> None:
+def test_an_older_workspace_migrates_after_a_backup(tmp_path: Path, base: Plan) -> None:
     path = tmp_path / "w"
     with _new(path) as ws:
         save_plan(ws, base, action="plan", parent=None, by="ana", reason=None, now=AT)
@@ -183,14 +186,14 @@ def test_a_schema_1_workspace_migrates_after_a_backup(tmp_path: Path, base: Plan
         copies.append(target)
         return target
 
-    steps = {**MIGRATIONS, 2: _schema_2}
-    with Workspace.open(path, backup=backup, migrations=steps, latest=2) as ws:
-        assert ws.schema_version() == 2
+    steps = {**MIGRATIONS, NEXT: _schema_next}
+    with Workspace.open(path, backup=backup, migrations=steps, latest=NEXT) as ws:
+        assert ws.schema_version() == NEXT
         assert current_plan(ws, "RCC-000777") == base
         assert verify_workspace(ws) == []
-    assert copies == [tmp_path / "before-1.lmsched"]
+    assert copies == [tmp_path / f"before-{SCHEMA_VERSION}.lmsched"]
     with Workspace.open(copies[0]) as old:
-        assert old.schema_version() == 1 and current_plan(old, "RCC-000777") == base
+        assert old.schema_version() == SCHEMA_VERSION and current_plan(old, "RCC-000777") == base
     db = sqlite3.connect(path)
     assert db.execute("SELECT ward FROM patients").fetchall() == [("B",)]
     db.close()
@@ -206,9 +209,9 @@ def test_a_failing_migration_changes_nothing(tmp_path: Path, base: Plan) -> None
         raise RuntimeError("step failed")
 
     with pytest.raises(RuntimeError):
-        Workspace.open(path, migrations={**MIGRATIONS, 2: broken}, latest=2)
+        Workspace.open(path, migrations={**MIGRATIONS, NEXT: broken}, latest=NEXT)
     with Workspace.open(path) as ws:
-        assert ws.schema_version() == 1
+        assert ws.schema_version() == SCHEMA_VERSION
     db = sqlite3.connect(path)
     assert "ward" not in [r[1] for r in db.execute("PRAGMA table_info(patients)")]
     db.close()
@@ -276,3 +279,24 @@ def test_two_processes_make_200_revisions_each(tmp_path: Path, base: Plan, same_
                 assert after.parent == before.fingerprint
     if not same_patient:
         assert all(r[3] == 0 for r in results)  # schedulers of different patients never conflict
+
+
+def test_a_schema_1_workspace_gains_its_users_table_after_a_backup(tmp_path: Path, base: Plan) -> None:
+    """Schema 2 (issue 21) adds the users; a workspace made before it is backed up, then migrated,
+    its plans untouched, by the application's own open (records.open_workspace)."""
+    from scheduler.records import open_workspace
+
+    path = tmp_path / "w.lmsched"
+    with _new(path) as ws:
+        save_plan(ws, base, action="plan", parent=None, by="ana", reason=None, now=AT)
+    db = sqlite3.connect(path)  # the file as lmsched before schema 2 made it
+    db.execute("DROP TABLE users")
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with open_workspace(path) as ws:
+        assert ws.schema_version() == 2 and ws.users() == []
+        assert current_plan(ws, "RCC-000777") == base
+    backup = tmp_path / "w.lmsched.schema-1.bak"
+    with Workspace.open(backup, latest=1) as old:
+        assert old.schema_version() == 1 and current_plan(old, "RCC-000777") == base
