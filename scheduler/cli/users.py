@@ -39,6 +39,11 @@ def _password(name: str, generate: bool, from_stdin: bool) -> tuple[str, bool]:
     return check_password(str(typed), name), False
 
 
+def _shown(name: str, password: str, shown: bool) -> list[str]:
+    """The generated password's one showing (nothing when the user typed it)."""
+    return [f"password for {name} (shown once, not stored): {password}"] if shown else []
+
+
 def _password_options(func: F) -> F:
     func = click.option(
         "--password-stdin",
@@ -79,10 +84,7 @@ def add(
             )
         password, shown = _password(name, generate, from_stdin)
         added = add_user(ws, name, role, password, now)
-    lines = [f"added user {added.name} ({added.role})"]
-    if shown:
-        lines.append(f"password for {added.name} (shown once, not stored): {password}")
-    echo_lines(lines)
+    echo_lines([f"added user {added.name} ({added.role})", *_shown(added.name, password, shown)])
 
 
 @user.command("passwd")
@@ -103,10 +105,7 @@ def passwd(
             raise InputError(f"no user '{name}' in {ws.path}", field="NAME")
         password, shown = _password(name, generate, from_stdin)
         changed = change_password(ws, name, password, _moment(now_text))
-    lines = [f"password of {changed.name} changed"]
-    if shown:
-        lines.append(f"password for {changed.name} (shown once, not stored): {password}")
-    echo_lines(lines)
+    echo_lines([f"password of {changed.name} changed", *_shown(changed.name, password, shown)])
 
 
 @user.command("disable")
