@@ -472,7 +472,7 @@ def clinic_vevents(
     from .export import ics
 
     kinds = AGENDA_KINDS
-    events = [e for e in plan.events if e.kind in kinds and e.status != "cancelled"]  # as vevent_texts
+    events = ics.listed_events(plan, kinds)  # the events the texts below are of, in order
     rendered: dict[str, bytes] = {}
     if with_calendar:
         rendered["ics"], texts = ics.render_with_vevents(plan, "staff", ics.DEFAULT_ALARMS, kinds=kinds)

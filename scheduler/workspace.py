@@ -170,6 +170,9 @@ def _statements(sql: str) -> Iterator[str]:
 MIGRATIONS: dict[int, Migration] = {1: _script(_SCHEMA_1), 2: _script(_SCHEMA_2)}
 
 
+_USER_COLUMNS = "name, role, password, created_at, changed_at, disabled_at"  # User's fields, in order
+
+
 @dataclass(frozen=True)
 class User:
     """A user of the workspace: name, role, password hash (`scheduler.accounts`), when added,
@@ -390,16 +393,11 @@ class Workspace:
     # -- users (issue 21) ----------------------------------------------------------------------
 
     def users(self) -> list[User]:
-        rows = self._db.execute(
-            "SELECT name, role, password, created_at, changed_at, disabled_at FROM users ORDER BY name"
-        ).fetchall()
+        rows = self._db.execute(f"SELECT {_USER_COLUMNS} FROM users ORDER BY name").fetchall()
         return [User(*row) for row in rows]
 
     def user(self, name: str) -> User | None:
-        row = self._db.execute(
-            "SELECT name, role, password, created_at, changed_at, disabled_at FROM users WHERE name = ?",
-            (name,),
-        ).fetchone()
+        row = self._db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE name = ?", (name,)).fetchone()
         return None if row is None else User(*row)
 
     def add_user(self, name: str, role: str, password: str, now: dt.datetime) -> None:
@@ -411,9 +409,17 @@ class Workspace:
                     (name, role, password, now.isoformat(), now.isoformat()),
                 )
         except sqlite3.IntegrityError:
-            raise InputError(
-                f"a user {quote(name)} already exists in {self.path}", field="NAME", hint="pick another name"
-            ) from None
+            raise self.user_taken(name) from None
+
+    def user_taken(self, name: str) -> InputError:
+        """The refusal of a user name already in this workspace."""
+        return InputError(
+            f"a user {quote(name)} already exists in {self.path}", field="NAME", hint="pick another name"
+        )
+
+    def no_user(self, name: str) -> InputError:
+        """The refusal of a user name this workspace does not have."""
+        return InputError(f"no user {quote(name)} in {self.path}", field="NAME")
 
     def change_user(
         self, name: str, now: dt.datetime, *, password: str | None = None, disabled: bool | None = None
@@ -421,7 +427,7 @@ class Workspace:
         """Set a user's password hash and/or disable (or enable) the user; an unknown name is refused."""
         with _transaction(self._db):
             if self.user(name) is None:
-                raise InputError(f"no user {quote(name)} in {self.path}", field="NAME")
+                raise self.no_user(name)
             if password is not None:
                 self._db.execute(
                     "UPDATE users SET password = ?, changed_at = ? WHERE name = ?",

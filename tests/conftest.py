@@ -88,9 +88,12 @@ def run(capsys: pytest.CaptureFixture[str]):
     return _run
 
 
-def run_subprocess(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> Result:
+def run_subprocess(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, input: str | None = None
+) -> Result:
     proc = subprocess.run(
         [sys.executable, "-m", "scheduler", *args],
+        input=input,
         capture_output=True,
         text=True,
         cwd=cwd or ROOT,

@@ -72,16 +72,13 @@ def add(
 ) -> None:
     """Add a user with a role; the password is typed twice (or see --generate, --password-stdin)."""
     from ..accounts import add_user, check_name, check_role
-    from ..errors import InputError
 
     check_name(name)
     check_role(role)
     now = _moment(now_text)
     with opened(workspace_path) as ws:
         if ws.user(name) is not None:  # before asking for a password
-            raise InputError(
-                f"a user '{name}' already exists in {ws.path}", field="NAME", hint="pick another name"
-            )
+            raise ws.user_taken(name)
         password, shown = _password(name, generate, from_stdin)
         added = add_user(ws, name, role, password, now)
     echo_lines([f"added user {added.name} ({added.role})", *_shown(added.name, password, shown)])
@@ -97,12 +94,11 @@ def passwd(
 ) -> None:
     """Set a user's password."""
     from ..accounts import change_password, check_name
-    from ..errors import InputError
 
     check_name(name)
     with opened(workspace_path) as ws:
-        if ws.user(name) is None:
-            raise InputError(f"no user '{name}' in {ws.path}", field="NAME")
+        if ws.user(name) is None:  # before asking for a password
+            raise ws.no_user(name)
         password, shown = _password(name, generate, from_stdin)
         changed = change_password(ws, name, password, _moment(now_text))
     echo_lines([f"password of {changed.name} changed", *_shown(changed.name, password, shown)])

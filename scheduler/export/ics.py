@@ -93,6 +93,7 @@ __all__ = [
     "event_calendars",
     "ics_uid",
     "legacy_series_id",
+    "listed_events",
     "move_note",
     "parse_alarm",
     "patient_note",
@@ -930,12 +931,19 @@ def _add_timezones(cal: Calendar, events: Sequence[Event]) -> None:
     the years from the first event to the last day of the last repeat (export/vtimezone.py)."""
     from .vtimezone import vtimezone
 
+    zones, first, last = _zone_span(events)
+    for position, tz in enumerate(zones):
+        cal.subcomponents.insert(position, vtimezone(tz, dt.date(first, 1, 1), dt.date(last, 1, 1)))
+
+
+def _zone_span(events: Sequence[Event]) -> tuple[list[str], int, int]:
+    """The zones the events use (UTC needs no VTIMEZONE), sorted, and the years from the first
+    event to the last day of the last repeat: what a VTIMEZONE depends on (export/vtimezone.py)."""
     if not events:
-        return
+        return [], 0, 0
     first = min(e.date for e in events)
     last = max(e.date + dt.timedelta(days=e.repeat_days) for e in events)
-    for position, tz in enumerate(sorted({e.tz for e in events} - {"UTC"})):
-        cal.subcomponents.insert(position, vtimezone(tz, first, last))
+    return sorted({e.tz for e in events} - {"UTC"}), first.year, last.year
 
 
 def event_calendars(
@@ -1002,8 +1010,7 @@ def render_with_vevents(
     parts = [head[: -len(_END_VCALENDAR)], *_timezone_texts(plan.events)]
     parts += [text.whole() for _event, text in texts]
     parts.append(_END_VCALENDAR)
-    bare = [text.bare for event, text in texts if event.kind in kinds and event.status != "cancelled"]
-    return b"".join(parts), bare
+    return b"".join(parts), [text.bare for event, text in texts if _listed(event, kinds)]
 
 
 def vevent_texts(
@@ -1016,8 +1023,18 @@ def vevent_texts(
     """Each VEVENT of `plan` (of the given kinds, not cancelled) as iCalendar text, to be put into a
     calendar of many patients (the batch's clinic.ics) without holding them all in memory. `key`:
     the site key (required for the patient audience)."""
-    chosen = [e for e in plan.events if e.kind in kinds and e.status != "cancelled"]
+    chosen = listed_events(plan, kinds)
     return [text.whole() for _event, text in _texts(plan, audience, alarms, key, ENGLISH, chosen)]
+
+
+def listed_events(plan: Plan, kinds: Sequence[str]) -> list[Event]:
+    """The plan's events of `kinds` that will happen (not cancelled), in its order: the events
+    `vevent_texts` and the second answer of `render_with_vevents` give a VEVENT each."""
+    return [e for e in plan.events if _listed(e, kinds)]
+
+
+def _listed(event: Event, kinds: Sequence[str]) -> bool:
+    return event.kind in kinds and event.status != "cancelled"
 
 
 _END_VCALENDAR = b"END:VCALENDAR\r\n"
@@ -1025,11 +1042,8 @@ _END_VCALENDAR = b"END:VCALENDAR\r\n"
 
 def _timezone_texts(events: Sequence[Event]) -> list[bytes]:
     """The text of a VTIMEZONE for each zone the events use, in the order `_add_timezones` adds them."""
-    if not events:
-        return []
-    first = min(e.date for e in events)
-    last = max(e.date + dt.timedelta(days=e.repeat_days) for e in events)
-    return [_timezone_text(tz, first.year, last.year) for tz in sorted({e.tz for e in events} - {"UTC"})]
+    zones, first, last = _zone_span(events)
+    return [_timezone_text(tz, first, last) for tz in zones]
 
 
 @functools.lru_cache(maxsize=64)

@@ -5,7 +5,6 @@ and nothing changed."""
 from __future__ import annotations
 
 import io
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 from scheduler.accounts import ROLES, hash_password, verify_password
 from scheduler.records import open_workspace
 
-from ..conftest import ROOT
+from ..conftest import run_subprocess
 
 NOW = "2026-12-07T09:00:00+00:00"
 
@@ -82,28 +81,9 @@ def test_a_password_from_standard_input_then_changed_then_disabled(
 
 
 def test_standard_input_in_a_real_process(ws: Path) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "scheduler",
-            "user",
-            "add",
-            "cy",
-            "--role",
-            "viewer",
-            "--workspace",
-            str(ws),
-            "--password-stdin",
-        ],
-        input="a pass phrase of words\n",
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    user = ("user", "add", "cy", "--role", "viewer", "--workspace", str(ws), "--password-stdin")
+    done = run_subprocess(*user, input="a pass phrase of words\n")
+    assert done.code == 0, done.err
     assert verify_password("a pass phrase of words", stored_hash(ws, "cy"))
 
 

@@ -43,7 +43,7 @@ from .common import (
 from .fonts import BOLD as _BOLD
 from .fonts import DEFAULT_FONTS, REGULAR, Fonts, check, draw, is_plain, markup, plan_texts, register, width
 from .fonts import ITALIC as _ITALIC
-from .table import paged_rows, rich
+from .table import cell_widths, paged_rows, rich
 
 __all__ = ["COLUMNS", "CheckCount", "LayoutError", "Total", "check_counts", "render", "totals"]
 
@@ -719,11 +719,10 @@ def render(plan: Plan, paper: Paper = "letter", fonts: Fonts = DEFAULT_FONTS) ->
         heading = [[cell(None, c, w, bold=True) for c, w in zip(COLUMNS, widths, strict=True)]]
 
         def room(i: int) -> list[float]:
-            """Row i's cell widths: a spanned cell as wide as its columns (wrapped at that width)."""
-            out = list(widths)
-            for first, last in spans.get(i, ()):
-                out[first] = sum(widths[first : last + 1])
-            return out
+            """Row i's width for each column's cell: a spanned cell as wide as its columns, as
+            the table draws it (the columns it covers hold empty text)."""
+            wide = dict(cell_widths(widths, spans.get(i, ())))
+            return [wide.get(j, w) for j, w in enumerate(widths)]
 
         rows = [
             [cell(m, p, w) for (m, p), w in zip(row, room(i), strict=True)] for i, row in enumerate(events)

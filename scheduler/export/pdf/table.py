@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-__all__ = ["Rich", "paged_rows", "rich"]
+__all__ = ["Rich", "cell_widths", "paged_rows", "rich"]
 
 _TAG = re.compile(r"<(/?)([a-z]+)\s*(/?)>")
 
@@ -132,6 +132,20 @@ def _placed(
     return tuple(runs)
 
 
+def cell_widths(widths: Sequence[float], spans: Sequence[tuple[int, int]] = ()) -> list[tuple[int, float]]:
+    """A row's cells as (column, width) at column `widths`: a cell spanning columns first..last
+    (`spans`) as wide as they are together, the columns it covers left out."""
+    joined = dict(spans)
+    lefts = list(itertools.accumulate(widths, initial=0.0))
+    out: list[tuple[int, float]] = []
+    j = 0
+    while j < len(widths):
+        last = joined.get(j, j)
+        out.append((j, lefts[last + 1] - lefts[j]))
+        j = last + 1
+    return out
+
+
 def paged_rows(
     heads: Any,
     rows: Sequence[Sequence[Any]],
@@ -174,16 +188,12 @@ def paged_rows(
     total_w = lefts[-1]
     columns = len(widths)
 
+    unspanned = cell_widths(widths)
+
     def room(i: int) -> list[tuple[int, float]]:
-        """Row i's cells: (column, width), a spanned cell as wide as its columns."""
-        joined = {first: last for first, last in spanned.get(i, ())}
-        out: list[tuple[int, float]] = []
-        j = 0
-        while j < columns:
-            last = joined.get(j, j)
-            out.append((j, lefts[last + 1] - lefts[j]))
-            j = last + 1
-        return out
+        """Row i's cells: (column, width)."""
+        joined = spanned.get(i)
+        return cell_widths(widths, joined) if joined else unspanned
 
     wrapped: dict[tuple[int, int], float] = {}  # each paragraph's height, wrapped once at its width
 
